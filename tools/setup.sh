@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian packages switchyard needs, and nothing when they are all present.
+# Safe to run any number of times. Usage: bash tools/setup.sh
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap    # Bazel 4.2.3, the only Bazel Debian offers offline
+  bazel-rules-java   # @rules_java for Bazel's own tools
+  clang              # the project's compiler (and libFuzzer's)
+  libclang-rt-14-dev # libFuzzer and the sanitizer runtimes
+  g++                # libstdc++ headers and libraries that clang uses
+  clang-format       # the formatting check
+  libabsl-dev        # flags, strings, status, hashing
+  librapidcheck-dev  # property tests
+  libgtest-dev       # unit tests
+  libgmock-dev
+  libbenchmark-dev   # benchmarks
+  nlohmann-json3-dev # reproducer files, `list --json`, Chrome traces
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+  else
+    echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+if ! $sudo apt-get update -qq >/dev/null; then
+  echo "setup: 'apt-get update' failed; check the network to Debian's archive and retry" >&2
+  exit 1
+fi
+if ! $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+  echo "setup: could not install ${missing[*]}; run 'apt-get install ${missing[*]}' to see why" >&2
+  exit 1
+fi
+echo "setup: done" >&2
