@@ -1,0 +1,219 @@
+// A model of xv6-riscv's process and scheduling machinery (kernel/proc.c, kernel/spinlock.c, the
+// timer and device paths of kernel/trap.c, and kernel/virtio_disk.c's request/interrupt/wakeup
+// protocol), running on switchyard's simulator.
+//
+// The model keeps xv6's names and structure so that it can be read next to the original: each
+// CPU runs scheduler() on its own kernel thread; a process gives up the CPU through sched(),
+// which swtch()es to the CPU's scheduler context with p->lock held; allocproc() gives a new
+// process a context that starts in forkret(); sleep()/wakeup() rely on p->lock to avoid lost
+// wakeups; spinlocks disable interrupts with push_off()/pop_off(). Kernel threads are simulator
+// fibers and swtch() is Simulator::Switch, so the stacks really switch.
+//
+// What is left out, on purpose: page tables and user memory (the workload's "user mode" is a
+// program the process interprets), files, and the file system. The preemption points are in
+// acquire() and release() (where another CPU can race for a lock), in the scheduler's loop, and
+// at each step of user-mode computation.
+//
+// Planted bugs (Bug below) reintroduce classic mistakes; the default is the correct kernel.
+#ifndef SWITCHYARD_KERNEL_MODELS_XV6_KERNEL_H_
+#define SWITCHYARD_KERNEL_MODELS_XV6_KERNEL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernel_models/xv6/workload.h"
+#include "sim/check.h"
+#include "sim/simulator.h"
+
+namespace switchyard::xv6 {
+
+inline constexpr int kMaxCpus = 8;    // NCPU in param.h
+inline constexpr int kMaxProcs = 64;  // NPROC in param.h
+static_assert(kMaxCpus <= sim::kMaxCpus);
+inline constexpr int kDiskLine = 1;  // VIRTIO0_IRQ, as an external line of the simulator
+
+enum class Bug {
+  kNone,
+  kWakeupWithoutLock,       // wakeup() reads p->state without holding p->lock
+  kSchedReleasesEarly,      // sched() releases p->lock before swtch()
+  kSchedulerNoInterrupts,   // scheduler() never enables interrupts
+  kForkretKeepsLock,        // forkret() does not release p->lock
+  kSchedulerKeepsCProc,     // scheduler() does not clear c->proc after swtch() returns
+};
+
+struct Config {
+  int ncpu = 2;
+  int nproc = 8;
+  uint64_t timer_period = 60;  // ticks between timer interrupts on each CPU
+  WorkloadOptions workload;
+  Bug bug = Bug::kNone;
+};
+
+// Mutual exclusion lock (kernel/spinlock.h).
+struct spinlock {
+  bool locked = false;
+  const char* name = "";
+  struct cpu* cpu = nullptr;  // the cpu holding the lock
+};
+
+enum procstate { UNUSED, USED, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
+
+// A disk request buffer (kernel/buf.h), one per process here.
+struct buf {
+  int disk = 0;  // does the disk "own" buf?
+  int blockno = 0;
+};
+
+struct proc {
+  spinlock lock;
+
+  // p->lock must be held when using these:
+  procstate state = UNUSED;
+  const void* chan = nullptr;  // if non-zero, sleeping on chan
+  int killed = 0;
+  int xstate = 0;
+  int pid = 0;
+
+  // wait_lock must be held when using this:
+  proc* parent = nullptr;
+
+  // these are private to the process, so p->lock need not be held.
+  sim::Fiber* context = nullptr;  // the kernel thread; swtch() here to run the process
+  char name[16] = {};
+  buf b;
+  UserProcess user;  // the program it runs in user mode, and its bookkeeping
+  class Kernel* kernel = nullptr;  // the model's back pointer, for the thread entry
+};
+
+// Per-CPU state (kernel/proc.h).
+struct cpu {
+  proc* proc = nullptr;             // The process running on this cpu, or null.
+  sim::Fiber* context = nullptr;    // swtch() here to enter scheduler().
+  int noff = 0;                     // Depth of push_off() nesting.
+  int intena = 0;                   // Were interrupts enabled before push_off()?
+};
+
+// A counting semaphore built on sleep/wakeup, the way xv6's pipes and sleeplocks are.
+struct semaphore {
+  spinlock lock;
+  int count = 0;
+};
+
+class Kernel : public sim::Machine {
+ public:
+  Kernel(const Config& config, sim::Simulator& sim);
+
+  // sim::Machine
+  void Trap(int cpuid, int line) override;
+  std::string DescribeStuck() override;
+
+  // Names of the model's own invariants, for `switchyard list`.
+  static std::vector<std::string> InvariantNames();
+
+  // ---- spinlock.c ----
+  void initlock(spinlock* lk, const char* name);
+  void acquire(spinlock* lk);
+  void release(spinlock* lk);
+  bool holding(spinlock* lk);
+  void push_off();
+  void pop_off();
+
+  // ---- proc.c ----
+  int cpuid() { return sim_.cpu(); }
+  cpu* mycpu() { return &cpus_[sim_.cpu()]; }
+  proc* myproc();
+  int allocpid();
+  proc* allocproc();
+  void freeproc(proc* p);
+  void userinit();
+  int fork(const Program* program);
+  void reparent(proc* p);
+  [[noreturn]] void exit(int status);
+  int wait(int* status);
+  [[noreturn]] void scheduler();
+  void sched();
+  void yield();
+  void forkret();
+  void sleep(const void* chan, spinlock* lk);
+  void wakeup(const void* chan);
+  int kill(int pid);
+  void setkilled(proc* p);
+  int killed(proc* p);
+
+  // ---- trap.c ----
+  void usertrap_syscall(proc* p);   // the syscall half of usertrap()
+  void usertrap_interrupt(int line);  // the device-interrupt half of usertrap()
+  void usertrapret();
+  void kerneltrap(int line);
+  int devintr(int line);
+  void clockintr();
+
+  // ---- virtio_disk.c ----
+  void virtio_disk_rw(buf* b);
+  void virtio_disk_intr();
+
+  // ---- system calls used by the workload (sysproc.c and friends) ----
+  int sys_sleep(int n);
+  int sem_down(int id);
+  void sem_up(int id);
+
+  [[noreturn]] void panic(const char* site);
+
+  // The workload's user-mode interpreter (user.cc): runs the current process's program.
+  [[noreturn]] void UserMain();
+  // One system call on behalf of the current process (user.cc).
+  void Syscall(const Action& action);
+
+ private:
+  friend class Checkers;
+  static void SchedulerMain(void* arg);
+  static void ForkretMain(void* arg);
+  void AddInvariants();
+  std::string ChanName(const void* chan) const;
+  const char* StateName(procstate s) const;
+  void CheckWorkloadDone();
+
+  Config config_;
+  sim::Simulator& sim_;
+  sim::StreamId workload_stream_;
+  sim::StreamId disk_stream_;
+  Workload workload_;
+
+  cpu cpus_[kMaxCpus];
+  proc proc_[kMaxProcs];
+  proc* initproc_ = nullptr;
+  int nextpid_ = 1;
+  spinlock pid_lock_;
+  // helps ensure that wakeups of wait()ing parents are not lost. helps obey the memory model
+  // when using p->parent. must be acquired before any p->lock.
+  spinlock wait_lock_;
+  spinlock tickslock_;
+  unsigned ticks_ = 0;
+  volatile bool started_ = false;
+  std::vector<semaphore> sems_;
+  // Hardware state: is this CPU in user mode (sstatus.SPP clear)? Traps clear it.
+  bool user_mode_[kMaxCpus] = {};
+  const spinlock* spinning_on_[kMaxCpus] = {};  // for liveness reports
+  std::vector<proc*> proc_of_fiber_;  // by simulator fiber id; null for scheduler threads
+
+  // Workload bookkeeping, by pid: the exit status each process's program ends with, and whether
+  // a kill was sent to it (then -1 is an acceptable status too).
+  std::vector<int> expected_status_;
+  std::vector<bool> kill_sent_;
+
+  // The disk: requests in flight complete after a latency drawn by the decider; the device puts
+  // them on the used ring and raises the interrupt line.
+  struct {
+    spinlock vdisk_lock;
+    std::vector<buf*> used;  // completed requests not yet seen by virtio_disk_intr
+  } disk_;
+};
+
+const char* BugName(Bug bug);
+const char* BugDescription(Bug bug);
+std::vector<Bug> AllBugs();
+
+}  // namespace switchyard::xv6
+
+#endif  // SWITCHYARD_KERNEL_MODELS_XV6_KERNEL_H_

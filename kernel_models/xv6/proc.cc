@@ -1,0 +1,313 @@
+// Processes, the per-CPU scheduler, sleep and wakeup (kernel/proc.c).
+#include "absl/strings/str_cat.h"
+#include "kernel_models/xv6/kernel.h"
+
+namespace switchyard::xv6 {
+
+// Return the current struct proc *, or zero if none.
+proc* Kernel::myproc() {
+  push_off();
+  cpu* c = mycpu();
+  proc* p = c->proc;
+  pop_off();
+  return p;
+}
+
+int Kernel::allocpid() {
+  acquire(&pid_lock_);
+  int pid = nextpid_;
+  nextpid_ = nextpid_ + 1;
+  release(&pid_lock_);
+  return pid;
+}
+
+// Look in the process table for an UNUSED proc. If found, initialize state required to run in
+// the kernel, and return with p->lock held. If there are no free procs, return 0.
+proc* Kernel::allocproc() {
+  proc* p;
+  for (p = proc_; p < &proc_[config_.nproc]; p++) {
+    acquire(&p->lock);
+    if (p->state == UNUSED) goto found;
+    release(&p->lock);
+  }
+  return nullptr;
+
+found:
+  p->pid = allocpid();
+  p->state = USED;
+  // Set up new context to start executing at forkret, which returns to user space.
+  if (p->context == nullptr) {
+    p->context = sim_.CreateFiber(absl::StrCat("proc[", p - proc_, "]"), &Kernel::ForkretMain, p);
+    uint32_t id = sim_.FiberId(p->context);
+    if (proc_of_fiber_.size() <= id) proc_of_fiber_.resize(id + 1, nullptr);
+    proc_of_fiber_[id] = p;
+  } else {
+    sim_.ResetFiber(p->context, &Kernel::ForkretMain, p);
+  }
+  return p;
+}
+
+// free a proc structure and the data hanging from it. p->lock must be held.
+void Kernel::freeproc(proc* p) {
+  p->name[0] = 0;
+  p->pid = 0;
+  p->parent = nullptr;
+  p->chan = nullptr;
+  p->killed = 0;
+  p->xstate = 0;
+  p->user = UserProcess{};
+  p->state = UNUSED;
+}
+
+// Set up first user process.
+void Kernel::userinit() {
+  proc* p = allocproc();
+  initproc_ = p;
+  p->user.program = workload_.init_program();
+  std::snprintf(p->name, sizeof p->name, "initcode");
+  p->state = RUNNABLE;
+  release(&p->lock);
+}
+
+// Create a new process, copying the parent. Sets up child kernel stack to return as if from
+// fork() system call.
+int Kernel::fork(const Program* program) {
+  proc* p = myproc();
+  proc* np = allocproc();
+  if (np == nullptr) return -1;
+  // The child runs its own program (the model's stand-in for copying the parent's memory).
+  np->user.program = program;
+  std::snprintf(np->name, sizeof np->name, "%s", p->name);
+  int pid = np->pid;
+  release(&np->lock);
+
+  acquire(&wait_lock_);
+  np->parent = p;
+  release(&wait_lock_);
+
+  acquire(&np->lock);
+  np->state = RUNNABLE;
+  release(&np->lock);
+  return pid;
+}
+
+// Pass p's abandoned children to init. Caller must hold wait_lock.
+void Kernel::reparent(proc* p) {
+  for (proc* pp = proc_; pp < &proc_[config_.nproc]; pp++) {
+    if (pp->parent == p) {
+      pp->parent = initproc_;
+      wakeup(initproc_);
+    }
+  }
+}
+
+// Exit the current process. Does not return. An exited process remains in the zombie state
+// until its parent calls wait().
+void Kernel::exit(int status) {
+  proc* p = myproc();
+  if (p == initproc_) panic("init exiting");
+
+  acquire(&wait_lock_);
+  // Give any children to init.
+  reparent(p);
+  // Parent might be sleeping in wait().
+  wakeup(p->parent);
+  acquire(&p->lock);
+  p->xstate = status;
+  p->state = ZOMBIE;
+  release(&wait_lock_);
+
+  // Jump into the scheduler, never to return.
+  sched();
+  panic("zombie exit");
+}
+
+// Wait for a child process to exit and return its pid. Return -1 if this process has no
+// children.
+int Kernel::wait(int* status) {
+  proc* p = myproc();
+  acquire(&wait_lock_);
+  for (;;) {
+    // Scan through table looking for exited children.
+    bool havekids = false;
+    for (proc* pp = proc_; pp < &proc_[config_.nproc]; pp++) {
+      if (pp->parent == p) {
+        // make sure the child isn't still in exit() or swtch().
+        acquire(&pp->lock);
+        havekids = true;
+        if (pp->state == ZOMBIE) {
+          // Found one.
+          int pid = pp->pid;
+          *status = pp->xstate;
+          freeproc(pp);
+          release(&pp->lock);
+          release(&wait_lock_);
+          return pid;
+        }
+        release(&pp->lock);
+      }
+    }
+    // No point waiting if we don't have any children.
+    if (!havekids || killed(p)) {
+      release(&wait_lock_);
+      return -1;
+    }
+    // Wait for a child to exit.
+    sleep(p, &wait_lock_);  // DOC: wait-sleep
+  }
+}
+
+// Per-CPU process scheduler. Each CPU calls scheduler() after setting itself up. Scheduler
+// never returns. It loops, doing:
+//  - choose a process to run.
+//  - swtch to start running that process.
+//  - eventually that process transfers control via swtch back to the scheduler.
+void Kernel::scheduler() {
+  cpu* c = mycpu();
+  c->proc = nullptr;
+  for (;;) {
+    // The most recent process to run may have had interrupts turned off; enable them to avoid a
+    // deadlock if all processes are waiting. Then turn them back off to avoid a possible race
+    // between an interrupt and wfi.
+    if (config_.bug != Bug::kSchedulerNoInterrupts) {
+      sim_.intr_on();
+      sim_.Point();  // pending interrupts are taken here
+    }
+    sim_.intr_off();
+
+    bool found = false;
+    for (proc* p = proc_; p < &proc_[config_.nproc]; p++) {
+      acquire(&p->lock);
+      if (p->state == RUNNABLE) {
+        // Switch to chosen process. It is the process's job to release its lock and then
+        // reacquire it before jumping back to us.
+        p->state = RUNNING;
+        c->proc = p;
+        sim_.Switch(c->context, p->context);  // swtch(&c->context, &p->context)
+        // With the planted bug "sched-releases-early" the process let go of p->lock before its
+        // swtch back to us; take it again so the release below is balanced.
+        if (config_.bug == Bug::kSchedReleasesEarly) acquire(&p->lock);
+
+        // Process is done running for now. It should have changed its p->state before coming
+        // back.
+        if (config_.bug != Bug::kSchedulerKeepsCProc) c->proc = nullptr;
+        found = true;
+      }
+      release(&p->lock);
+    }
+    if (!found) {
+      // nothing to run; stop running on this core until an interrupt.
+      sim_.WaitForInterrupt();  // wfi
+    }
+  }
+}
+
+// Switch to scheduler. Must hold only p->lock and have changed proc->state. Saves and restores
+// intena because intena is a property of this kernel thread, not this CPU.
+void Kernel::sched() {
+  proc* p = myproc();
+  if (!holding(&p->lock)) panic("sched p->lock");
+  if (mycpu()->noff != 1) panic("sched locks");
+  if (p->state == RUNNING) panic("sched running");
+  if (sim_.intr_get()) panic("sched interruptible");
+
+  int intena = mycpu()->intena;
+  // The planted bug: let go of p->lock before the switch. Another CPU's scheduler can now pick
+  // the process while this CPU is still running on its kernel stack.
+  if (config_.bug == Bug::kSchedReleasesEarly) release(&p->lock);
+  sim_.Switch(p->context, mycpu()->context);  // swtch(&p->context, &mycpu()->context)
+  mycpu()->intena = intena;
+}
+
+// Give up the CPU for one scheduling round.
+void Kernel::yield() {
+  proc* p = myproc();
+  acquire(&p->lock);
+  p->state = RUNNABLE;
+  sched();
+  release(&p->lock);
+}
+
+// A fork child's very first scheduling by scheduler() will swtch to forkret.
+void Kernel::forkret() {
+  // Still holding p->lock from scheduler.
+  if (config_.bug != Bug::kForkretKeepsLock) release(&myproc()->lock);
+  usertrapret();
+}
+
+// Atomically release lock and sleep on chan. Reacquires lock when awakened.
+void Kernel::sleep(const void* chan, spinlock* lk) {
+  proc* p = myproc();
+  // Must acquire p->lock in order to change p->state and then call sched. Once we hold
+  // p->lock, we can be guaranteed that we won't miss any wakeup (wakeup locks p->lock), so it's
+  // okay to release lk.
+  acquire(&p->lock);  // DOC: sleeplock1
+  release(lk);
+
+  // Go to sleep.
+  p->chan = chan;
+  p->state = SLEEPING;
+
+  sched();
+
+  // Tidy up.
+  p->chan = nullptr;
+
+  // Reacquire original lock.
+  release(&p->lock);
+  acquire(lk);
+}
+
+// Wake up all processes sleeping on chan. Must be called without any p->lock.
+void Kernel::wakeup(const void* chan) {
+  for (proc* p = proc_; p < &proc_[config_.nproc]; p++) {
+    if (p == myproc()) continue;
+    if (config_.bug == Bug::kWakeupWithoutLock) {
+      // The planted bug: look before locking. A sleeper between release(lk) and
+      // p->state = SLEEPING is missed, and its wakeup is lost.
+      if (p->state == SLEEPING && p->chan == chan) {
+        acquire(&p->lock);
+        p->state = RUNNABLE;
+        release(&p->lock);
+      }
+      continue;
+    }
+    acquire(&p->lock);
+    if (p->state == SLEEPING && p->chan == chan) p->state = RUNNABLE;
+    release(&p->lock);
+  }
+}
+
+// Kill the process with the given pid. The victim won't exit until it tries to return to user
+// space (see usertrap() in trap.c).
+int Kernel::kill(int pid) {
+  for (proc* p = proc_; p < &proc_[config_.nproc]; p++) {
+    acquire(&p->lock);
+    if (p->pid == pid) {
+      p->killed = 1;
+      if (p->state == SLEEPING) {
+        // Wake process from sleep().
+        p->state = RUNNABLE;
+      }
+      release(&p->lock);
+      return 0;
+    }
+    release(&p->lock);
+  }
+  return -1;
+}
+
+void Kernel::setkilled(proc* p) {
+  acquire(&p->lock);
+  p->killed = 1;
+  release(&p->lock);
+}
+
+int Kernel::killed(proc* p) {
+  acquire(&p->lock);
+  int k = p->killed;
+  release(&p->lock);
+  return k;
+}
+
+}  // namespace switchyard::xv6

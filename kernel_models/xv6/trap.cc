@@ -1,0 +1,78 @@
+// Traps: the timer and device interrupt paths of kernel/trap.c.
+#include "kernel_models/xv6/kernel.h"
+
+namespace switchyard::xv6 {
+
+// The simulator delivers an interrupt on the current thread's stack with interrupts off; where
+// it came from (user or kernel mode) decides the path, as stvec does.
+void Kernel::Trap(int cpuid, int line) {
+  if (user_mode_[cpuid]) {
+    usertrap_interrupt(line);
+  } else {
+    kerneltrap(line);
+  }
+}
+
+// The interrupt half of usertrap(): handle an interrupt from user space.
+void Kernel::usertrap_interrupt(int line) {
+  user_mode_[cpuid()] = false;
+  proc* p = myproc();
+  int which_dev = devintr(line);
+  if (killed(p)) exit(-1);
+  // give up the CPU if this is a timer interrupt.
+  if (which_dev == 2) yield();
+  // usertrapret(): back to user mode; the simulator restores interrupts as sret does.
+  user_mode_[cpuid()] = true;
+}
+
+// The system-call half of usertrap(): the process asked for a service.
+void Kernel::usertrap_syscall(proc* p) {
+  user_mode_[cpuid()] = false;
+  if (killed(p)) exit(-1);
+  // an interrupt will change sepc, scause, and sstatus, so enable only now that we're done with
+  // those registers.
+  sim_.intr_on();
+}
+
+// return to user space
+void Kernel::usertrapret() {
+  // we're about to switch the destination of traps from kerneltrap() to usertrap(), so turn off
+  // interrupts until we're back in user space, where usertrap() is correct.
+  sim_.intr_off();
+  user_mode_[cpuid()] = true;
+  sim_.intr_on();  // sret sets SIE from SPIE
+}
+
+// interrupts and exceptions from kernel code go here via kernelvec, on whatever the current
+// kernel stack is.
+void Kernel::kerneltrap(int line) {
+  int which_dev = devintr(line);
+  // give up the CPU if this is a timer interrupt.
+  if (which_dev == 2 && myproc() != nullptr) yield();
+}
+
+void Kernel::clockintr() {
+  if (cpuid() == 0) {
+    acquire(&tickslock_);
+    ticks_++;
+    wakeup(&ticks_);
+    release(&tickslock_);
+  }
+  // ask for the next timer interrupt: the simulator's periodic timer does this.
+}
+
+// check if it's an external interrupt or software interrupt, and handle it. returns 2 if timer
+// interrupt, 1 if other device, 0 if not recognized.
+int Kernel::devintr(int line) {
+  if (line == sim::kTimerLine) {
+    clockintr();
+    return 2;
+  }
+  if (line == kDiskLine) {
+    virtio_disk_intr();
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace switchyard::xv6

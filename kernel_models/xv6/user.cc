@@ -1,0 +1,126 @@
+// The workload's user mode: each process interprets its program; system calls enter the kernel
+// the way usertrap() does.
+#include "absl/strings/str_cat.h"
+#include "kernel_models/xv6/kernel.h"
+
+namespace switchyard::xv6 {
+
+void Kernel::UserMain() {
+  for (;;) {
+    proc* p = myproc();
+    const Action& action = p->user.program->actions[p->user.pc++];
+    if (action.op == Op::kCompute) {
+      // User-mode work: interrupts are on, and every step is a preemption point.
+      for (int i = 0; i < action.arg; ++i) {
+        sim_.NoteProgress();
+        sim_.Point();
+      }
+      continue;
+    }
+    Syscall(action);
+  }
+}
+
+void Kernel::Syscall(const Action& action) {
+  proc* p = myproc();
+  usertrap_syscall(p);
+  int status = 0;
+  switch (action.op) {
+    case Op::kFork: {
+      int pid = fork(action.child);
+      p->user.children.push_back(pid);
+      if (pid > 0) {
+        if (expected_status_.size() <= static_cast<size_t>(pid)) {
+          expected_status_.resize(pid + 1, 0);
+          kill_sent_.resize(pid + 1, false);
+        }
+        expected_status_[pid] = action.child->exit_code;
+      }
+      break;
+    }
+    case Op::kWait:
+    case Op::kReapAllAndHalt:
+      for (;;) {
+        int pid = wait(&status);
+        if (pid > 0) {
+          int want = expected_status_[pid];
+          if (status != want && !(kill_sent_[pid] && status == -1)) {
+            sim_.Fail("exit-status",
+                      absl::StrCat("wait() in pid ", p->pid, " got status ", status, " for pid ",
+                                   pid, ", whose program exits with ", want,
+                                   kill_sent_[pid] ? " (or -1, killed)" : ""));
+          }
+        }
+        if (action.op == Op::kWait || pid < 0) break;
+      }
+      if (action.op == Op::kReapAllAndHalt) CheckWorkloadDone();
+      break;
+    case Op::kDiskRead:
+      p->b.blockno = action.arg;
+      virtio_disk_rw(&p->b);
+      break;
+    case Op::kSleepTicks:
+      sys_sleep(action.arg);
+      break;
+    case Op::kSemDown:
+      sem_down(action.arg);
+      break;
+    case Op::kSemUp:
+      sem_up(action.arg);
+      break;
+    case Op::kKill: {
+      int pid = p->user.children[action.arg];
+      if (pid > 0) {
+        kill_sent_[pid] = true;
+        kill(pid);
+      }
+      break;
+    }
+    case Op::kExit:
+      exit(action.arg);
+    case Op::kCompute:
+      break;
+  }
+  sim_.NoteProgress();
+  if (killed(myproc())) exit(-1);
+  usertrapret();
+}
+
+int Kernel::sys_sleep(int n) {
+  acquire(&tickslock_);
+  unsigned ticks0 = ticks_;
+  while (ticks_ - ticks0 < static_cast<unsigned>(n)) {
+    if (killed(myproc())) {
+      release(&tickslock_);
+      return -1;
+    }
+    sleep(&ticks_, &tickslock_);
+  }
+  release(&tickslock_);
+  return 0;
+}
+
+int Kernel::sem_down(int id) {
+  semaphore* s = &sems_[id];
+  acquire(&s->lock);
+  while (s->count == 0) {
+    if (killed(myproc())) {
+      release(&s->lock);
+      return -1;
+    }
+    sleep(s, &s->lock);
+  }
+  s->count -= 1;
+  release(&s->lock);
+  return 0;
+}
+
+void Kernel::sem_up(int id) {
+  semaphore* s = &sems_[id];
+  acquire(&s->lock);
+  s->count += 1;
+  wakeup(s);
+  release(&s->lock);
+}
+
+}  // namespace switchyard::xv6

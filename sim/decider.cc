@@ -1,0 +1,140 @@
+#include "sim/decider.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "sim/check.h"
+
+namespace switchyard::sim {
+
+uint64_t HashName(std::string_view name) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (char c : name) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 0x100000001B3ull;
+  }
+  return h;
+}
+
+Decider::Decider() { log_.stream_names.emplace_back(kScheduleStreamName); }
+
+StreamId Decider::Stream(std::string_view name) {
+  for (size_t i = 0; i < log_.stream_names.size(); ++i) {
+    if (log_.stream_names[i] == name) return static_cast<StreamId>(i);
+  }
+  SY_CHECK(log_.stream_names.size() < 0xFFFF);
+  log_.stream_names.emplace_back(name);
+  StreamId id = static_cast<StreamId>(log_.stream_names.size() - 1);
+  OnStreamOpened(id, name);
+  return id;
+}
+
+void Decider::SetDivergence(std::string detail) {
+  if (!divergence_) divergence_ = Divergence{log_.decisions.size(), std::move(detail)};
+}
+
+RandomDecider::RandomDecider(uint64_t seed) : seed_(seed) {
+  OnStreamOpened(kScheduleStream, kScheduleStreamName);
+}
+
+void RandomDecider::OnStreamOpened(StreamId id, std::string_view name) {
+  if (states_.size() <= id) states_.resize(id + 1);
+  uint64_t mix = seed_ ^ HashName(name);
+  states_[id] = SplitMix64(&mix);
+}
+
+uint32_t RandomDecider::DoChoose(StreamId stream, uint32_t n) {
+  return Bounded(SplitMix64(&states_[stream]), n);
+}
+
+PctDecider::PctDecider(uint64_t seed, int depth, uint64_t expected_steps, int cpus)
+    : RandomDecider(seed), depth_(depth) {
+  SY_CHECK(depth >= 1);
+  SY_CHECK(cpus >= 1);
+  SY_CHECK(expected_steps >= 1);
+  // The PCT stream is private to this strategy: it is never recorded, because a replay does not
+  // need it (the log holds the picks themselves).
+  uint64_t state = seed ^ HashName("pct");
+  priority_.resize(cpus);
+  for (int i = 0; i < cpus; ++i) priority_[i] = depth + i;
+  for (int i = cpus - 1; i > 0; --i) {  // Fisher-Yates
+    uint32_t j = Bounded(SplitMix64(&state), static_cast<uint32_t>(i + 1));
+    std::swap(priority_[i], priority_[j]);
+  }
+  for (int i = 1; i < depth; ++i) {
+    change_points_.push_back(1 + SplitMix64(&state) % expected_steps);
+  }
+  std::sort(change_points_.begin(), change_points_.end());
+}
+
+uint32_t PctDecider::DoPickCpu(std::span<const uint8_t> candidates, uint64_t step) {
+  // The vCPU that reached this point is candidates[0] when it can still run; at a change point
+  // it is demoted below every initial priority.
+  while (next_change_ < change_points_.size() && change_points_[next_change_] <= step) {
+    if (last_running_ >= 0) priority_[last_running_] = depth_ - 1 - static_cast<int>(next_change_);
+    ++next_change_;
+  }
+  uint32_t best = 0;
+  for (uint32_t i = 1; i < candidates.size(); ++i) {
+    if (priority_[candidates[i]] > priority_[candidates[best]]) best = i;
+  }
+  last_running_ = candidates[best];
+  return best;
+}
+
+ReplayDecider::ReplayDecider(DecisionLog log) : recorded_(std::move(log)) {}
+
+uint32_t ReplayDecider::DoChoose(StreamId stream, uint32_t n) {
+  if (divergence()) return 0;
+  if (next_ >= recorded_.decisions.size()) {
+    SetDivergence(absl::StrCat("the run asked for a choice among ", n, " on stream '",
+                               StreamName(stream), "' after the log's last decision (",
+                               recorded_.decisions.size(), " recorded)"));
+    return 0;
+  }
+  const Decision& want = recorded_.decisions[next_];
+  const std::string& want_name = want.stream < recorded_.stream_names.size()
+                                     ? recorded_.stream_names[want.stream]
+                                     : std::string("?");
+  if (want_name != StreamName(stream) || want.options != n || want.value >= n) {
+    SetDivergence(absl::StrCat("decision ", next_, ": the log has a choice among ", want.options,
+                               " on stream '", want_name, "', the run asked for a choice among ",
+                               n, " on stream '", StreamName(stream), "'"));
+    return 0;
+  }
+  ++next_;
+  return want.value;
+}
+
+BytesDecider::BytesDecider(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+
+uint32_t BytesDecider::ReadBytes(int count) {
+  uint32_t value = 0;
+  for (int i = 0; i < count; ++i) {
+    value = (value << 8) | (next_ < size_ ? data_[next_] : 0);
+    if (next_ < size_) ++next_;
+  }
+  return value;
+}
+
+uint32_t BytesDecider::DoChoose(StreamId /*stream*/, uint32_t n) {
+  if (next_ >= size_) return 0;
+  int count = n <= 0x100 ? 1 : n <= 0x10000 ? 2 : 4;
+  return ReadBytes(count) % n;
+}
+
+uint32_t BytesDecider::DoPickCpu(std::span<const uint8_t> candidates, uint64_t /*step*/) {
+  if (sticky_left_ > 0) {
+    --sticky_left_;
+    for (uint32_t i = 0; i < candidates.size(); ++i) {
+      if (candidates[i] == sticky_cpu_) return i;
+    }
+  }
+  if (next_ >= size_) return 0;
+  uint32_t index = ReadBytes(1) % candidates.size();
+  sticky_cpu_ = candidates[index];
+  sticky_left_ = ReadBytes(1);
+  return index;
+}
+
+}  // namespace switchyard::sim

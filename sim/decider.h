@@ -1,0 +1,196 @@
+// The decider: the one source of every nondeterministic choice in a run.
+//
+// Models and the simulator never draw randomness themselves: they ask the run's Decider. A choice
+// belongs to a named stream ("schedule", "workload", "disk-latency", ...). Each stream of the
+// seeded strategies has its own generator derived from the run seed and the stream's name, so a
+// model that adds a choice on one stream does not shift the choices of every other stream.
+//
+// Every choice with more than one option is recorded in the decision log (stream, number of
+// options, value). Replaying the log reproduces the run; a replay that is asked for a different
+// stream or number of options than recorded has diverged, and says where.
+//
+// Strategies:
+//   RandomDecider  uniform choices from the seed.
+//   PctDecider     PCT (Burckhardt et al., ASPLOS 2010) for the schedule stream: random distinct
+//                  vCPU priorities, d-1 priority-change points; other streams as RandomDecider.
+//   ReplayDecider  the recorded log, strictly; divergence is reported, never papered over.
+//   BytesDecider   bytes from a fuzzer input; when the bytes run out every choice takes the
+//                  default (index 0: no preemption, first option), which keeps inputs short.
+//
+// Schedule choices go through PickCpu: the simulator passes the candidate vCPUs with the one that
+// is running now first (if it is a candidate), so index 0 always means "do not preempt".
+#ifndef SWITCHYARD_SIM_DECIDER_H_
+#define SWITCHYARD_SIM_DECIDER_H_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchyard::sim {
+
+using StreamId = uint16_t;
+
+// The stream every decider opens first, for schedule decisions.
+inline constexpr StreamId kScheduleStream = 0;
+inline constexpr std::string_view kScheduleStreamName = "schedule";
+
+struct Decision {
+  StreamId stream;
+  uint32_t options;  // number of options; always >= 2 (single-option choices are not recorded)
+  uint32_t value;    // < options
+  bool operator==(const Decision&) const = default;
+};
+
+struct DecisionLog {
+  std::vector<std::string> stream_names;  // index = StreamId
+  std::vector<Decision> decisions;
+};
+
+// splitmix64 (Steele, Lea, Flood 2014): a tiny generator whose output is fixed by its definition,
+// so the same seed gives the same choices with every compiler and standard library.
+inline uint64_t SplitMix64(uint64_t* state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// FNV-1a over a name, used to derive a stream's seed from the run seed.
+uint64_t HashName(std::string_view name);
+
+// Maps a 32-bit random value onto [0, n) (Lemire's multiply-shift).
+inline uint32_t Bounded(uint64_t random, uint32_t n) {
+  return static_cast<uint32_t>(((random & 0xFFFFFFFFull) * n) >> 32);
+}
+
+// Where a replay stopped matching its log.
+struct Divergence {
+  uint64_t decision_index;
+  std::string detail;  // one line, in terms of streams and option counts
+};
+
+class Decider {
+ public:
+  Decider();
+  virtual ~Decider() = default;
+  Decider(const Decider&) = delete;
+  Decider& operator=(const Decider&) = delete;
+
+  // Returns the stream's id, opening it on first use. Ids are given in order of first use, which
+  // is deterministic because the run is.
+  StreamId Stream(std::string_view name);
+  const std::string& StreamName(StreamId id) const { return log_.stream_names[id]; }
+
+  // A value in [0, n). REQUIRES: n >= 1. A choice with one option is answered without being
+  // recorded or consuming anything.
+  uint32_t Choose(StreamId stream, uint32_t n) {
+    if (n <= 1) return 0;
+    uint32_t value = DoChoose(stream, n);
+    log_.decisions.push_back({stream, n, value});
+    return value;
+  }
+
+  // Index into `candidates` (vCPU numbers) of the vCPU to run next. `step` is the simulator's step
+  // counter. candidates[0] is the running vCPU when it is a candidate, so 0 means "no preemption".
+  uint32_t PickCpu(std::span<const uint8_t> candidates, uint64_t step) {
+    uint32_t n = static_cast<uint32_t>(candidates.size());
+    if (n <= 1) return 0;
+    uint32_t value = DoPickCpu(candidates, step);
+    log_.decisions.push_back({kScheduleStream, n, value});
+    return value;
+  }
+
+  const DecisionLog& log() const { return log_; }
+  // Set when a replay stopped matching its log; the simulator ends the run when it sees it.
+  const std::optional<Divergence>& divergence() const { return divergence_; }
+
+ protected:
+  virtual uint32_t DoChoose(StreamId stream, uint32_t n) = 0;
+  virtual uint32_t DoPickCpu(std::span<const uint8_t> candidates, uint64_t /*step*/) {
+    return DoChoose(kScheduleStream, static_cast<uint32_t>(candidates.size()));
+  }
+  // Called when a stream is first opened, so seeded strategies can derive its generator.
+  virtual void OnStreamOpened(StreamId /*id*/, std::string_view /*name*/) {}
+  uint64_t decisions_made() const { return log_.decisions.size(); }
+  void SetDivergence(std::string detail);
+
+ private:
+  DecisionLog log_;
+  std::optional<Divergence> divergence_;
+};
+
+// Uniform choices; one splitmix64 stream per named stream, seeded by HashName(name) ^ seed.
+class RandomDecider : public Decider {
+ public:
+  explicit RandomDecider(uint64_t seed);
+
+ protected:
+  uint32_t DoChoose(StreamId stream, uint32_t n) override;
+  void OnStreamOpened(StreamId id, std::string_view name) override;
+
+ private:
+  uint64_t seed_;
+  std::vector<uint64_t> states_;
+};
+
+// PCT: each vCPU gets a distinct random priority in [depth, depth + cpus); depth-1 change points
+// are drawn uniformly from [1, expected_steps]. The highest-priority candidate runs. At the i-th
+// change point the running vCPU's priority drops to depth - i, below every initial priority.
+// With depth 1 there are no change points: a vCPU is never preempted while it can run.
+class PctDecider : public RandomDecider {
+ public:
+  PctDecider(uint64_t seed, int depth, uint64_t expected_steps, int cpus);
+
+ protected:
+  uint32_t DoPickCpu(std::span<const uint8_t> candidates, uint64_t step) override;
+
+ private:
+  std::vector<int> priority_;              // by vCPU
+  std::vector<uint64_t> change_points_;    // sorted steps
+  size_t next_change_ = 0;
+  int last_running_ = -1;
+  int depth_;
+};
+
+// Replays a recorded log strictly. Past the end of the log, or on a mismatch, it records a
+// Divergence and answers 0 so the simulator can stop at its next step.
+class ReplayDecider : public Decider {
+ public:
+  explicit ReplayDecider(DecisionLog log);
+
+ protected:
+  uint32_t DoChoose(StreamId stream, uint32_t n) override;
+
+ private:
+  DecisionLog recorded_;
+  size_t next_ = 0;
+};
+
+// Decisions from fuzzer bytes. A schedule choice reads two bytes, the candidate (modulo the
+// count) and how many following schedule choices keep that vCPU running without reading more
+// bytes; other choices read one byte (two when n > 256, four when n > 65536), modulo n. When the
+// bytes run out every choice is 0.
+class BytesDecider : public Decider {
+ public:
+  BytesDecider(const uint8_t* data, size_t size);
+  size_t bytes_used() const { return next_; }
+
+ protected:
+  uint32_t DoChoose(StreamId stream, uint32_t n) override;
+  uint32_t DoPickCpu(std::span<const uint8_t> candidates, uint64_t step) override;
+
+ private:
+  uint32_t ReadBytes(int count);
+  const uint8_t* data_;
+  size_t size_;
+  size_t next_ = 0;
+  int sticky_cpu_ = -1;
+  uint32_t sticky_left_ = 0;
+};
+
+}  // namespace switchyard::sim
+
+#endif  // SWITCHYARD_SIM_DECIDER_H_

@@ -1,0 +1,170 @@
+#include "sim/reproducer.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace switchyard::sim {
+namespace {
+
+using nlohmann::json;
+constexpr const char* kFormat = "switchyard-reproducer";
+
+std::string Hex(uint64_t v) { return absl::StrCat("0x", absl::Hex(v, absl::kZeroPad16)); }
+
+absl::Status Invalid(std::string what) {
+  return absl::InvalidArgumentError(absl::StrCat("not a valid reproducer: ", what));
+}
+
+// Typed field access with one-line errors naming the field.
+template <typename T>
+absl::Status Get(const json& object, const char* key, T* out) {
+  auto it = object.find(key);
+  if (it == object.end()) return Invalid(absl::StrCat("missing field '", key, "'"));
+  try {
+    *out = it->template get<T>();
+  } catch (const json::exception&) {
+    return Invalid(absl::StrCat("field '", key, "' has the wrong type"));
+  }
+  return absl::OkStatus();
+}
+
+#define SY_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    absl::Status status_ = (expr);           \
+    if (!status_.ok()) return status_;       \
+  } while (0)
+
+}  // namespace
+
+std::string ReproducerToJson(const Reproducer& r) {
+  json decisions = json::array();
+  for (const Decision& d : r.log.decisions) decisions.push_back({d.stream, d.options, d.value});
+  json doc = {
+      {"format", kFormat},
+      {"version", kReproducerVersion},
+      {"model", r.model},
+      {"model_fingerprint", r.model_fingerprint},
+      {"options", r.options},
+      {"bug", r.bug},
+      {"strategy", r.strategy},
+      {"seed", r.seed},
+      {"pct_depth", r.pct_depth},
+      {"outcome", {{"kind", r.outcome_kind}, {"invariant", r.invariant}, {"message", r.message},
+                   {"step", r.step}}},
+      {"trace_hash", Hex(r.trace_hash)},
+      {"streams", r.log.stream_names},
+      {"decisions", decisions},
+  };
+  return doc.dump(1) + "\n";
+}
+
+absl::StatusOr<Reproducer> ReproducerFromJson(const std::string& text) {
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return Invalid("the JSON is malformed or truncated");
+  if (!doc.is_object()) return Invalid("the top level is not a JSON object");
+  std::string format;
+  SY_RETURN_IF_ERROR(Get(doc, "format", &format));
+  if (format != kFormat) return Invalid(absl::StrCat("format is '", format, "'"));
+  int version = 0;
+  SY_RETURN_IF_ERROR(Get(doc, "version", &version));
+  if (version != kReproducerVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("reproducer format version ", version, " is not supported (this switchyard "
+                     "reads version ", kReproducerVersion, ")"));
+  }
+  Reproducer r;
+  SY_RETURN_IF_ERROR(Get(doc, "model", &r.model));
+  SY_RETURN_IF_ERROR(Get(doc, "model_fingerprint", &r.model_fingerprint));
+  SY_RETURN_IF_ERROR(Get(doc, "options", &r.options));
+  SY_RETURN_IF_ERROR(Get(doc, "bug", &r.bug));
+  SY_RETURN_IF_ERROR(Get(doc, "strategy", &r.strategy));
+  SY_RETURN_IF_ERROR(Get(doc, "seed", &r.seed));
+  SY_RETURN_IF_ERROR(Get(doc, "pct_depth", &r.pct_depth));
+  json outcome;
+  SY_RETURN_IF_ERROR(Get(doc, "outcome", &outcome));
+  if (!outcome.is_object()) return Invalid("field 'outcome' is not an object");
+  SY_RETURN_IF_ERROR(Get(outcome, "kind", &r.outcome_kind));
+  SY_RETURN_IF_ERROR(Get(outcome, "invariant", &r.invariant));
+  SY_RETURN_IF_ERROR(Get(outcome, "message", &r.message));
+  SY_RETURN_IF_ERROR(Get(outcome, "step", &r.step));
+  std::string hash;
+  SY_RETURN_IF_ERROR(Get(doc, "trace_hash", &hash));
+  if (hash.rfind("0x", 0) != 0 || !absl::SimpleHexAtoi(hash.substr(2), &r.trace_hash)) {
+    return Invalid(absl::StrCat("trace_hash '", hash, "' is not a hexadecimal number"));
+  }
+  SY_RETURN_IF_ERROR(Get(doc, "streams", &r.log.stream_names));
+  if (r.log.stream_names.empty() || r.log.stream_names[0] != kScheduleStreamName) {
+    return Invalid("the first stream must be 'schedule'");
+  }
+  json decisions;
+  SY_RETURN_IF_ERROR(Get(doc, "decisions", &decisions));
+  if (!decisions.is_array()) return Invalid("field 'decisions' is not an array");
+  r.log.decisions.reserve(decisions.size());
+  for (size_t i = 0; i < decisions.size(); ++i) {
+    const json& d = decisions[i];
+    bool ok = d.is_array() && d.size() == 3 && d[0].is_number_unsigned() &&
+              d[1].is_number_unsigned() && d[2].is_number_unsigned();
+    if (ok) {
+      uint64_t stream = d[0], options = d[1], value = d[2];
+      ok = stream < r.log.stream_names.size() && options >= 2 && options <= UINT32_MAX &&
+           value < options;
+      if (ok) {
+        r.log.decisions.push_back({static_cast<StreamId>(stream), static_cast<uint32_t>(options),
+                                   static_cast<uint32_t>(value)});
+      }
+    }
+    if (!ok) {
+      return Invalid(absl::StrCat("decision ", i, " is not [stream, options, value] with "
+                                  "a known stream and value < options >= 2"));
+    }
+  }
+  return r;
+}
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
+  std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) {
+    return absl::UnavailableError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
+  }
+  bool ok = std::fwrite(contents.data(), 1, contents.size(), f) == contents.size();
+  ok = (std::fflush(f) == 0) && ok;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string reason = std::strerror(errno);
+    std::remove(tmp.c_str());
+    return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", reason));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+absl::Status WriteReproducer(const std::string& path, const Reproducer& r) {
+  return WriteFileAtomically(path, ReproducerToJson(r));
+}
+
+absl::StatusOr<Reproducer> ReadReproducer(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<Reproducer> r = ReproducerFromJson(*text);
+  if (!r.ok()) {
+    return absl::Status(r.status().code(), absl::StrCat(path, ": ", r.status().message()));
+  }
+  return r;
+}
+
+}  // namespace switchyard::sim

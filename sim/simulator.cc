@@ -1,0 +1,380 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "sim/check.h"
+
+namespace switchyard::sim {
+
+struct Fiber {
+  enum class State { kFresh, kSaved, kRunning, kRetired };
+  Simulator* sim;
+  uint32_t id;
+  std::string name;
+  arch::Stack stack;
+  arch::Context context;
+  void (*entry)(void*);
+  void* arg;
+  State state = State::kFresh;
+  int cpu = -1;  // the vCPU it is running on, when kRunning
+};
+
+const char* KindName(Outcome::Kind kind) {
+  switch (kind) {
+    case Outcome::Kind::kPass:
+      return "pass";
+    case Outcome::Kind::kSafety:
+      return "safety violation";
+    case Outcome::Kind::kLiveness:
+      return "liveness violation";
+    case Outcome::Kind::kDiverged:
+      return "replay diverged";
+  }
+  return "?";
+}
+
+Simulator::Simulator(const SimOptions& options, Decider& decider)
+    : options_(options),
+      decider_(decider),
+      trace_(options.keep_trace),
+      host_(arch::HostContext("simulator")) {
+  SY_CHECK(options.cpus >= 1 && options.cpus <= kMaxCpus);
+  vcpus_.resize(options.cpus);
+}
+
+Simulator::~Simulator() = default;
+
+Fiber* Simulator::CreateFiber(std::string name, void (*entry)(void*), void* arg) {
+  auto fiber = std::make_unique<Fiber>();
+  fiber->sim = this;
+  fiber->id = static_cast<uint32_t>(fibers_.size());
+  fiber->name = std::move(name);
+  fiber->stack = arch::Stack::Allocate(options_.stack_bytes);
+  fibers_.push_back(std::move(fiber));
+  Fiber* f = fibers_.back().get();
+  ResetFiber(f, entry, arg);
+  return f;
+}
+
+void Simulator::ResetFiber(Fiber* fiber, void (*entry)(void*), void* arg) {
+  if (fiber->state == Fiber::State::kRunning) {
+    Fail("stack-reused-while-running",
+         absl::StrCat("a new thread is built on the stack of '", fiber->name,
+                      "', which is still running on cpu", fiber->cpu));
+  }
+  fiber->entry = entry;
+  fiber->arg = arg;
+  fiber->state = Fiber::State::kFresh;
+  fiber->cpu = -1;
+  fiber->context = arch::Context{};
+  fiber->context.name = fiber->name.c_str();
+  arch::MakeContext(&fiber->context, fiber->stack, &Simulator::FiberStart, fiber);
+}
+
+void Simulator::RetireFiber(Fiber* fiber) {
+  SY_CHECK(fiber->state != Fiber::State::kRunning);
+  fiber->state = Fiber::State::kRetired;
+}
+
+void Simulator::FiberStart(void* arg) {
+  Fiber* fiber = static_cast<Fiber*>(arg);
+  fiber->entry(fiber->arg);
+  fiber->sim->Fail("fiber-returned",
+                   absl::StrCat("kernel thread '", fiber->name, "' returned from its entry function"));
+}
+
+void Simulator::SetBootFiber(int cpu, Fiber* fiber) {
+  SY_CHECK(!running_);
+  SY_CHECK(cpu >= 0 && cpu < cpus());
+  SY_CHECK(fiber->state == Fiber::State::kFresh);
+  vcpus_[cpu].boot = fiber;
+}
+
+void Simulator::SetPeriodicTimer(int cpu, uint64_t period, uint64_t first) {
+  SY_CHECK(cpu >= 0 && cpu < cpus());
+  vcpus_[cpu].timer_period = period;
+  vcpus_[cpu].next_timer = first;
+}
+
+void Simulator::AddInvariant(std::string name, Checker checker) {
+  invariants_.emplace_back(std::move(name), std::move(checker));
+}
+
+void Simulator::RaiseExternal(int line) {
+  SY_CHECK(line >= 1 && line <= kMaxExternalLines);
+  external_pending_ |= 1u << line;
+}
+
+void Simulator::AddOneShot(uint64_t delay, std::function<void()> fire) {
+  one_shots_.push_back({now_ + delay, one_shot_sequence_++, std::move(fire)});
+  std::push_heap(one_shots_.begin(), one_shots_.end(), [](const OneShot& a, const OneShot& b) {
+    return std::tie(a.time, a.sequence) > std::tie(b.time, b.sequence);
+  });
+}
+
+std::vector<std::string> Simulator::FiberNames() const {
+  std::vector<std::string> names;
+  for (const auto& f : fibers_) names.push_back(f->name);
+  return names;
+}
+
+std::vector<uint32_t> Simulator::BootFiberIds() const {
+  std::vector<uint32_t> ids;
+  for (const Vcpu& v : vcpus_) ids.push_back(v.boot->id);
+  return ids;
+}
+
+const std::string& Simulator::FiberName(const Fiber* fiber) const { return fiber->name; }
+
+int Simulator::RunningOn(const Fiber* fiber) const {
+  return fiber->state == Fiber::State::kRunning ? fiber->cpu : -1;
+}
+
+uint32_t Simulator::FiberId(const Fiber* fiber) const { return fiber->id; }
+
+void Simulator::Record(EventKind kind, uint64_t a, uint64_t b, const char* label) {
+  trace_.Record({step_, now_, vcpus_[cpu_].current->id, static_cast<uint8_t>(cpu_), kind, a, b,
+                 label});
+}
+
+Outcome Simulator::Run() {
+  SY_CHECK(!running_);
+  SY_CHECK(machine_ != nullptr);
+  for (int i = 0; i < cpus(); ++i) {
+    Vcpu& v = vcpus_[i];
+    SY_CHECK(v.boot != nullptr);
+    v.current = v.boot;
+    v.boot->state = Fiber::State::kRunning;
+    v.boot->cpu = i;
+  }
+  running_ = true;
+  // The first vCPU to run is a schedule decision too (PCT starts with its highest priority).
+  uint8_t all[kMaxCpus];
+  for (int i = 0; i < cpus(); ++i) all[i] = static_cast<uint8_t>(i);
+  cpu_ = all[decider_.PickCpu({all, static_cast<size_t>(cpus())}, 0)];
+  arch::SwitchContext(&host_, &vcpus_[cpu_].current->context);
+  // Back on the host stack: End() switched here.
+  outcome_.trace_hash = trace_.hash();
+  return outcome_;
+}
+
+void Simulator::End(Outcome::Kind kind, std::string invariant, std::string message) {
+  SY_CHECK(running_ && !ended_);
+  ended_ = true;
+  outcome_.kind = kind;
+  outcome_.invariant = std::move(invariant);
+  outcome_.message = std::move(message);
+  outcome_.step = step_;
+  outcome_.time = now_;
+  if (kind != Outcome::Kind::kPass) {
+    Record(EventKind::kViolation, 0, 0,
+           kind == Outcome::Kind::kDiverged ? "replay-diverged" : "violation");
+  }
+  arch::SwitchContext(&vcpus_[cpu_].current->context, &host_);
+  __builtin_unreachable();  // nothing switches back to an ended run
+}
+
+void Simulator::Fail(std::string invariant, std::string message) {
+  End(Outcome::Kind::kSafety, std::move(invariant), std::move(message));
+}
+
+void Simulator::FailLiveness(std::string invariant, std::string message) {
+  End(Outcome::Kind::kLiveness, std::move(invariant), std::move(message));
+}
+
+void Simulator::Finish() { End(Outcome::Kind::kPass, "", ""); }
+
+void Simulator::Switch(Fiber* from, Fiber* to) {
+  Vcpu& v = vcpus_[cpu_];
+  if (from != v.current) {
+    Fail("switch-saves-running-thread",
+         absl::StrCat("cpu", cpu_, " saves its running thread '", v.current->name,
+                      "' into the context of '", from->name, "'"));
+  }
+  if (to->state == Fiber::State::kRunning) {
+    if (to->cpu == cpu_) {
+      Fail("resume-saved-context",
+           absl::StrCat("cpu", cpu_, " switches to '", to->name, "', which is itself"));
+    }
+    Fail("one-thread-per-core", absl::StrCat("cpu", cpu_, " switches to '", to->name,
+                                             "', which is running on cpu", to->cpu));
+  }
+  if (to->state == Fiber::State::kRetired) {
+    Fail("no-resume-after-finish",
+         absl::StrCat("cpu", cpu_, " switches to '", to->name, "', whose thread has finished"));
+  }
+  SY_CHECK(to->state == Fiber::State::kSaved || to->state == Fiber::State::kFresh);
+  ++outcome_.switches;
+  Record(EventKind::kSwitch, from->id, to->id);
+  from->state = Fiber::State::kSaved;
+  from->cpu = -1;
+  to->state = Fiber::State::kRunning;
+  to->cpu = cpu_;
+  v.current = to;
+  arch::SwitchContext(&from->context, &to->context);
+}
+
+void Simulator::Point() { Step(StepKind::kPoint); }
+
+void Simulator::Spin() {
+  vcpus_[cpu_].spinning = true;
+  vcpus_[cpu_].spin_epoch = spin_epoch_;
+  Step(StepKind::kSpin);
+}
+
+void Simulator::WaitForInterrupt() {
+  if (!PendingFor(cpu_)) {
+    vcpus_[cpu_].idle = true;
+    Record(EventKind::kIdle, 0, 0);
+  }
+  Step(StepKind::kWait);
+}
+
+bool Simulator::PendingFor(int cpu) const {
+  return vcpus_[cpu].timer_pending || external_pending_ != 0;
+}
+
+void Simulator::CheckInvariants() {
+  std::string why;
+  for (auto& [name, checker] : invariants_) {
+    if (!checker(&why)) Fail(name, std::move(why));
+  }
+}
+
+void Simulator::FireDueTimers() {
+  for (Vcpu& v : vcpus_) {
+    if (v.timer_period != 0 && v.next_timer <= now_) {
+      v.timer_pending = true;
+      v.idle = false;
+      // A timer that fell behind (its vCPU was not scheduled) fires once, not once per period.
+      while (v.next_timer <= now_) v.next_timer += v.timer_period;
+    }
+  }
+  auto later = [](const OneShot& a, const OneShot& b) {
+    return std::tie(a.time, a.sequence) > std::tie(b.time, b.sequence);
+  };
+  while (!one_shots_.empty() && one_shots_.front().time <= now_) {
+    std::pop_heap(one_shots_.begin(), one_shots_.end(), later);
+    std::function<void()> fire = std::move(one_shots_.back().fire);
+    one_shots_.pop_back();
+    fire();
+  }
+  if (external_pending_ != 0) {
+    for (Vcpu& v : vcpus_) v.idle = false;
+  }
+}
+
+void Simulator::AdvanceToNextEvent() {
+  uint64_t next = UINT64_MAX;
+  for (const Vcpu& v : vcpus_) {
+    if (v.timer_period != 0) next = std::min(next, v.next_timer);
+  }
+  if (!one_shots_.empty()) next = std::min(next, one_shots_.front().time);
+  if (next == UINT64_MAX) {
+    // Build the message first: temporaries of the call's own expression would never be
+    // destroyed, because FailLiveness does not return.
+    std::string message = absl::StrCat("every vCPU waits for an interrupt and no timer is set; ",
+                                       machine_->DescribeStuck());
+    FailLiveness("deadlock", std::move(message));
+  }
+  now_ = std::max(now_, next);
+  FireDueTimers();
+}
+
+int Simulator::PickNext(StepKind kind) {
+  const int n = cpus();
+  for (;;) {
+    uint8_t candidates[kMaxCpus];
+    uint32_t count = 0;
+    bool all_stuck_spinning = true;
+    for (int k = 0; k < n; ++k) {
+      int c = (cpu_ + k) % n;  // the running vCPU first, then round robin
+      const Vcpu& v = vcpus_[c];
+      if (v.idle) {
+        all_stuck_spinning = false;
+        continue;
+      }
+      if (!(v.spinning && v.spin_epoch == spin_epoch_ && !v.intena)) all_stuck_spinning = false;
+      if (c == cpu_ && kind == StepKind::kSpin) continue;  // it just failed; let another run
+      candidates[count++] = static_cast<uint8_t>(c);
+    }
+    if (all_stuck_spinning) {
+      std::string message =
+          absl::StrCat("every vCPU spins with interrupts off; ", machine_->DescribeStuck());
+      FailLiveness("deadlock", std::move(message));
+    }
+    if (count == 0) {
+      if (kind == StepKind::kSpin && !vcpus_[cpu_].idle) return cpu_;  // others are all idle
+      AdvanceToNextEvent();
+      continue;
+    }
+    uint32_t index = decider_.PickCpu({candidates, count}, step_);
+    SY_CHECK(index < count);
+    return candidates[index];
+  }
+}
+
+void Simulator::Step(StepKind kind) {
+  ++step_;
+  ++now_;
+  if (kind != StepKind::kSpin) {
+    vcpus_[cpu_].spinning = false;
+    ++spin_epoch_;
+  }
+  CheckInvariants();
+  if (decider_.divergence()) {
+    End(Outcome::Kind::kDiverged, "replay-diverged", decider_.divergence()->detail);
+  }
+  if (step_ >= options_.max_steps) {
+    std::string message = absl::StrCat("the run took ", options_.max_steps,
+                                       " steps without finishing; ", machine_->DescribeStuck());
+    FailLiveness("step-budget", std::move(message));
+  }
+  if (now_ - last_progress_ > options_.progress_budget_ticks) {
+    std::string message = absl::StrCat("no progress for ", options_.progress_budget_ticks,
+                                       " ticks; ", machine_->DescribeStuck());
+    FailLiveness("no-progress", std::move(message));
+  }
+  FireDueTimers();
+  int next = PickNext(kind);
+  if (next != cpu_) {
+    const Vcpu& was = vcpus_[cpu_];
+    if (!was.idle && !(kind == StepKind::kSpin)) ++outcome_.preemptions;
+    int previous = cpu_;
+    Fiber* from = was.current;
+    cpu_ = next;
+    Record(EventKind::kCpu, static_cast<uint64_t>(previous), 0);
+    arch::SwitchContext(&from->context, &vcpus_[next].current->context);
+    // Resumed: whoever switched here set cpu_ to this fiber's vCPU.
+  }
+  vcpus_[cpu_].idle = false;
+  DeliverInterrupts();
+}
+
+void Simulator::DeliverInterrupts() {
+  for (;;) {
+    Vcpu& v = vcpus_[cpu_];
+    if (!v.intena) return;
+    int line;
+    if (v.timer_pending) {
+      v.timer_pending = false;
+      line = kTimerLine;
+    } else if (external_pending_ != 0) {
+      line = __builtin_ctz(external_pending_);
+      external_pending_ &= ~(1u << line);
+    } else {
+      return;
+    }
+    ++outcome_.interrupts;
+    Record(EventKind::kInterrupt, static_cast<uint64_t>(line), 0);
+    v.intena = false;  // the trap entry turns interrupts off, as hardware does
+    machine_->Trap(cpu_, line);
+    // The handler may have switched away and come back on another vCPU; sret turns interrupts
+    // back on there.
+    vcpus_[cpu_].intena = true;
+  }
+}
+
+}  // namespace switchyard::sim

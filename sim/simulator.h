@@ -1,0 +1,222 @@
+// The deterministic simulator: virtual CPUs, virtual time and timers, fibers on native switch
+// routines, preemption points, invariants and outcomes.
+//
+// A model's kernel threads are fibers. All of them run on one host thread; the simulator
+// interleaves vCPUs only at preemption points that the model marks (Point, Spin,
+// WaitForInterrupt), and every choice there comes from the run's Decider. Between two points a
+// fiber runs alone, so a model reads like the kernel it models: straight-line code with its real
+// names, whose `swtch` really switches stacks (Simulator::Switch).
+//
+// Steps and time. Each point is one step and advances virtual time by one tick. When every vCPU
+// waits for an interrupt, time jumps to the next timer. Each vCPU has a periodic timer; one-shot
+// timers model device completions and raise an external interrupt line, which the first vCPU
+// with interrupts enabled takes (as a PLIC routing to every hart does). An interrupt is delivered
+// at the next point where its vCPU has interrupts enabled: the model's Trap handler runs on the
+// current fiber's stack with interrupts off, and they are on again when it returns.
+//
+// Checks. Switch verifies, before switching, that the saving fiber is the one running on this
+// vCPU, that the target is not running on any vCPU (one-thread-per-core), that its context was
+// saved by a switch and not resumed since, and that it has not been retired. Registered
+// invariants run at every step. The first failure ends the run; so does a liveness failure: the
+// step budget is exhausted, no progress (Simulator::NoteProgress) happens within the progress
+// budget, or every vCPU spins with interrupts off (deadlock).
+//
+// Rules for model code on fibers: a fiber's frames must not own heap memory (no std::string or
+// std::vector locals), because a run that ends abandons the fibers where they stand and their
+// destructors never run; keep state in the model's objects. Fiber entry functions must never
+// return: a kernel thread that returns is reported as the violation "fiber-returned".
+#ifndef SWITCHYARD_SIM_SIMULATOR_H_
+#define SWITCHYARD_SIM_SIMULATOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "arch/context.h"
+#include "sim/decider.h"
+#include "sim/trace.h"
+
+namespace switchyard::sim {
+
+inline constexpr int kMaxCpus = 16;
+inline constexpr int kTimerLine = 0;     // each vCPU's own timer
+inline constexpr int kMaxExternalLines = 31;  // external lines are 1..kMaxExternalLines
+
+struct SimOptions {
+  int cpus = 2;
+  uint64_t max_steps = 2'000'000;
+  uint64_t progress_budget_ticks = 200'000;  // liveness: no NoteProgress for this long
+  bool keep_trace = false;                   // keep records for the timeline exports
+  size_t stack_bytes = arch::kDefaultStackBytes;
+};
+
+// The model's machine-level hooks, called by the simulator.
+class Machine {
+ public:
+  virtual ~Machine() = default;
+  // Handles interrupt `line` on vCPU `cpu`, on the current fiber's stack, interrupts off.
+  virtual void Trap(int cpu, int line) = 0;
+  // For a liveness failure: what each stuck thread waits for, in the model's terms, one line.
+  virtual std::string DescribeStuck() = 0;
+};
+
+struct Outcome {
+  enum class Kind { kPass, kSafety, kLiveness, kDiverged };
+  Kind kind = Kind::kPass;
+  std::string invariant;  // the violated invariant's name; empty for a pass
+  std::string message;    // one line in the model's terms
+  uint64_t step = 0;
+  uint64_t time = 0;
+  uint64_t trace_hash = 0;
+  // Statistics.
+  uint64_t switches = 0;     // model swtch calls
+  uint64_t preemptions = 0;  // the simulator moved away from a vCPU that could still run
+  uint64_t interrupts = 0;
+};
+
+const char* KindName(Outcome::Kind kind);
+
+struct Fiber;  // opaque to models; they hold Fiber* handles owned by the Simulator
+
+class Simulator {
+ public:
+  Simulator(const SimOptions& options, Decider& decider);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // ---- Setup, before Run ----
+
+  // The model whose Trap and DescribeStuck the simulator calls. REQUIRES: set before Run.
+  void SetMachine(Machine* machine) { machine_ = machine; }
+
+  // A new fiber that will start in entry(arg) the first time something switches to it. Fiber ids
+  // are given in creation order.
+  Fiber* CreateFiber(std::string name, void (*entry)(void*), void* arg);
+  // The fiber vCPU `cpu` runs first. REQUIRES: every vCPU gets one before Run.
+  void SetBootFiber(int cpu, Fiber* fiber);
+  // vCPU `cpu`'s timer fires at `first` and then every `period` ticks. period 0 disables it.
+  void SetPeriodicTimer(int cpu, uint64_t period, uint64_t first);
+  // A checker returns true when the invariant holds; otherwise it sets *why to one line.
+  using Checker = std::function<bool(std::string* why)>;
+  void AddInvariant(std::string name, Checker checker);
+  // Runs until the model calls Finish, a check fails, or a budget runs out. Call once.
+  Outcome Run();
+
+  // ---- Called by model code running on fibers ----
+
+  // A preemption point: the end of one step. Runs the invariants, fires due timers, lets the
+  // decider pick the vCPU to run next, and delivers pending interrupts to this fiber's vCPU.
+  void Point();
+  // A preemption point for one failed iteration of a spin-wait: this vCPU cannot make progress
+  // until another runs, so the simulator prefers another vCPU.
+  void Spin();
+  // `wfi`: stop this vCPU until an interrupt is pending for it (even if interrupts are off).
+  void WaitForInterrupt();
+  // The model's swtch: saves the running fiber `from` and resumes `to` on this vCPU. Returns when
+  // something switches back to `from`. Checks the switch first (see the header comment).
+  void Switch(Fiber* from, Fiber* to);
+  // Gives `fiber` a fresh first frame that starts in entry(arg) (a new kernel thread on the old
+  // stack, as allocproc does). A running fiber is the violation "stack-reused-while-running".
+  void ResetFiber(Fiber* fiber, void (*entry)(void*), void* arg);
+  // Marks `fiber` finished: switching to it is the violation "no-resume-after-finish".
+  void RetireFiber(Fiber* fiber);
+
+  // Ends the run with a safety violation named `invariant`. Never returns.
+  [[noreturn]] void Fail(std::string invariant, std::string message);
+  // Ends the run with a liveness failure. Never returns.
+  [[noreturn]] void FailLiveness(std::string invariant, std::string message);
+  // Ends the run: the workload completed. Never returns.
+  [[noreturn]] void Finish();
+  // The model did useful work; resets the no-progress budget.
+  void NoteProgress() { last_progress_ = now_; }
+
+  // Interrupt-enable flag of the running vCPU (RISC-V sstatus.SIE).
+  bool intr_get() const { return vcpus_[cpu_].intena; }
+  void intr_on() { vcpus_[cpu_].intena = true; }
+  void intr_off() { vcpus_[cpu_].intena = false; }
+  // Raises external interrupt line `line` (1..kMaxExternalLines) until a vCPU takes it.
+  void RaiseExternal(int line);
+  // Calls `fire` (device side: no points, no switches) when `delay` ticks have passed.
+  void AddOneShot(uint64_t delay, std::function<void()> fire);
+  // Records a model event in the trace. `label` must be a string literal.
+  void Note(const char* label, uint64_t a = 0, uint64_t b = 0) {
+    Record(EventKind::kNote, a, b, label);
+  }
+
+  int cpu() const { return cpu_; }  // the running vCPU
+  // The fiber current on vCPU `cpu` (running, or paused at a point).
+  const Fiber* CurrentOn(int cpu) const { return vcpus_[cpu].current; }
+  // The vCPU `fiber` is current on, or -1.
+  int RunningOn(const Fiber* fiber) const;
+  // Fiber ids are dense and given in creation order.
+  uint32_t FiberId(const Fiber* fiber) const;
+  int cpus() const { return static_cast<int>(vcpus_.size()); }
+  Fiber* current() const { return vcpus_[cpu_].current; }
+  uint64_t now() const { return now_; }
+  uint64_t step() const { return step_; }
+  Decider& decider() { return decider_; }
+  const Trace& trace() const { return trace_; }
+  std::vector<std::string> FiberNames() const;
+  std::vector<uint32_t> BootFiberIds() const;
+  const std::string& FiberName(const Fiber* fiber) const;
+
+ private:
+  struct Vcpu {
+    Fiber* boot = nullptr;
+    Fiber* current = nullptr;
+    bool intena = false;
+    bool idle = false;      // in wfi with nothing pending
+    // The vCPU's last step was a failed spin-wait iteration in spin epoch `spin_epoch`. Any
+    // other kind of step starts a new epoch (it may have released the lock), so only vCPUs that
+    // all spun within the current epoch are stuck.
+    bool spinning = false;
+    uint64_t spin_epoch = 0;
+    bool timer_pending = false;
+    uint64_t timer_period = 0;
+    uint64_t next_timer = 0;
+  };
+  struct OneShot {
+    uint64_t time;
+    uint64_t sequence;  // ties are broken by insertion order, never by addresses
+    std::function<void()> fire;
+  };
+  enum class StepKind { kPoint, kSpin, kWait };
+
+  static void FiberStart(void* fiber);
+  void Step(StepKind kind);
+  void CheckInvariants();
+  void FireDueTimers();
+  bool PendingFor(int cpu) const;
+  int PickNext(StepKind kind);
+  void AdvanceToNextEvent();
+  void DeliverInterrupts();
+  [[noreturn]] void End(Outcome::Kind kind, std::string invariant, std::string message);
+  void Record(EventKind kind, uint64_t a, uint64_t b, const char* label = nullptr);
+
+  SimOptions options_;
+  Decider& decider_;
+  Machine* machine_ = nullptr;
+  Trace trace_;
+  std::vector<std::unique_ptr<Fiber>> fibers_;
+  std::vector<Vcpu> vcpus_;
+  std::vector<std::pair<std::string, Checker>> invariants_;
+  std::vector<OneShot> one_shots_;  // a min-heap on (time, sequence)
+  uint64_t one_shot_sequence_ = 0;
+  uint32_t external_pending_ = 0;  // bit per line
+  arch::Context host_;
+  int cpu_ = 0;
+  uint64_t step_ = 0;
+  uint64_t now_ = 0;
+  uint64_t last_progress_ = 0;
+  uint64_t spin_epoch_ = 1;
+  bool running_ = false;
+  bool ended_ = false;
+  Outcome outcome_;
+};
+
+}  // namespace switchyard::sim
+
+#endif  // SWITCHYARD_SIM_SIMULATOR_H_

@@ -1,0 +1,79 @@
+// The trace of a run: compact event records folded into a running 64-bit hash, and, when asked
+// for, kept for a text timeline and a Chrome trace event export (Perfetto, chrome://tracing).
+//
+// The hash is a pure function of the records, which hold only integers derived from the run
+// (steps, virtual time, vCPU numbers, fiber ids in creation order, event arguments), never
+// pointers or host time: the same scenario gives the same hash in any process and any build.
+#ifndef SWITCHYARD_SIM_TRACE_H_
+#define SWITCHYARD_SIM_TRACE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace switchyard::sim {
+
+enum class EventKind : uint8_t {
+  kCpu = 1,        // the simulator moved to another vCPU: a = previous vCPU
+  kSwitch = 2,     // a model's swtch on a vCPU: a = from fiber, b = to fiber
+  kInterrupt = 3,  // a = interrupt line delivered
+  kNote = 4,       // a model event: label, a, b
+  kViolation = 5,  // the run ended with a violation or a liveness failure
+  kIdle = 6,       // the vCPU waits for an interrupt
+};
+
+struct TraceRecord {
+  uint64_t step;
+  uint64_t time;
+  uint32_t fiber;  // fiber current on the vCPU when the event happened
+  uint8_t cpu;
+  EventKind kind;
+  uint64_t a;
+  uint64_t b;
+  const char* label;  // static string (kNote, kViolation), else nullptr
+};
+
+class Trace {
+ public:
+  explicit Trace(bool keep_records) : keep_records_(keep_records) {}
+
+  void Record(const TraceRecord& r) {
+    Fold(r.step);
+    Fold(r.time);
+    Fold((static_cast<uint64_t>(r.fiber) << 16) | (static_cast<uint64_t>(r.cpu) << 8) |
+         static_cast<uint64_t>(r.kind));
+    Fold(r.a);
+    Fold(r.b);
+    if (r.label != nullptr) {
+      for (const char* c = r.label; *c != '\0'; ++c) Fold(static_cast<uint8_t>(*c));
+    }
+    if (keep_records_) records_.push_back(r);
+  }
+
+  uint64_t hash() const { return hash_; }
+  const std::vector<TraceRecord>& records() const { return records_; }
+
+ private:
+  void Fold(uint64_t x) {
+    hash_ ^= x + 0x9E3779B97F4A7C15ull + (hash_ << 6) + (hash_ >> 2);
+    hash_ *= 0xFF51AFD7ED558CCDull;
+  }
+  bool keep_records_;
+  uint64_t hash_ = 0x5357495443485944ull;  // "SWITCHYD"
+  std::vector<TraceRecord> records_;
+};
+
+// A readable timeline, one event per line: step, time, cpu, fiber name, event.
+std::string FormatTextTimeline(const std::vector<TraceRecord>& records,
+                               const std::vector<std::string>& fiber_names);
+
+// Chrome trace event JSON: one lane (thread) per vCPU, one slice per fiber run on that vCPU,
+// instant events for interrupts, switches, notes and the violation. One tick of virtual time is
+// shown as one microsecond. `boot_fibers[cpu]` is the fiber each vCPU starts with.
+std::string FormatChromeTrace(const std::vector<TraceRecord>& records,
+                              const std::vector<std::string>& fiber_names,
+                              const std::vector<uint32_t>& boot_fibers, uint64_t end_time);
+
+}  // namespace switchyard::sim
+
+#endif  // SWITCHYARD_SIM_TRACE_H_
