@@ -41,7 +41,7 @@
 namespace switchyard::sim {
 
 inline constexpr int kMaxCpus = 16;
-inline constexpr int kTimerLine = 0;     // each vCPU's own timer
+inline constexpr int kTimerLine = 0;          // each vCPU's own timer
 inline constexpr int kMaxExternalLines = 31;  // external lines are 1..kMaxExternalLines
 
 struct SimOptions {
@@ -49,6 +49,11 @@ struct SimOptions {
   uint64_t max_steps = 2'000'000;
   uint64_t progress_budget_ticks = 200'000;  // liveness: no NoteProgress for this long
   bool keep_trace = false;                   // keep records for the timeline exports
+  // Fairness: a vCPU that could run but has not for this many steps runs next, whatever the
+  // decider says (no decision is recorded for it). Real CPUs run in parallel, so a schedule that
+  // starves one forever is not a possible execution, and a liveness failure found that way
+  // would be imaginary. Models must give liveness budgets well above cpus * this.
+  uint64_t fairness_window_steps = 200;
   size_t stack_bytes = arch::kDefaultStackBytes;
 };
 
@@ -168,7 +173,7 @@ class Simulator {
     Fiber* boot = nullptr;
     Fiber* current = nullptr;
     bool intena = false;
-    bool idle = false;      // in wfi with nothing pending
+    bool idle = false;  // in wfi with nothing pending
     // The vCPU's last step was a failed spin-wait iteration in spin epoch `spin_epoch`. Any
     // other kind of step starts a new epoch (it may have released the lock), so only vCPUs that
     // all spun within the current epoch are stuck.
@@ -177,6 +182,7 @@ class Simulator {
     bool timer_pending = false;
     uint64_t timer_period = 0;
     uint64_t next_timer = 0;
+    uint64_t last_ran = 0;  // the last step it was chosen at
   };
   struct OneShot {
     uint64_t time;
