@@ -21,6 +21,11 @@ TEST(Resolve, FillsDefaultsAndRejectsBadInput) {
   Scenario bad_option;
   bad_option.options["cpus"] = 99;
   EXPECT_EQ(Resolve(&bad_option).message(), "option cpus=99 is out of range [1, 8]");
+  Scenario storm;
+  storm.options["timer_period"] = 50;
+  EXPECT_EQ(Resolve(&storm).message(),
+            "timer_period=50 must be at least 8*nproc+20=84, so that a process can run between "
+            "two timer ticks");
   Scenario unknown_option;
   unknown_option.options["frobs"] = 1;
   EXPECT_NE(Resolve(&unknown_option).message().find("has no option 'frobs'"), std::string::npos);

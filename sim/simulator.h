@@ -7,8 +7,9 @@
 // fiber runs alone, so a model reads like the kernel it models: straight-line code with its real
 // names, whose `swtch` really switches stacks (Simulator::Switch).
 //
-// Steps and time. Each point is one step and advances virtual time by one tick. When every vCPU
-// waits for an interrupt, time jumps to the next timer. Each vCPU has a periodic timer; one-shot
+// Steps and time. Each point is one step. The vCPUs that are not idle run in parallel, so one
+// tick of virtual time passes for every k steps when k vCPUs are busy. When every vCPU waits for
+// an interrupt, time jumps to the next timer. Each vCPU has a periodic timer; one-shot
 // timers model device completions and raise an external interrupt line, which the first vCPU
 // with interrupts enabled takes (as a PLIC routing to every hart does). An interrupt is delivered
 // at the next point where its vCPU has interrupts enabled: the model's Trap handler runs on the
@@ -193,6 +194,7 @@ class Simulator {
 
   static void FiberStart(void* fiber);
   void Step(StepKind kind);
+  void AdvanceTime();
   void CheckInvariants();
   void FireDueTimers();
   bool PendingFor(int cpu) const;
@@ -218,6 +220,7 @@ class Simulator {
   uint64_t now_ = 0;
   uint64_t last_progress_ = 0;
   uint64_t spin_epoch_ = 1;
+  int steps_this_tick_ = 0;
   bool running_ = false;
   bool ended_ = false;
   Outcome outcome_;

@@ -45,7 +45,7 @@ enum class Bug {
 struct Config {
   int ncpu = 2;
   int nproc = 8;
-  uint64_t timer_period = 60;  // ticks between timer interrupts on each CPU
+  uint64_t timer_period = 100;  // ticks between timer interrupts; at least 8 * nproc + 20
   WorkloadOptions workload;
   Bug bug = Bug::kNone;
 };
