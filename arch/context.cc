@@ -360,21 +360,36 @@ void Stack::Release() {
 
 // ---- Contexts ----
 
-Context HostContext(const char* name) {
-  Context context;
-  context.name = name != nullptr ? name : "";
+namespace {
+
+struct StackBounds {
+  void* bottom = nullptr;
+  size_t bytes = 0;
+};
+
+// pthread_getattr_np reads /proc/self/maps for the main thread (hundreds of thousands of
+// instructions), and simulators are made thousands of times a second: ask once per thread.
+StackBounds ThisThreadsStack() {
   pthread_attr_t attributes;
   if (pthread_getattr_np(pthread_self(), &attributes) != 0) {
     Die("HostContext: pthread_getattr_np failed");
   }
-  void* bottom = nullptr;
-  size_t bytes = 0;
-  if (pthread_attr_getstack(&attributes, &bottom, &bytes) != 0) {
+  StackBounds bounds;
+  if (pthread_attr_getstack(&attributes, &bounds.bottom, &bounds.bytes) != 0) {
     Die("HostContext: pthread_attr_getstack failed");
   }
   pthread_attr_destroy(&attributes);
-  context.stack_bottom = bottom;
-  context.stack_size = bytes;
+  return bounds;
+}
+
+}  // namespace
+
+Context HostContext(const char* name) {
+  thread_local const StackBounds bounds = ThisThreadsStack();
+  Context context;
+  context.name = name != nullptr ? name : "";
+  context.stack_bottom = bounds.bottom;
+  context.stack_size = bounds.bytes;
   return context;
 }
 

@@ -8,19 +8,6 @@
 
 namespace switchyard::sim {
 
-struct Fiber {
-  enum class State { kFresh, kSaved, kRunning, kRetired };
-  Simulator* sim;
-  uint32_t id;
-  std::string name;
-  arch::Stack stack;
-  arch::Context context;
-  void (*entry)(void*);
-  void* arg;
-  State state = State::kFresh;
-  int cpu = -1;  // the vCPU it is running on, when kRunning
-};
-
 const char* KindName(Outcome::Kind kind) {
   switch (kind) {
     case Outcome::Kind::kPass:
@@ -96,6 +83,7 @@ void Simulator::SetPeriodicTimer(int cpu, uint64_t period, uint64_t first) {
   SY_CHECK(cpu >= 0 && cpu < cpus());
   vcpus_[cpu].timer_period = period;
   vcpus_[cpu].next_timer = first;
+  next_due_ = 0;  // recomputed at the next step
 }
 
 void Simulator::AddInvariant(std::string name, Checker checker) {
@@ -109,6 +97,7 @@ void Simulator::RaiseExternal(int line) {
 
 void Simulator::AddOneShot(uint64_t delay, std::function<void()> fire) {
   one_shots_.push_back({now_ + delay, one_shot_sequence_++, std::move(fire)});
+  next_due_ = std::min(next_due_, now_ + delay);
   std::push_heap(one_shots_.begin(), one_shots_.end(), [](const OneShot& a, const OneShot& b) {
     return std::tie(a.time, a.sequence) > std::tie(b.time, b.sequence);
   });
@@ -127,12 +116,6 @@ std::vector<uint32_t> Simulator::BootFiberIds() const {
 }
 
 const std::string& Simulator::FiberName(const Fiber* fiber) const { return fiber->name; }
-
-int Simulator::RunningOn(const Fiber* fiber) const {
-  return fiber->state == Fiber::State::kRunning ? fiber->cpu : -1;
-}
-
-uint32_t Simulator::FiberId(const Fiber* fiber) const { return fiber->id; }
 
 void Simulator::Record(EventKind kind, uint64_t a, uint64_t b, const char* label) {
   trace_.Record(
@@ -249,13 +232,13 @@ bool Simulator::PendingFor(int cpu) const {
 }
 
 void Simulator::CheckInvariants() {
-  std::string why;
   for (auto& [name, checker] : invariants_) {
-    if (!checker(&why)) Fail(name, std::move(why));
+    if (__builtin_expect(!checker(&why_), 0)) Fail(name, std::move(why_));
   }
 }
 
 void Simulator::FireDueTimers() {
+  if (now_ < next_due_ && external_pending_ == 0) return;
   for (Vcpu& v : vcpus_) {
     if (v.timer_period != 0 && v.next_timer <= now_) {
       v.timer_pending = true;
@@ -275,6 +258,10 @@ void Simulator::FireDueTimers() {
   }
   if (external_pending_ != 0) {
     for (Vcpu& v : vcpus_) v.idle = false;
+  }
+  next_due_ = one_shots_.empty() ? UINT64_MAX : one_shots_.front().time;
+  for (const Vcpu& v : vcpus_) {
+    if (v.timer_period != 0) next_due_ = std::min(next_due_, v.next_timer);
   }
 }
 
@@ -301,8 +288,8 @@ int Simulator::PickNext(StepKind kind) {
     uint8_t candidates[kMaxCpus];
     uint32_t count = 0;
     bool all_stuck_spinning = true;
-    for (int k = 0; k < n; ++k) {
-      int c = (cpu_ + k) % n;  // the running vCPU first, then round robin
+    for (int k = 0, c = cpu_; k < n; ++k, c = c + 1 == n ? 0 : c + 1) {
+      // the running vCPU first, then round robin
       const Vcpu& v = vcpus_[c];
       if (v.idle) {
         all_stuck_spinning = false;

@@ -84,7 +84,20 @@ struct Outcome {
 
 const char* KindName(Outcome::Kind kind);
 
-struct Fiber;  // opaque to models; they hold Fiber* handles owned by the Simulator
+// A simulated kernel thread. Models hold Fiber* handles owned by the Simulator and use only the
+// Simulator's functions on them; the fields are here so that the per-step queries inline.
+struct Fiber {
+  enum class State { kFresh, kSaved, kRunning, kRetired };
+  class Simulator* sim;
+  uint32_t id;
+  std::string name;
+  arch::Stack stack;
+  arch::Context context;
+  void (*entry)(void*);
+  void* arg;
+  State state = State::kFresh;
+  int cpu = -1;  // the vCPU it is running on, when kRunning
+};
 
 class Simulator {
  public:
@@ -156,9 +169,11 @@ class Simulator {
   // The fiber current on vCPU `cpu` (running, or paused at a point).
   const Fiber* CurrentOn(int cpu) const { return vcpus_[cpu].current; }
   // The vCPU `fiber` is current on, or -1.
-  int RunningOn(const Fiber* fiber) const;
+  int RunningOn(const Fiber* fiber) const {
+    return fiber->state == Fiber::State::kRunning ? fiber->cpu : -1;
+  }
   // Fiber ids are dense and given in creation order.
-  uint32_t FiberId(const Fiber* fiber) const;
+  uint32_t FiberId(const Fiber* fiber) const { return fiber->id; }
   int cpus() const { return static_cast<int>(vcpus_.size()); }
   Fiber* current() const { return vcpus_[cpu_].current; }
   uint64_t now() const { return now_; }
@@ -211,8 +226,10 @@ class Simulator {
   std::vector<std::unique_ptr<Fiber>> fibers_;
   std::vector<Vcpu> vcpus_;
   std::vector<std::pair<std::string, Checker>> invariants_;
+  std::string why_;  // a checker's explanation; a member so a passing step allocates nothing
   std::vector<OneShot> one_shots_;  // a min-heap on (time, sequence)
   uint64_t one_shot_sequence_ = 0;
+  uint64_t next_due_ = 0;          // no timer of either kind is due before this time
   uint32_t external_pending_ = 0;  // bit per line
   arch::Context host_;
   int cpu_ = 0;

@@ -44,12 +44,13 @@ void Kernel::AddInvariants() {
     return true;
   });
   sim_.AddInvariant("state-consistency", [this](std::string* why) {
-    for (int i = 0; i < config_.nproc; ++i) {
+    const int nproc = config_.nproc;
+    for (int i = 0; i < nproc; ++i) {
       const proc& p = proc_[i];
       if (p.lock.locked || p.context == nullptr) continue;
       int on = sim_.RunningOn(p.context);
       bool running = p.state == RUNNING;
-      if (running != (on >= 0)) {
+      if (__builtin_expect(running != (on >= 0), 0)) {
         *why = running ? absl::StrCat("pid ", p.pid, " is RUNNING but on no CPU")
                        : absl::StrCat("pid ", p.pid, " is ", StateName(p.state),
                                       " but its thread runs on cpu", on);
