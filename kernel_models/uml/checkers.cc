@@ -83,11 +83,14 @@ void Kernel::check_wrap_accounting(task_struct* p, bool rescanned) {
       same = replayed_[i] == mm->history[p->seen_truth + i];
     }
     if (same) return;
-    std::vector<int> want(mm->history.begin() + static_cast<ptrdiff_t>(p->seen_truth),
-                          mm->history.end());
-    message = absl::StrCat("pid ", p->pid, " replayed [", absl::StrJoin(replayed_, ","),
-                           "] but its unseen changes (count ", p->seen_truth, " -> ", count, ", ",
-                           config_.slots, " slots) are [", absl::StrJoin(want, ","), "]");
+    // Scoped so that the vector is gone before Fail abandons this fiber.
+    {
+      std::vector<int> want(mm->history.begin() + static_cast<ptrdiff_t>(p->seen_truth),
+                            mm->history.end());
+      message = absl::StrCat("pid ", p->pid, " replayed [", absl::StrJoin(replayed_, ","),
+                             "] but its unseen changes (count ", p->seen_truth, " -> ", count, ", ",
+                             config_.slots, " slots) are [", absl::StrJoin(want, ","), "]");
+    }
   } else {
     return;
   }

@@ -13,6 +13,7 @@ void Kernel::flush_tlb_mm(task_struct* p) {
   mm_struct* mm = p->mm;
   const CatchUpPlan plan = PlanCatchUp(mm->changes, p->vm_seen, flaw_);
   replayed_.clear();
+  sim_.Note("catch-up", static_cast<uint64_t>(p->pid), mm->changes.count());
   if (plan.rescan) {
     sim_.Note("fix_range-all", static_cast<uint64_t>(p->pid), mm->changes.count());
     fix_range(p, 0, config_.pages);
