@@ -438,6 +438,13 @@ TEST(StackTest, MovesTransferOwnership) {
   EXPECT_EQ(c.base(), a_base);
 }
 
+TEST(StackDeathTest, UnmappableSizeStopsWithAMessage) {
+  // Proves that a stack the kernel cannot map stops the process with one line saying so, rather
+  // than returning an unusable Stack.
+  EXPECT_DEATH(Stack::Allocate(size_t{1} << 62),
+               "switchyard: cannot mmap for a [0-9]+ KiB fiber stack: ");
+}
+
 // The permissions column of the /proc/self/maps line holding `address`, and that line's range.
 std::string MappingPermissions(uintptr_t address, uintptr_t* begin, uintptr_t* end) {
   std::ifstream maps("/proc/self/maps");

@@ -16,13 +16,15 @@
  *   a saved stack pointer points at offset 0; the frame is 56 bytes (arch/frame_layout.h)
  *
  * Not saved: MXCSR and the x87 control word. The ABI makes their control bits callee-saved, but
- * reloading MXCSR (ldmxcsr) costs 50-90 ns here, twenty times the rest of the switch. Every fiber
- * therefore shares the host thread's floating-point environment: a fiber that changes the
- * rounding mode or exception masks changes them for all fibers of the thread.
+ * saving and reloading them (stmxcsr/ldmxcsr, fnstcw/fldcw) made a switch cost about 90 ns
+ * instead of 2.3 ns in //bench:switch_bench on the development machine. Every fiber therefore
+ * shares the host thread's floating-point environment: a fiber that changes the rounding mode or
+ * the exception masks changes them for every fiber of the thread.
  *
  * The switch ends with pop + jmp, not ret: the CPU's return-stack predictor always guesses the
- * wrong target for a switch's ret (it expects the caller of this call, not the other fiber's),
- * and here that misprediction made a switch cost 14 ns instead of 3.1 ns.
+ * wrong target for a switch's ret (it expects the caller of this call, not the other fiber's
+ * resume point). Measured with ret, a switch cost 14 ns instead of 3.1 ns on one machine and
+ * 7.3 ns instead of 2.3 ns on another; the indirect-branch predictor learns the jmp's targets.
  */
 #if defined(__x86_64__)
 

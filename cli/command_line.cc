@@ -7,8 +7,21 @@
 
 namespace switchyard::cli {
 
-bool ParseArgs(const std::vector<std::string>& args, const std::vector<std::string>& allowed_flags,
-               ParsedArgs* parsed, std::string* error) {
+bool ParseArgs(const std::vector<std::string>& raw_args,
+               const std::vector<std::string>& allowed_flags, ParsedArgs* parsed,
+               std::string* error, bool accept_extra) {
+  std::vector<std::string> args;
+  for (size_t i = 0; i < raw_args.size(); ++i) {
+    if (raw_args[i] == "-o") {
+      if (i + 1 == raw_args.size()) {
+        *error = "-o needs a file name: -o FILE";
+        return false;
+      }
+      args.push_back("--output=" + raw_args[++i]);
+    } else {
+      args.push_back(raw_args[i]);
+    }
+  }
   bool only_positional = false;
   for (const std::string& arg : args) {
     if (only_positional || arg.size() < 2 || arg[0] != '-') {
@@ -36,6 +49,7 @@ bool ParseArgs(const std::vector<std::string>& args, const std::vector<std::stri
       value = body.substr(eq + 1);
       has_value = true;
     }
+    std::replace(name.begin(), name.end(), '-', '_');
     auto allowed = [&](const std::string& n) {
       return std::find(allowed_flags.begin(), allowed_flags.end(), n) != allowed_flags.end();
     };
@@ -48,6 +62,10 @@ bool ParseArgs(const std::vector<std::string>& args, const std::vector<std::stri
         value = "false";
         has_value = true;
       }
+    }
+    if (flag == nullptr && accept_extra && has_value) {
+      parsed->extra.emplace_back(name, value);
+      continue;
     }
     if (flag == nullptr) {
       *error = absl::StrCat("unknown flag '--", name, "' for this subcommand");

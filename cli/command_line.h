@@ -23,13 +23,17 @@ inline constexpr int kExitDiverged = 4;
 struct ParsedArgs {
   std::vector<std::string> positional;
   bool help = false;  // --help or -h was given
+  // `--name=value` flags that are not Abseil flags, when the caller accepts them (model options).
+  std::vector<std::pair<std::string, std::string>> extra;
 };
 
 // Parses args (everything after the subcommand name). `allowed_flags` are the Abseil flag names
-// this subcommand accepts. On error returns false and sets *error to one line (without the
-// program name) saying what is wrong.
+// this subcommand accepts; dashes in a flag's name are read as underscores (--trace-out is
+// --trace_out), and `-o FILE` is --output=FILE. With `accept_extra`, other `--name=value` flags
+// are returned in ParsedArgs::extra for the caller to check. On error returns false and sets
+// *error to one line (without the program name) saying what is wrong.
 bool ParseArgs(const std::vector<std::string>& args, const std::vector<std::string>& allowed_flags,
-               ParsedArgs* parsed, std::string* error);
+               ParsedArgs* parsed, std::string* error, bool accept_extra = false);
 
 // One line per flag: `  --name=DEFAULT  help text`.
 std::string DescribeFlags(const std::vector<std::string>& flag_names);

@@ -3,10 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "cli/command_line.h"
-
-ABSL_FLAG(bool, json, false, "print one JSON object instead of text");
+#include "cli/subcommands.h"
 
 namespace switchyard::cli {
 namespace {
@@ -16,32 +14,63 @@ struct Subcommand {
   const char* usage;
   const char* summary;
   std::vector<std::string> flags;
+  bool model_options;  // accepts the model's options as --name=value
   int (*handler)(const ParsedArgs& args);
 };
 
-int ListMain(const ParsedArgs&) {
-  std::printf("models: none yet\n");
-  return kExitOk;
-}
-
 int HelpMain(const ParsedArgs& args);
+
+const std::vector<std::string> kScenarioFlags = {"model",    "seed",      "bug",
+                                                 "strategy", "pct_depth", "swarm"};
+
+std::vector<std::string> With(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
 
 const std::vector<Subcommand>& Subcommands() {
   static const std::vector<Subcommand> subcommands = {
-      {"help",
-       "switchyard help [SUBCOMMAND]",
-       "show help for switchyard or one subcommand",
-       {},
-       HelpMain},
+      {"run",
+       "switchyard run --model=M --seed=S [--bug=B] [--strategy=random|pct] [--MODEL_OPTION=N "
+       "...] [--trace=text|chrome] [--trace_out=FILE] [-o REPRODUCER]",
+       "one run: prints its outcome and trace hash",
+       With(kScenarioFlags, {"trace", "trace_out", "output"}), true, RunMain},
+      {"explore",
+       "switchyard explore --model=M [--bug=B] [--strategy=random|pct] [--runs=N] [--time=30s] "
+       "[--jobs=K] [--seed=S] [--out=DIR] [--keep_going] [--swarm] [--MODEL_OPTION=N ...]",
+       "a campaign over consecutive seeds; writes a reproducer for what it finds",
+       With(kScenarioFlags, {"runs", "time", "jobs", "out", "keep_going"}), true, ExploreMain},
+      {"replay",
+       "switchyard replay FILE [--trace=text|chrome] [--trace_out=FILE]\n"
+       "       switchyard replay --fuzz_input=FILE --model=M [--bug=B] [-o REPRODUCER]",
+       "replays a reproducer file (or a libFuzzer input): same violation, same trace hash",
+       {"trace", "trace_out", "fuzz_input", "model", "bug", "output"},
+       false,
+       ReplayMain},
+      {"shrink",
+       "switchyard shrink FILE [-o OUT]",
+       "writes a smaller reproducer that still fails the same invariant",
+       {"output"},
+       false,
+       ShrinkMain},
+      {"check-determinism", "switchyard check-determinism --model=M [--runs=N] [--bug=B]",
+       "runs each seed in two processes and compares the trace hashes",
+       With(kScenarioFlags, {"runs"}), true, CheckDeterminismMain},
       {"list",
        "switchyard list [--json]",
-       "list models, their options, planted bugs and invariants",
+       "lists models with their options, planted bugs and invariants, and the strategies",
        {"json"},
+       false,
        ListMain},
+      {"help",
+       "switchyard help [SUBCOMMAND]",
+       "shows help for switchyard or one subcommand",
+       {},
+       false,
+       HelpMain},
   };
   return subcommands;
 }
-
 const Subcommand* FindSubcommand(const std::string& name) {
   for (const Subcommand& s : Subcommands()) {
     if (name == s.name) return &s;
@@ -60,6 +89,9 @@ void PrintOverview() {
 void PrintSubcommandHelp(const Subcommand& s) {
   std::printf("usage: %s\n\n%s\n", s.usage, s.summary);
   if (!s.flags.empty()) std::printf("\nflags:\n%s", DescribeFlags(s.flags).c_str());
+  if (s.model_options) {
+    std::printf("\nmodel options: see `switchyard list` (for example --cpus=4 for xv6)\n");
+  }
 }
 
 int HelpMain(const ParsedArgs& args) {
@@ -92,7 +124,7 @@ int Main(int argc, char** argv) {
   }
   ParsedArgs parsed;
   std::string error;
-  if (!ParseArgs({args.begin() + 1, args.end()}, s->flags, &parsed, &error)) {
+  if (!ParseArgs({args.begin() + 1, args.end()}, s->flags, &parsed, &error, s->model_options)) {
     std::fprintf(stderr, "switchyard %s: %s; run 'switchyard help %s'\n", s->name, error.c_str(),
                  s->name);
     return kExitUsage;

@@ -8,11 +8,11 @@ namespace switchyard::sim {
 [[noreturn]] void CheckFailed(const char* file, int line, const char* condition);
 }  // namespace switchyard::sim
 
-#define SY_CHECK(condition)                                               \
-  do {                                                                    \
-    if (__builtin_expect(!(condition), 0)) {                              \
-      ::switchyard::sim::CheckFailed(__FILE__, __LINE__, #condition);     \
-    }                                                                     \
+#define SY_CHECK(condition)                                           \
+  do {                                                                \
+    if (__builtin_expect(!(condition), 0)) {                          \
+      ::switchyard::sim::CheckFailed(__FILE__, __LINE__, #condition); \
+    }                                                                 \
   } while (0)
 
 #endif  // SWITCHYARD_SIM_CHECK_H_

@@ -98,8 +98,8 @@ uint32_t ReplayDecider::DoChoose(StreamId stream, uint32_t n) {
                                      : std::string("?");
   if (want_name != StreamName(stream) || want.options != n || want.value >= n) {
     SetDivergence(absl::StrCat("decision ", next_, ": the log has a choice among ", want.options,
-                               " on stream '", want_name, "', the run asked for a choice among ",
-                               n, " on stream '", StreamName(stream), "'"));
+                               " on stream '", want_name, "', the run asked for a choice among ", n,
+                               " on stream '", StreamName(stream), "'"));
     return 0;
   }
   ++next_;

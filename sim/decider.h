@@ -148,8 +148,8 @@ class PctDecider : public RandomDecider {
   uint32_t DoPickCpu(std::span<const uint8_t> candidates, uint64_t step) override;
 
  private:
-  std::vector<int> priority_;              // by vCPU
-  std::vector<uint64_t> change_points_;    // sorted steps
+  std::vector<int> priority_;            // by vCPU
+  std::vector<uint64_t> change_points_;  // sorted steps
   size_t next_change_ = 0;
   int last_running_ = -1;
   int depth_;
@@ -166,6 +166,25 @@ class ReplayDecider : public Decider {
 
  private:
   DecisionLog recorded_;
+  size_t next_ = 0;
+};
+
+// Follows a log loosely, for shrinking: the i-th choice takes the log's i-th value when it is
+// below the number of options asked for, and 0 otherwise or past the end of the log. It never
+// diverges, so a log with decisions removed or zeroed still drives a complete run.
+class LenientReplayDecider : public Decider {
+ public:
+  explicit LenientReplayDecider(std::vector<uint32_t> values) : values_(std::move(values)) {}
+
+ protected:
+  uint32_t DoChoose(StreamId, uint32_t n) override {
+    uint32_t v = next_ < values_.size() ? values_[next_] : 0;
+    ++next_;
+    return v < n ? v : 0;
+  }
+
+ private:
+  std::vector<uint32_t> values_;
   size_t next_ = 0;
 };
 

@@ -35,10 +35,10 @@ absl::Status Get(const json& object, const char* key, T* out) {
   return absl::OkStatus();
 }
 
-#define SY_RETURN_IF_ERROR(expr)             \
-  do {                                       \
-    absl::Status status_ = (expr);           \
-    if (!status_.ok()) return status_;       \
+#define SY_RETURN_IF_ERROR(expr)       \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
   } while (0)
 
 }  // namespace
@@ -56,8 +56,11 @@ std::string ReproducerToJson(const Reproducer& r) {
       {"strategy", r.strategy},
       {"seed", r.seed},
       {"pct_depth", r.pct_depth},
-      {"outcome", {{"kind", r.outcome_kind}, {"invariant", r.invariant}, {"message", r.message},
-                   {"step", r.step}}},
+      {"outcome",
+       {{"kind", r.outcome_kind},
+        {"invariant", r.invariant},
+        {"message", r.message},
+        {"step", r.step}}},
       {"trace_hash", Hex(r.trace_hash)},
       {"streams", r.log.stream_names},
       {"decisions", decisions},
@@ -75,9 +78,10 @@ absl::StatusOr<Reproducer> ReproducerFromJson(const std::string& text) {
   int version = 0;
   SY_RETURN_IF_ERROR(Get(doc, "version", &version));
   if (version != kReproducerVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("reproducer format version ", version, " is not supported (this switchyard "
-                     "reads version ", kReproducerVersion, ")"));
+    return absl::FailedPreconditionError(absl::StrCat("reproducer format version ", version,
+                                                      " is not supported (this switchyard "
+                                                      "reads version ",
+                                                      kReproducerVersion, ")"));
   }
   Reproducer r;
   SY_RETURN_IF_ERROR(Get(doc, "model", &r.model));
@@ -121,7 +125,8 @@ absl::StatusOr<Reproducer> ReproducerFromJson(const std::string& text) {
       }
     }
     if (!ok) {
-      return Invalid(absl::StrCat("decision ", i, " is not [stream, options, value] with "
+      return Invalid(absl::StrCat("decision ", i,
+                                  " is not [stream, options, value] with "
                                   "a known stream and value < options >= 2"));
     }
   }
@@ -147,7 +152,8 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();

@@ -81,8 +81,8 @@ void Simulator::RetireFiber(Fiber* fiber) {
 void Simulator::FiberStart(void* arg) {
   Fiber* fiber = static_cast<Fiber*>(arg);
   fiber->entry(fiber->arg);
-  fiber->sim->Fail("fiber-returned",
-                   absl::StrCat("kernel thread '", fiber->name, "' returned from its entry function"));
+  fiber->sim->Fail("fiber-returned", absl::StrCat("kernel thread '", fiber->name,
+                                                  "' returned from its entry function"));
 }
 
 void Simulator::SetBootFiber(int cpu, Fiber* fiber) {
@@ -135,8 +135,8 @@ int Simulator::RunningOn(const Fiber* fiber) const {
 uint32_t Simulator::FiberId(const Fiber* fiber) const { return fiber->id; }
 
 void Simulator::Record(EventKind kind, uint64_t a, uint64_t b, const char* label) {
-  trace_.Record({step_, now_, vcpus_[cpu_].current->id, static_cast<uint8_t>(cpu_), kind, a, b,
-                 label});
+  trace_.Record(
+      {step_, now_, vcpus_[cpu_].current->id, static_cast<uint8_t>(cpu_), kind, a, b, label});
 }
 
 Outcome Simulator::Run() {
@@ -214,6 +214,18 @@ void Simulator::Switch(Fiber* from, Fiber* to) {
   to->cpu = cpu_;
   v.current = to;
   arch::SwitchContext(&from->context, &to->context);
+}
+
+void Simulator::AdvanceTime() {
+  // The vCPUs that are not idle run in parallel on a real machine: one tick of virtual time
+  // passes when each of them could have taken a step. (With one tick per step, a vCPU of an
+  // 8-CPU machine would see its timer fire 8 times as often, measured in its own steps.)
+  int active = 0;
+  for (const Vcpu& v : vcpus_) active += !v.idle;
+  if (++steps_this_tick_ >= std::max(active, 1)) {
+    steps_this_tick_ = 0;
+    ++now_;
+  }
 }
 
 void Simulator::Point() { Step(StepKind::kPoint); }
@@ -310,15 +322,23 @@ int Simulator::PickNext(StepKind kind) {
       AdvanceToNextEvent();
       continue;
     }
-    uint32_t index = decider_.PickCpu({candidates, count}, step_);
+    uint32_t starved = 0;
+    for (uint32_t i = 1; i < count; ++i) {
+      if (step_ - vcpus_[candidates[i]].last_ran > options_.fairness_window_steps &&
+          (starved == 0 || vcpus_[candidates[i]].last_ran < vcpus_[candidates[starved]].last_ran)) {
+        starved = i;
+      }
+    }
+    uint32_t index = starved != 0 ? starved : decider_.PickCpu({candidates, count}, step_);
     SY_CHECK(index < count);
+    vcpus_[candidates[index]].last_ran = step_;
     return candidates[index];
   }
 }
 
 void Simulator::Step(StepKind kind) {
   ++step_;
-  ++now_;
+  AdvanceTime();
   if (kind != StepKind::kSpin) {
     vcpus_[cpu_].spinning = false;
     ++spin_epoch_;

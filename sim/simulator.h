@@ -7,8 +7,9 @@
 // fiber runs alone, so a model reads like the kernel it models: straight-line code with its real
 // names, whose `swtch` really switches stacks (Simulator::Switch).
 //
-// Steps and time. Each point is one step and advances virtual time by one tick. When every vCPU
-// waits for an interrupt, time jumps to the next timer. Each vCPU has a periodic timer; one-shot
+// Steps and time. Each point is one step. The vCPUs that are not idle run in parallel, so one
+// tick of virtual time passes for every k steps when k vCPUs are busy. When every vCPU waits for
+// an interrupt, time jumps to the next timer. Each vCPU has a periodic timer; one-shot
 // timers model device completions and raise an external interrupt line, which the first vCPU
 // with interrupts enabled takes (as a PLIC routing to every hart does). An interrupt is delivered
 // at the next point where its vCPU has interrupts enabled: the model's Trap handler runs on the
@@ -41,7 +42,7 @@
 namespace switchyard::sim {
 
 inline constexpr int kMaxCpus = 16;
-inline constexpr int kTimerLine = 0;     // each vCPU's own timer
+inline constexpr int kTimerLine = 0;          // each vCPU's own timer
 inline constexpr int kMaxExternalLines = 31;  // external lines are 1..kMaxExternalLines
 
 struct SimOptions {
@@ -49,6 +50,11 @@ struct SimOptions {
   uint64_t max_steps = 2'000'000;
   uint64_t progress_budget_ticks = 200'000;  // liveness: no NoteProgress for this long
   bool keep_trace = false;                   // keep records for the timeline exports
+  // Fairness: a vCPU that could run but has not for this many steps runs next, whatever the
+  // decider says (no decision is recorded for it). Real CPUs run in parallel, so a schedule that
+  // starves one forever is not a possible execution, and a liveness failure found that way
+  // would be imaginary. Models must give liveness budgets well above cpus * this.
+  uint64_t fairness_window_steps = 200;
   size_t stack_bytes = arch::kDefaultStackBytes;
 };
 
@@ -168,7 +174,7 @@ class Simulator {
     Fiber* boot = nullptr;
     Fiber* current = nullptr;
     bool intena = false;
-    bool idle = false;      // in wfi with nothing pending
+    bool idle = false;  // in wfi with nothing pending
     // The vCPU's last step was a failed spin-wait iteration in spin epoch `spin_epoch`. Any
     // other kind of step starts a new epoch (it may have released the lock), so only vCPUs that
     // all spun within the current epoch are stuck.
@@ -177,6 +183,7 @@ class Simulator {
     bool timer_pending = false;
     uint64_t timer_period = 0;
     uint64_t next_timer = 0;
+    uint64_t last_ran = 0;  // the last step it was chosen at
   };
   struct OneShot {
     uint64_t time;
@@ -187,6 +194,7 @@ class Simulator {
 
   static void FiberStart(void* fiber);
   void Step(StepKind kind);
+  void AdvanceTime();
   void CheckInvariants();
   void FireDueTimers();
   bool PendingFor(int cpu) const;
@@ -212,6 +220,7 @@ class Simulator {
   uint64_t now_ = 0;
   uint64_t last_progress_ = 0;
   uint64_t spin_epoch_ = 1;
+  int steps_this_tick_ = 0;
   bool running_ = false;
   bool ended_ = false;
   Outcome outcome_;

@@ -14,10 +14,18 @@
 namespace switchyard::xv6 {
 
 std::vector<std::string> Kernel::InvariantNames() {
-  return {"c-proc-agrees",      "state-consistency", "panic: SITE (xv6's own panics)",
-          "exit-status",        "no-leaked-procs",   "one-thread-per-core",
-          "resume-saved-context", "switch-saves-running-thread", "stack-reused-while-running",
-          "no-progress (liveness)", "deadlock (liveness)", "step-budget (liveness)"};
+  return {"c-proc-agrees",
+          "state-consistency",
+          "panic: SITE (xv6's own panics)",
+          "exit-status",
+          "no-leaked-procs",
+          "one-thread-per-core",
+          "resume-saved-context",
+          "switch-saves-running-thread",
+          "stack-reused-while-running",
+          "no-progress (liveness)",
+          "deadlock (liveness)",
+          "step-budget (liveness)"};
 }
 
 void Kernel::AddInvariants() {
@@ -27,10 +35,9 @@ void Kernel::AddInvariants() {
       uint32_t id = sim_.FiberId(running);
       proc* thread = id < proc_of_fiber_.size() ? proc_of_fiber_[id] : nullptr;
       if (cpus_[i].proc != thread) {
-        *why = absl::StrCat("cpu", i, " runs ", sim_.FiberName(running), " but its c->proc is ",
-                            cpus_[i].proc == nullptr
-                                ? std::string("0")
-                                : absl::StrCat("pid ", cpus_[i].proc->pid));
+        *why = absl::StrCat(
+            "cpu", i, " runs ", sim_.FiberName(running), " but its c->proc is ",
+            cpus_[i].proc == nullptr ? std::string("0") : absl::StrCat("pid ", cpus_[i].proc->pid));
         return false;
       }
     }

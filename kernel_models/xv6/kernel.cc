@@ -1,6 +1,7 @@
 // Boot (kernel/main.c), panic, and the model's bookkeeping around the kernel.
-#include "absl/strings/str_cat.h"
 #include "kernel_models/xv6/kernel.h"
+
+#include "absl/strings/str_cat.h"
 
 namespace switchyard::xv6 {
 
@@ -27,8 +28,8 @@ Kernel::Kernel(const Config& config, sim::Simulator& sim)
 
   sim::StreamId phase = sim.decider().Stream("timer-phase");
   for (int i = 0; i < config.ncpu; ++i) {
-    cpus_[i].context = sim.CreateFiber(absl::StrCat("cpu", i, "-scheduler"),
-                                       &Kernel::SchedulerMain, this);
+    cpus_[i].context =
+        sim.CreateFiber(absl::StrCat("cpu", i, "-scheduler"), &Kernel::SchedulerMain, this);
     sim.SetBootFiber(i, cpus_[i].context);
     uint64_t first = 1 + sim.decider().Choose(phase, static_cast<uint32_t>(config.timer_period));
     sim.SetPeriodicTimer(i, config.timer_period, first);
@@ -122,9 +123,8 @@ void Kernel::CheckWorkloadDone() {
   for (int i = 0; i < config_.nproc; ++i) {
     const proc& p = proc_[i];
     if (&p == initproc_ || p.state == UNUSED) continue;
-    std::string message =
-        absl::StrCat("the workload ended but proc[", i, "] (pid ", p.pid, ") is ",
-                     StateName(p.state), "; a zombie or a leaked slot");
+    std::string message = absl::StrCat("the workload ended but proc[", i, "] (pid ", p.pid, ") is ",
+                                       StateName(p.state), "; a zombie or a leaked slot");
     sim_.Fail("no-leaked-procs", std::move(message));
   }
   sim_.Finish();

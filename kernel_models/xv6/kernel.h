@@ -35,17 +35,17 @@ inline constexpr int kDiskLine = 1;  // VIRTIO0_IRQ, as an external line of the 
 
 enum class Bug {
   kNone,
-  kWakeupWithoutLock,       // wakeup() reads p->state without holding p->lock
-  kSchedReleasesEarly,      // sched() releases p->lock before swtch()
-  kSchedulerNoInterrupts,   // scheduler() never enables interrupts
-  kForkretKeepsLock,        // forkret() does not release p->lock
-  kSchedulerKeepsCProc,     // scheduler() does not clear c->proc after swtch() returns
+  kWakeupWithoutLock,      // wakeup() reads p->state without holding p->lock
+  kSchedReleasesEarly,     // sched() releases p->lock before swtch()
+  kSchedulerNoInterrupts,  // scheduler() never enables interrupts
+  kForkretKeepsLock,       // forkret() does not release p->lock
+  kSchedulerKeepsCProc,    // scheduler() does not clear c->proc after swtch() returns
 };
 
 struct Config {
   int ncpu = 2;
   int nproc = 8;
-  uint64_t timer_period = 60;  // ticks between timer interrupts on each CPU
+  uint64_t timer_period = 100;  // ticks between timer interrupts; at least 8 * nproc + 20
   WorkloadOptions workload;
   Bug bug = Bug::kNone;
 };
@@ -82,16 +82,16 @@ struct proc {
   sim::Fiber* context = nullptr;  // the kernel thread; swtch() here to run the process
   char name[16] = {};
   buf b;
-  UserProcess user;  // the program it runs in user mode, and its bookkeeping
+  UserProcess user;                // the program it runs in user mode, and its bookkeeping
   class Kernel* kernel = nullptr;  // the model's back pointer, for the thread entry
 };
 
 // Per-CPU state (kernel/proc.h).
 struct cpu {
-  proc* proc = nullptr;             // The process running on this cpu, or null.
-  sim::Fiber* context = nullptr;    // swtch() here to enter scheduler().
-  int noff = 0;                     // Depth of push_off() nesting.
-  int intena = 0;                   // Were interrupts enabled before push_off()?
+  proc* proc = nullptr;           // The process running on this cpu, or null.
+  sim::Fiber* context = nullptr;  // swtch() here to enter scheduler().
+  int noff = 0;                   // Depth of push_off() nesting.
+  int intena = 0;                 // Were interrupts enabled before push_off()?
 };
 
 // A counting semaphore built on sleep/wakeup, the way xv6's pipes and sleeplocks are.
@@ -142,7 +142,7 @@ class Kernel : public sim::Machine {
   int killed(proc* p);
 
   // ---- trap.c ----
-  void usertrap_syscall(proc* p);   // the syscall half of usertrap()
+  void usertrap_syscall(proc* p);     // the syscall half of usertrap()
   void usertrap_interrupt(int line);  // the device-interrupt half of usertrap()
   void usertrapret();
   void kerneltrap(int line);
@@ -195,7 +195,7 @@ class Kernel : public sim::Machine {
   // Hardware state: is this CPU in user mode (sstatus.SPP clear)? Traps clear it.
   bool user_mode_[kMaxCpus] = {};
   const spinlock* spinning_on_[kMaxCpus] = {};  // for liveness reports
-  std::vector<proc*> proc_of_fiber_;  // by simulator fiber id; null for scheduler threads
+  std::vector<proc*> proc_of_fiber_;            // by simulator fiber id; null for scheduler threads
 
   // Workload bookkeeping, by pid: the exit status each process's program ends with, and whether
   // a kill was sent to it (then -1 is an acceptable status too).

@@ -45,10 +45,9 @@ void Kernel::Syscall(const Action& action) {
         if (pid > 0) {
           int want = expected_status_[pid];
           if (status != want && !(kill_sent_[pid] && status == -1)) {
-            sim_.Fail("exit-status",
-                      absl::StrCat("wait() in pid ", p->pid, " got status ", status, " for pid ",
-                                   pid, ", whose program exits with ", want,
-                                   kill_sent_[pid] ? " (or -1, killed)" : ""));
+            sim_.Fail("exit-status", absl::StrCat("wait() in pid ", p->pid, " got status ", status,
+                                                  " for pid ", pid, ", whose program exits with ",
+                                                  want, kill_sent_[pid] ? " (or -1, killed)" : ""));
           }
         }
         if (action.op == Op::kWait || pid < 0) break;

@@ -93,8 +93,8 @@ const Program* Workload::Generate(int depth, bool waits_on_semaphore, int semaph
         p->actions.push_back({Op::kDiskRead, static_cast<int>(decider_.Choose(stream_, 64))});
         break;
       case kSleep:
-        p->actions.push_back(
-            {Op::kSleepTicks, 1 + static_cast<int>(decider_.Choose(stream_, options_.sleep_ticks_max))});
+        p->actions.push_back({Op::kSleepTicks, 1 + static_cast<int>(decider_.Choose(
+                                                       stream_, options_.sleep_ticks_max))});
         break;
       case kKill:
         if (killable.empty()) break;

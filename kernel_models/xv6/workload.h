@@ -37,8 +37,18 @@ struct WorkloadOptions {
   bool kill = true;
 };
 
-enum class Op { kCompute, kFork, kWait, kDiskRead, kSleepTicks, kSemUp, kSemDown, kKill, kExit,
-                kReapAllAndHalt };
+enum class Op {
+  kCompute,
+  kFork,
+  kWait,
+  kDiskRead,
+  kSleepTicks,
+  kSemUp,
+  kSemDown,
+  kKill,
+  kExit,
+  kReapAllAndHalt
+};
 
 struct Program;
 

@@ -1,0 +1,285 @@
+// `switchyard explore`: a campaign of runs over consecutive seeds, optionally across processes.
+//
+// Run i uses seed --seed + i. Results are consumed in seed order whatever the number of
+// processes, so which seeds run and what they find do not depend on --jobs: workers may run
+// ahead, but the campaign stops at the first violating seed in order (or, with --keep-going,
+// keeps the first seed of each invariant). Reproducers are made by the coordinating process,
+// which runs the violating seed again (runs are deterministic) and writes the file atomically.
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cli/flags.h"
+#include "cli/subcommands.h"
+#include "sim/reproducer.h"
+
+namespace switchyard::cli {
+namespace {
+
+volatile sig_atomic_t interrupted = 0;
+void OnInterrupt(int) { interrupted = 1; }
+
+// What a worker reports about one run.
+struct RunReport {
+  uint64_t index;
+  uint8_t kind;  // sim::Outcome::Kind
+  char invariant[86];
+};
+
+RunReport RunOne(const scenario::Scenario& base, uint64_t index) {
+  scenario::Scenario s = base;
+  s.seed = base.seed + index;
+  RunReport report{};
+  report.index = index;
+  if (!scenario::Resolve(&s).ok()) {  // cannot happen: the first seed resolved
+    report.kind = static_cast<uint8_t>(sim::Outcome::Kind::kSafety);
+    std::snprintf(report.invariant, sizeof report.invariant, "scenario-error");
+    return report;
+  }
+  scenario::RunResult r = scenario::RunScenario(s);
+  report.kind = static_cast<uint8_t>(r.outcome.kind);
+  std::snprintf(report.invariant, sizeof report.invariant, "%s", r.outcome.invariant.c_str());
+  return report;
+}
+
+bool WriteAll(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::string SafeName(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (isalnum(static_cast<unsigned char>(c)) || c == '-') ? c : '_';
+  return out;
+}
+
+class Campaign {
+ public:
+  Campaign(const scenario::Scenario& base, uint64_t limit, absl::Duration budget, int jobs)
+      : base_(base), limit_(limit), budget_(budget), jobs_(jobs) {}
+
+  int Run();
+
+ private:
+  // Consumes the report for the next index in order; returns false when the campaign stops.
+  bool Consume(const RunReport& report);
+  void Progress(bool force);
+  void WriteReproducer(uint64_t index);
+  void StartWorkers();
+  void StopWorkers();
+  bool TimeIsUp() const {
+    return budget_ > absl::ZeroDuration() && absl::Now() - start_ >= budget_;
+  }
+
+  scenario::Scenario base_;
+  uint64_t limit_;
+  absl::Duration budget_;
+  int jobs_;
+  absl::Time start_;
+  absl::Time last_progress_ = absl::InfinitePast();
+  bool tty_ = isatty(STDERR_FILENO) != 0;
+  uint64_t done_ = 0;
+  uint64_t violations_ = 0;
+  int first_status_ = kExitOk;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> by_invariant_;  // count, first index
+  std::vector<std::string> reproducers_;
+  std::vector<pid_t> workers_;
+  std::vector<int> fds_;
+};
+
+void Campaign::Progress(bool force) {
+  if (!tty_) return;
+  absl::Time now = absl::Now();
+  if (!force && now - last_progress_ < absl::Milliseconds(200)) return;
+  last_progress_ = now;
+  double elapsed = absl::ToDoubleSeconds(now - start_);
+  std::string left;
+  if (budget_ > absl::ZeroDuration()) {
+    left = absl::StrCat(
+        ", ", absl::FormatDuration(absl::Trunc(budget_ - (now - start_), absl::Seconds(1))),
+        " left");
+  } else if (limit_ != UINT64_MAX && done_ > 0) {
+    left = absl::StrCat(", about ", static_cast<int64_t>(elapsed / done_ * (limit_ - done_)),
+                        "s left");
+  }
+  std::fprintf(stderr,
+               "\r\033[Kruns %" PRIu64 "  %.0f runs/s  violations %" PRIu64 "  elapsed %.1fs%s",
+               done_, elapsed > 0 ? done_ / elapsed : 0.0, violations_, elapsed, left.c_str());
+}
+
+void Campaign::WriteReproducer(uint64_t index) {
+  scenario::Scenario s = base_;
+  s.seed = base_.seed + index;
+  if (!scenario::Resolve(&s).ok()) return;
+  scenario::RunResult r = scenario::RunScenario(s);
+  std::string dir = absl::GetFlag(FLAGS_out);
+  std::string path = absl::StrCat(dir, "/", s.model, "-", s.bug.empty() ? "correct" : s.bug, "-",
+                                  SafeName(r.outcome.invariant), "-seed", s.seed, ".json");
+  mkdir(dir.c_str(), 0777);  // an existing directory is fine; a failure shows on the write
+  absl::Status status = sim::WriteReproducer(path, scenario::ToReproducer(s, r));
+  if (!status.ok()) {
+    std::fprintf(stderr, "switchyard explore: %s\n", std::string(status.message()).c_str());
+    first_status_ = kExitUsage;
+    return;
+  }
+  reproducers_.push_back(path);
+}
+
+bool Campaign::Consume(const RunReport& report) {
+  ++done_;
+  auto kind = static_cast<sim::Outcome::Kind>(report.kind);
+  if (kind != sim::Outcome::Kind::kPass) {
+    ++violations_;
+    std::string key = absl::StrCat(scenario::OutcomeKindName(kind), " ", report.invariant);
+    auto [it, fresh] = by_invariant_.try_emplace(key, 0, report.index);
+    ++it->second.first;
+    if (first_status_ == kExitOk) {
+      first_status_ = kind == sim::Outcome::Kind::kLiveness ? kExitLiveness : kExitSafety;
+    }
+    if (fresh) WriteReproducer(report.index);
+    if (!absl::GetFlag(FLAGS_keep_going)) return false;
+  }
+  Progress(false);
+  return done_ < limit_ && !TimeIsUp() && !interrupted;
+}
+
+void Campaign::StartWorkers() {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  for (int j = 0; j < jobs_; ++j) {
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0) {
+      std::fprintf(stderr, "switchyard explore: cannot create a pipe: %s\n", std::strerror(errno));
+      std::exit(kExitUsage);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(pipe_fds[0]);
+      signal(SIGINT, SIG_IGN);  // the coordinator ends the campaign and then the workers
+      for (uint64_t i = j; i < limit_; i += jobs_) {
+        RunReport report = RunOne(base_, i);
+        if (!WriteAll(pipe_fds[1], &report, sizeof report)) break;
+      }
+      _exit(0);
+    }
+    close(pipe_fds[1]);
+    workers_.push_back(pid);
+    fds_.push_back(pipe_fds[0]);
+  }
+}
+
+void Campaign::StopWorkers() {
+  for (pid_t pid : workers_) kill(pid, SIGKILL);
+  for (pid_t pid : workers_) waitpid(pid, nullptr, 0);
+  for (int fd : fds_) close(fd);
+}
+
+int Campaign::Run() {
+  start_ = absl::Now();
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  sigaction(SIGINT, &action, nullptr);
+  bool more = limit_ > 0;
+  if (jobs_ == 1) {
+    for (uint64_t i = 0; more; ++i) more = Consume(RunOne(base_, i));
+  } else {
+    StartWorkers();
+    std::map<uint64_t, RunReport> pending;
+    std::vector<std::string> partial(jobs_);
+    uint64_t next = 0;
+    while (more) {
+      std::vector<pollfd> polls;
+      for (int fd : fds_) polls.push_back({fd, POLLIN, 0});
+      int ready = poll(polls.data(), polls.size(), 200);
+      if (ready < 0 && errno != EINTR) break;
+      if (interrupted || TimeIsUp()) break;
+      for (size_t j = 0; j < polls.size(); ++j) {
+        if (!(polls[j].revents & (POLLIN | POLLHUP))) continue;
+        char buffer[sizeof(RunReport) * 64];
+        ssize_t n = read(fds_[j], buffer, sizeof buffer);
+        if (n <= 0) continue;
+        partial[j].append(buffer, static_cast<size_t>(n));
+        while (partial[j].size() >= sizeof(RunReport)) {
+          RunReport report;
+          std::memcpy(&report, partial[j].data(), sizeof report);
+          partial[j].erase(0, sizeof report);
+          pending[report.index] = report;
+        }
+      }
+      while (more && pending.count(next)) {
+        more = Consume(pending[next]);
+        pending.erase(next++);
+      }
+      Progress(false);
+    }
+    StopWorkers();
+  }
+  double elapsed = absl::ToDoubleSeconds(absl::Now() - start_);
+  if (tty_) {
+    Progress(true);
+    std::fprintf(stderr, "\n");
+  }
+  if (interrupted) std::printf("interrupted: the summary covers the runs that completed\n");
+  std::printf("summary: %" PRIu64 " runs in %.2f s (%.0f runs/s, %d jobs), %" PRIu64
+              " violations; strategy %s; seeds %" PRIu64 "..%" PRIu64 "\n",
+              done_, elapsed, elapsed > 0 ? done_ / elapsed : 0.0, jobs_, violations_,
+              base_.strategy.c_str(), base_.seed, base_.seed + (done_ == 0 ? 0 : done_ - 1));
+  for (const auto& [key, value] : by_invariant_) {
+    std::printf("  %s: %" PRIu64 " (first seed %" PRIu64 ")\n", key.c_str(), value.first,
+                base_.seed + value.second);
+  }
+  for (const std::string& path : reproducers_) {
+    std::printf("reproducer: %s\nreplay: switchyard replay %s\n", path.c_str(), path.c_str());
+  }
+  return first_status_;
+}
+
+}  // namespace
+
+int ExploreMain(const ParsedArgs& args) {
+  if (!args.positional.empty()) {
+    return UsageError("explore", absl::StrCat("unexpected argument '", args.positional[0], "'"));
+  }
+  int jobs = absl::GetFlag(FLAGS_jobs);
+  if (jobs < 1 || jobs > 64) {
+    return UsageError("explore", absl::StrCat("--jobs must be between 1 and 64, not ", jobs));
+  }
+  absl::Duration budget = absl::GetFlag(FLAGS_time);
+  if (budget < absl::ZeroDuration()) {
+    return UsageError("explore", "--time must not be negative");
+  }
+  int64_t runs = absl::GetFlag(FLAGS_runs);
+  if (runs < 0) return UsageError("explore", "--runs must not be negative");
+  scenario::Scenario resolved, unresolved;
+  if (!ScenarioFromFlags("explore", args, &resolved, &unresolved)) return kExitUsage;
+  uint64_t limit =
+      runs > 0 ? static_cast<uint64_t>(runs) : (budget > absl::ZeroDuration() ? UINT64_MAX : 1000);
+  scenario::Scenario base = unresolved.swarm ? unresolved : resolved;
+  std::printf("switchyard explore: %s%s; runs %s; jobs %d; reproducers in %s\n",
+              scenario::Describe(resolved).c_str(),
+              unresolved.swarm ? " (swarm: options drawn per seed)" : "",
+              limit == UINT64_MAX ? "until time is up" : absl::StrCat(limit).c_str(), jobs,
+              absl::GetFlag(FLAGS_out).c_str());
+  std::fflush(stdout);
+  return Campaign(base, limit, budget, jobs).Run();
+}
+
+}  // namespace switchyard::cli

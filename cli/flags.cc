@@ -1,0 +1,22 @@
+#include "cli/flags.h"
+
+#include "absl/flags/flag.h"
+
+ABSL_FLAG(std::string, model, "xv6", "the model to run (see `switchyard list`)");
+ABSL_FLAG(uint64_t, seed, 0, "the run's seed (explore: the first seed of the campaign)");
+ABSL_FLAG(std::string, bug, "none", "a planted bug of the model, or none");
+ABSL_FLAG(std::string, strategy, "random", "how decisions are made: random or pct");
+ABSL_FLAG(int, pct_depth, 3, "PCT's depth d: d-1 priority change points");
+ABSL_FLAG(bool, swarm, false, "let each seed also draw the model's options");
+ABSL_FLAG(std::string, trace, "", "print the run's timeline: text or chrome (Perfetto)");
+ABSL_FLAG(std::string, trace_out, "", "write the timeline to this file instead of stdout");
+ABSL_FLAG(int64_t, runs, 0, "runs in the campaign (default 1000 unless --time is given)");
+ABSL_FLAG(absl::Duration, time, absl::ZeroDuration(),
+          "stop the campaign after this long (30s, 10m)");
+ABSL_FLAG(int, jobs, 1, "processes running the campaign; what is found does not depend on it");
+ABSL_FLAG(std::string, out, "switchyard-out", "directory for reproducer files");
+ABSL_FLAG(bool, keep_going, false, "do not stop at the first violation; keep one per invariant");
+ABSL_FLAG(bool, json, false, "print one JSON object instead of text");
+ABSL_FLAG(std::string, fuzz_input, "",
+          "replay a libFuzzer input (with --model, --bug) instead of a file");
+ABSL_FLAG(std::string, output, "", "where to write the resulting reproducer (-o)");

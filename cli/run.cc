@@ -1,0 +1,199 @@
+// `switchyard run` and `switchyard replay`, and the helpers the subcommands share.
+#include <cinttypes>
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cli/flags.h"
+#include "cli/subcommands.h"
+#include "scenario/fuzz_input.h"
+#include "sim/reproducer.h"
+
+namespace switchyard::cli {
+
+int UsageError(const char* subcommand, const std::string& what) {
+  std::fprintf(stderr, "switchyard %s: %s; run 'switchyard help %s'\n", subcommand, what.c_str(),
+               subcommand);
+  return kExitUsage;
+}
+
+bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario::Scenario* s,
+                       scenario::Scenario* unresolved) {
+  s->model = absl::GetFlag(FLAGS_model);
+  s->seed = absl::GetFlag(FLAGS_seed);
+  s->bug = absl::GetFlag(FLAGS_bug);
+  s->strategy = absl::GetFlag(FLAGS_strategy);
+  s->pct_depth = absl::GetFlag(FLAGS_pct_depth);
+  s->swarm = absl::GetFlag(FLAGS_swarm);
+  if (s->strategy != "random" && s->strategy != "pct") {
+    UsageError(subcommand, absl::StrCat("--strategy must be random or pct, not '", s->strategy,
+                                        "' (replay a file with `switchyard replay`)"));
+    return false;
+  }
+  for (const auto& [name, value] : args.extra) {
+    int64_t v;
+    if (!absl::SimpleAtoi(value, &v)) {
+      UsageError(subcommand,
+                 absl::StrCat("model option --", name, " needs an integer, not '", value, "'"));
+      return false;
+    }
+    s->options[name] = v;
+  }
+  if (unresolved != nullptr) *unresolved = *s;
+  absl::Status status = scenario::Resolve(s);
+  if (!status.ok()) {
+    std::string message(status.message());
+    if (message.find("has no option") != std::string::npos) {
+      message = absl::StrCat("unknown flag: ", message);
+    }
+    UsageError(subcommand, message);
+    return false;
+  }
+  return true;
+}
+
+void PrintOutcome(const scenario::RunResult& r) {
+  const sim::Outcome& o = r.outcome;
+  if (o.kind == sim::Outcome::Kind::kPass) {
+    std::printf("outcome: pass\n");
+  } else {
+    std::printf("outcome: %s: %s at step %" PRIu64 " (time %" PRIu64 "): %s\n",
+                sim::KindName(o.kind), o.invariant.c_str(), o.step, o.time, o.message.c_str());
+  }
+  std::printf("stats: steps %" PRIu64 ", switches %" PRIu64 ", preemptions %" PRIu64
+              ", interrupts %" PRIu64 ", decisions %zu\n",
+              o.step, o.switches, o.preemptions, o.interrupts, r.log.decisions.size());
+  std::printf("trace hash: 0x%016" PRIx64 "\n", o.trace_hash);
+}
+
+bool CheckTraceFlags(const char* subcommand) {
+  std::string trace = absl::GetFlag(FLAGS_trace);
+  if (!trace.empty() && trace != "text" && trace != "chrome") {
+    UsageError(subcommand, absl::StrCat("--trace must be text or chrome, not '", trace, "'"));
+    return false;
+  }
+  if (trace.empty() && !absl::GetFlag(FLAGS_trace_out).empty()) {
+    UsageError(subcommand, "--trace_out needs --trace=text or --trace=chrome");
+    return false;
+  }
+  return true;
+}
+
+bool WriteTimeline(const char* subcommand, const scenario::RunResult& r) {
+  std::string trace = absl::GetFlag(FLAGS_trace);
+  if (trace.empty()) return true;
+  std::string text = trace == "text" ? sim::FormatTextTimeline(r.records, r.fiber_names)
+                                     : sim::FormatChromeTrace(r.records, r.fiber_names,
+                                                              r.boot_fibers, r.outcome.time);
+  std::string path = absl::GetFlag(FLAGS_trace_out);
+  if (path.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return true;
+  }
+  absl::Status status = sim::WriteFileAtomically(path, text);
+  if (!status.ok()) {
+    std::fprintf(stderr, "switchyard %s: %s\n", subcommand, std::string(status.message()).c_str());
+    return false;
+  }
+  std::printf("timeline: %s (%s)\n", path.c_str(),
+              trace == "chrome" ? "open it in ui.perfetto.dev or chrome://tracing" : "text");
+  return true;
+}
+
+int RunMain(const ParsedArgs& args) {
+  if (!args.positional.empty()) {
+    return UsageError("run", absl::StrCat("unexpected argument '", args.positional[0], "'"));
+  }
+  scenario::Scenario s;
+  if (!ScenarioFromFlags("run", args, &s) || !CheckTraceFlags("run")) return kExitUsage;
+  std::printf("switchyard run: %s\n", scenario::Describe(s).c_str());
+  std::fflush(stdout);
+  bool keep_trace = !absl::GetFlag(FLAGS_trace).empty();
+  scenario::RunResult r = scenario::RunScenario(s, keep_trace);
+  if (!WriteTimeline("run", r)) return kExitUsage;
+  PrintOutcome(r);
+  if (!absl::GetFlag(FLAGS_output).empty()) {
+    absl::Status status =
+        sim::WriteReproducer(absl::GetFlag(FLAGS_output), scenario::ToReproducer(s, r));
+    if (!status.ok()) return UsageError("run", std::string(status.message()));
+    std::printf("reproducer: %s\n", absl::GetFlag(FLAGS_output).c_str());
+  }
+  if (r.outcome.kind != sim::Outcome::Kind::kPass) {
+    std::printf("reproduce: %s\n", scenario::RunCommand(s).c_str());
+  }
+  return scenario::ExitStatus(r.outcome);
+}
+
+namespace {
+
+// replay --fuzz_input=FILE: run a libFuzzer input as the fuzz target does.
+int ReplayFuzzInput(const ParsedArgs& args) {
+  if (!args.positional.empty()) {
+    return UsageError("replay", "give either a reproducer FILE or --fuzz_input, not both");
+  }
+  absl::StatusOr<std::string> bytes = sim::ReadFile(absl::GetFlag(FLAGS_fuzz_input));
+  if (!bytes.ok()) return UsageError("replay", std::string(bytes.status().message()));
+  scenario::Scenario s;
+  std::span<const uint8_t> decisions;
+  std::span<const uint8_t> input(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
+  std::string bug = absl::GetFlag(FLAGS_bug);
+  absl::Status status = scenario::ScenarioFromFuzzInput(
+      absl::GetFlag(FLAGS_model), bug == "none" ? "" : bug, input, &s, &decisions);
+  if (!status.ok()) return UsageError("replay", std::string(status.message()));
+  std::printf("switchyard replay: fuzz input %s (%zu bytes): %s\n",
+              absl::GetFlag(FLAGS_fuzz_input).c_str(), bytes->size(),
+              scenario::Describe(s).c_str());
+  std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, nullptr, decisions);
+  scenario::RunResult r = scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
+  if (!WriteTimeline("replay", r)) return kExitUsage;
+  PrintOutcome(r);
+  std::string out = absl::GetFlag(FLAGS_output);
+  if (!out.empty()) {
+    absl::Status written = sim::WriteReproducer(out, scenario::ToReproducer(s, r));
+    if (!written.ok()) return UsageError("replay", std::string(written.message()));
+    std::printf("reproducer: %s\nreplay: switchyard replay %s\n", out.c_str(), out.c_str());
+  }
+  return scenario::ExitStatus(r.outcome);
+}
+
+}  // namespace
+
+int ReplayMain(const ParsedArgs& args) {
+  if (!CheckTraceFlags("replay")) return kExitUsage;
+  if (!absl::GetFlag(FLAGS_fuzz_input).empty()) return ReplayFuzzInput(args);
+  if (args.positional.size() != 1) {
+    return UsageError("replay", "give one reproducer FILE (or --fuzz_input=FILE --model=M)");
+  }
+  const std::string& path = args.positional[0];
+  absl::StatusOr<sim::Reproducer> file = sim::ReadReproducer(path);
+  if (!file.ok()) return UsageError("replay", std::string(file.status().message()));
+  scenario::Scenario s;
+  absl::Status status = scenario::FromReproducer(*file, &s);
+  if (!status.ok()) return UsageError("replay", absl::StrCat(path, ": ", status.message()));
+  std::printf("switchyard replay: %s: %s (found by %s)\n", path.c_str(),
+              scenario::Describe(s).c_str(), file->strategy.c_str());
+  std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, &file->log, {});
+  scenario::RunResult r = scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
+  if (!WriteTimeline("replay", r)) return kExitUsage;
+  PrintOutcome(r);
+  if (r.outcome.kind == sim::Outcome::Kind::kDiverged) {
+    std::printf("replay diverged at step %" PRIu64 ": %s\n", r.outcome.step,
+                r.outcome.message.c_str());
+    return kExitDiverged;
+  }
+  if (r.outcome.trace_hash != file->trace_hash ||
+      scenario::OutcomeKindName(r.outcome.kind) != file->outcome_kind ||
+      r.outcome.invariant != file->invariant) {
+    std::printf("replay diverged: the file recorded %s '%s' with trace hash 0x%016" PRIx64
+                ", the replay gave %s '%s' with trace hash 0x%016" PRIx64 "\n",
+                file->outcome_kind.c_str(), file->invariant.c_str(), file->trace_hash,
+                scenario::OutcomeKindName(r.outcome.kind).c_str(), r.outcome.invariant.c_str(),
+                r.outcome.trace_hash);
+    return kExitDiverged;
+  }
+  std::printf("replay matches: same outcome, same trace hash\n");
+  return scenario::ExitStatus(r.outcome);
+}
+
+}  // namespace switchyard::cli

@@ -1,0 +1,40 @@
+// The subcommands of `switchyard`. Each returns the process's exit status (see command_line.h)
+// and prints errors as one line on stderr.
+#ifndef SWITCHYARD_CLI_SUBCOMMANDS_H_
+#define SWITCHYARD_CLI_SUBCOMMANDS_H_
+
+#include <string>
+
+#include "cli/command_line.h"
+#include "scenario/scenario.h"
+
+namespace switchyard::cli {
+
+int RunMain(const ParsedArgs& args);
+int ReplayMain(const ParsedArgs& args);
+int ExploreMain(const ParsedArgs& args);
+int ShrinkMain(const ParsedArgs& args);
+int CheckDeterminismMain(const ParsedArgs& args);
+int ListMain(const ParsedArgs& args);
+
+// Shared by the subcommands.
+
+// Prints "switchyard SUB: what" on stderr and returns kExitUsage.
+int UsageError(const char* subcommand, const std::string& what);
+// Builds and resolves the scenario from --model, --seed, --bug, --strategy, --pct_depth,
+// --swarm and the model options given as extra flags.
+// With `unresolved`, also returns the scenario before Resolve (explicit options only), which a
+// swarm campaign resolves again for every seed.
+bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario::Scenario* scenario,
+                       scenario::Scenario* unresolved = nullptr);
+// Prints the outcome lines and the trace hash of a run.
+void PrintOutcome(const scenario::RunResult& result);
+// Writes the timeline that --trace/--trace_out ask for. Returns false (after printing an
+// error) when it cannot.
+bool WriteTimeline(const char* subcommand, const scenario::RunResult& result);
+// Checks --trace before a run, so a typo fails before any work.
+bool CheckTraceFlags(const char* subcommand);
+
+}  // namespace switchyard::cli
+
+#endif  // SWITCHYARD_CLI_SUBCOMMANDS_H_

@@ -1,0 +1,19 @@
+// The body shared by the model fuzz targets: decode the input into a scenario (options from the
+// first bytes, every decision from the rest; see scenario/fuzz_input.h), run it, and crash on a
+// violation so libFuzzer keeps the input. The planted bug to hunt comes from the environment
+// variable SWITCHYARD_BUG (unset: the correct model, where any violation is a real finding).
+#ifndef SWITCHYARD_FUZZ_FUZZ_TARGET_H_
+#define SWITCHYARD_FUZZ_FUZZ_TARGET_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace switchyard::fuzz {
+
+// Reads SWITCHYARD_BUG once, outside any run, and checks it names a bug of `model`.
+void Initialize(const char* model);
+int RunModel(const char* model, const uint8_t* data, size_t size);
+
+}  // namespace switchyard::fuzz
+
+#endif  // SWITCHYARD_FUZZ_FUZZ_TARGET_H_

@@ -1,0 +1,72 @@
+// The registry of models: what each model is called, its options with their defaults and
+// ranges, its planted bugs, its invariants, and how to run it. The CLI, the fuzzers and the
+// property tests drive models only through this table.
+#ifndef SWITCHYARD_SCENARIO_MODELS_H_
+#define SWITCHYARD_SCENARIO_MODELS_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/decider.h"
+#include "sim/simulator.h"
+
+namespace switchyard::scenario {
+
+using Options = std::map<std::string, int64_t>;  // ordered: never depends on hashing
+
+struct OptionSpec {
+  std::string name;
+  int64_t default_value;
+  int64_t min;
+  int64_t max;
+  std::string help;
+  // With --swarm, each seed draws the option uniformly from [swarm_min, swarm_max]; an option
+  // whose swarm_min > swarm_max is not drawn.
+  int64_t swarm_min = 1;
+  int64_t swarm_max = 0;
+};
+
+struct BugSpec {
+  std::string name;
+  std::string description;
+};
+
+struct RunRequest {
+  const Options& options;  // complete and validated
+  const std::string& bug;  // "" for the correct model
+  sim::Decider& decider;
+  sim::SimOptions sim_options;
+  std::function<void(const sim::Simulator&)> after;  // optional: inspect the finished run
+};
+
+struct ModelSpec {
+  std::string name;
+  std::string description;
+  std::string fingerprint;  // changes whenever the model's behaviour for a seed changes
+  std::vector<OptionSpec> options;
+  std::vector<BugSpec> bugs;
+  std::vector<std::string> invariants;
+  // Checks relations between options that ranges cannot express; returns "" or one line.
+  std::function<std::string(const Options&)> check;
+  // How many vCPUs the options ask for (PCT needs it before the run).
+  std::function<int(const Options&)> cpus;
+  // The typical number of steps of a run, PCT's estimate for placing change points.
+  uint64_t pct_expected_steps;
+  std::function<sim::Outcome(const RunRequest&)> run;
+};
+
+const std::vector<ModelSpec>& Models();
+const ModelSpec* FindModel(std::string_view name);
+// "xv6, uml"
+std::string ModelNames();
+
+// Per-model registrations, defined next to each adapter.
+ModelSpec Xv6Spec();
+
+}  // namespace switchyard::scenario
+
+#endif  // SWITCHYARD_SCENARIO_MODELS_H_

@@ -1,0 +1,222 @@
+#include "scenario/scenario.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace switchyard::scenario {
+namespace {
+
+bool KnownStrategy(const std::string& s) {
+  for (const char* k : kStrategies) {
+    if (s == k) return true;
+  }
+  return false;
+}
+
+std::string BugNames(const ModelSpec& m) {
+  std::vector<std::string> names;
+  for (const BugSpec& b : m.bugs) names.push_back(b.name);
+  return absl::StrJoin(names, ", ");
+}
+
+}  // namespace
+
+absl::Status Resolve(Scenario* s) {
+  const ModelSpec* m = FindModel(s->model);
+  if (m == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown model '", s->model, "' (models: ", ModelNames(), ")"));
+  }
+  if (!s->bug.empty() && s->bug != "none") {
+    bool known = false;
+    for (const BugSpec& b : m->bugs) known = known || b.name == s->bug;
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown bug '", s->bug, "' for model ",
+                                                     m->name, " (bugs: ", BugNames(*m), ")"));
+    }
+  }
+  if (s->bug == "none") s->bug.clear();
+  if (!KnownStrategy(s->strategy)) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown strategy '", s->strategy,
+                                                   "' (strategies: random, pct, replay, bytes)"));
+  }
+  if (s->pct_depth < 1 || s->pct_depth > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PCT depth ", s->pct_depth, " is out of range [1, 64]"));
+  }
+  for (const auto& [name, value] : s->options) {
+    const OptionSpec* spec = nullptr;
+    for (const OptionSpec& o : m->options) {
+      if (o.name == name) spec = &o;
+    }
+    if (spec == nullptr) {
+      std::vector<std::string> names;
+      for (const OptionSpec& o : m->options) names.push_back(o.name);
+      return absl::InvalidArgumentError(absl::StrCat("model ", m->name, " has no option '", name,
+                                                     "' (options: ", absl::StrJoin(names, ", "),
+                                                     ")"));
+    }
+    if (value < spec->min || value > spec->max) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "option ", name, "=", value, " is out of range [", spec->min, ", ", spec->max, "]"));
+    }
+  }
+  // Swarm draws come from their own generator, seeded from the run seed: the same seed gives
+  // the same options whatever the strategy, and the choices do not enter the decision log.
+  uint64_t swarm_state = s->seed ^ sim::HashName("swarm");
+  for (const OptionSpec& o : m->options) {
+    bool drawn = s->swarm && o.swarm_min <= o.swarm_max;
+    uint64_t draw = drawn ? sim::SplitMix64(&swarm_state) : 0;
+    if (s->options.count(o.name)) continue;
+    s->options[o.name] =
+        drawn ? o.swarm_min + static_cast<int64_t>(draw % (o.swarm_max - o.swarm_min + 1))
+              : o.default_value;
+  }
+  s->swarm = false;  // the options are explicit now
+  if (m->check) {
+    std::string problem = m->check(s->options);
+    if (!problem.empty()) return absl::InvalidArgumentError(problem);
+  }
+  return absl::OkStatus();
+}
+
+std::unique_ptr<sim::Decider> MakeDecider(const Scenario& s, const sim::DecisionLog* log,
+                                          std::span<const uint8_t> bytes) {
+  if (s.strategy == "pct") {
+    const ModelSpec* m = FindModel(s.model);
+    return std::make_unique<sim::PctDecider>(s.seed, s.pct_depth, m->pct_expected_steps,
+                                             m->cpus(s.options));
+  }
+  if (s.strategy == "replay") return std::make_unique<sim::ReplayDecider>(*log);
+  if (s.strategy == "lenient") {
+    std::vector<uint32_t> values;
+    for (const sim::Decision& d : log->decisions) values.push_back(d.value);
+    return std::make_unique<sim::LenientReplayDecider>(std::move(values));
+  }
+  if (s.strategy == "bytes") return std::make_unique<sim::BytesDecider>(bytes.data(), bytes.size());
+  return std::make_unique<sim::RandomDecider>(s.seed);
+}
+
+RunResult RunWith(const Scenario& s, sim::Decider& decider, bool keep_trace,
+                  sim::SimOptions sim_options) {
+  const ModelSpec* m = FindModel(s.model);
+  RunResult result;
+  sim_options.keep_trace = keep_trace;
+  std::function<void(const sim::Simulator&)> after;
+  if (keep_trace) {
+    after = [&result](const sim::Simulator& simulator) {
+      result.records = simulator.trace().records();
+      result.fiber_names = simulator.FiberNames();
+      result.boot_fibers = simulator.BootFiberIds();
+    };
+  }
+  result.outcome = m->run({s.options, s.bug, decider, sim_options, after});
+  result.log = decider.log();
+  return result;
+}
+
+RunResult RunScenario(const Scenario& s, bool keep_trace) {
+  std::unique_ptr<sim::Decider> decider = MakeDecider(s, nullptr, {});
+  return RunWith(s, *decider, keep_trace);
+}
+
+std::string OutcomeKindName(sim::Outcome::Kind kind) {
+  switch (kind) {
+    case sim::Outcome::Kind::kPass:
+      return "pass";
+    case sim::Outcome::Kind::kSafety:
+      return "safety";
+    case sim::Outcome::Kind::kLiveness:
+      return "liveness";
+    case sim::Outcome::Kind::kDiverged:
+      return "diverged";
+  }
+  return "?";
+}
+
+int ExitStatus(const sim::Outcome& o) {
+  switch (o.kind) {
+    case sim::Outcome::Kind::kPass:
+      return 0;
+    case sim::Outcome::Kind::kSafety:
+      return 1;
+    case sim::Outcome::Kind::kLiveness:
+      return 3;
+    case sim::Outcome::Kind::kDiverged:
+      return 4;
+  }
+  return 1;
+}
+
+sim::Reproducer ToReproducer(const Scenario& s, const RunResult& r) {
+  sim::Reproducer f;
+  f.model = s.model;
+  f.model_fingerprint = FindModel(s.model)->fingerprint;
+  f.options = s.options;
+  f.bug = s.bug;
+  f.strategy = s.strategy;
+  f.seed = s.seed;
+  f.pct_depth = s.pct_depth;
+  f.outcome_kind = OutcomeKindName(r.outcome.kind);
+  f.invariant = r.outcome.invariant;
+  f.message = r.outcome.message;
+  f.step = r.outcome.step;
+  f.trace_hash = r.outcome.trace_hash;
+  f.log = r.log;
+  return f;
+}
+
+absl::Status FromReproducer(const sim::Reproducer& f, Scenario* s) {
+  const ModelSpec* m = FindModel(f.model);
+  if (m == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("the reproducer is for unknown model '", f.model,
+                                                   "' (models: ", ModelNames(), ")"));
+  }
+  if (f.model_fingerprint != m->fingerprint) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the reproducer was made with model version '", f.model_fingerprint,
+                     "', this switchyard has '", m->fingerprint,
+                     "'; run it again with `switchyard run` to make a new one"));
+  }
+  Scenario out;
+  out.model = f.model;
+  out.options = f.options;
+  out.bug = f.bug;
+  out.strategy = "replay";
+  out.seed = f.seed;
+  out.pct_depth = f.pct_depth < 1 ? 3 : f.pct_depth;
+  absl::Status status = Resolve(&out);
+  if (!status.ok())
+    return absl::InvalidArgumentError(absl::StrCat("the reproducer's ", status.message()));
+  if (out.options.size() != f.options.size()) {
+    return absl::InvalidArgumentError(
+        "the reproducer does not list every option of its model; it is from another version");
+  }
+  *s = out;
+  return absl::OkStatus();
+}
+
+std::string Describe(const Scenario& s) {
+  std::string out = absl::StrCat("model=", s.model, " bug=", s.bug.empty() ? "none" : s.bug,
+                                 " strategy=", s.strategy, " seed=", s.seed);
+  if (s.strategy == "pct") absl::StrAppend(&out, " pct_depth=", s.pct_depth);
+  for (const auto& [name, value] : s.options) absl::StrAppend(&out, " ", name, "=", value);
+  return out;
+}
+
+std::string RunCommand(const Scenario& s) {
+  std::string out = absl::StrCat("switchyard run --model=", s.model, " --seed=", s.seed);
+  if (!s.bug.empty()) absl::StrAppend(&out, " --bug=", s.bug);
+  if (s.strategy != "random") absl::StrAppend(&out, " --strategy=", s.strategy);
+  if (s.strategy == "pct") absl::StrAppend(&out, " --pct_depth=", s.pct_depth);
+  const ModelSpec* m = FindModel(s.model);
+  for (const OptionSpec& o : m->options) {
+    auto it = s.options.find(o.name);
+    if (it != s.options.end() && it->second != o.default_value) {
+      absl::StrAppend(&out, " --", o.name, "=", it->second);
+    }
+  }
+  return out;
+}
+
+}  // namespace switchyard::scenario

@@ -1,0 +1,78 @@
+// A scenario: a model, its options, a planted bug, a strategy and a seed. Everything a driver
+// (the CLI, a fuzzer, a property) needs to run a model once and to turn the run into a
+// reproducer file and back.
+#ifndef SWITCHYARD_SCENARIO_SCENARIO_H_
+#define SWITCHYARD_SCENARIO_SCENARIO_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "scenario/models.h"
+#include "sim/decider.h"
+#include "sim/reproducer.h"
+#include "sim/simulator.h"
+#include "sim/trace.h"
+
+namespace switchyard::scenario {
+
+// Strategies a scenario can name. "replay", "lenient" and "bytes" need their input (a log or
+// fuzzer bytes) next to the scenario; "random" and "pct" need only the seed.
+inline constexpr const char* kStrategies[] = {"random", "pct", "replay", "bytes", "lenient"};
+
+struct Scenario {
+  std::string model = "xv6";
+  Options options;  // after Resolve: every option of the model
+  std::string bug;  // "" for the correct model
+  std::string strategy = "random";
+  uint64_t seed = 0;
+  int pct_depth = 3;
+  bool swarm = false;  // draw the options left unset from the seed
+};
+
+// Checks the scenario against the registry and completes its options: explicit options are
+// range-checked, swarm options are drawn from the seed (stream "swarm", independent of the
+// strategy), the rest take their defaults. Errors are one line naming what is wrong.
+absl::Status Resolve(Scenario* scenario);
+
+// What a driver may want from a finished run.
+struct RunResult {
+  sim::Outcome outcome;
+  sim::DecisionLog log;
+  // Kept only when asked for (keep_trace):
+  std::vector<sim::TraceRecord> records;
+  std::vector<std::string> fiber_names;
+  std::vector<uint32_t> boot_fibers;
+};
+
+// The decider a resolved scenario asks for. `log` feeds "replay" and "lenient"; `bytes` feeds
+// "bytes" (they must outlive the decider).
+std::unique_ptr<sim::Decider> MakeDecider(const Scenario& scenario, const sim::DecisionLog* log,
+                                          std::span<const uint8_t> bytes);
+
+// Runs a resolved scenario once with the given decider.
+RunResult RunWith(const Scenario& scenario, sim::Decider& decider, bool keep_trace,
+                  sim::SimOptions sim_options = {});
+// Runs a resolved "random" or "pct" scenario.
+RunResult RunScenario(const Scenario& scenario, bool keep_trace = false);
+
+// Reproducer files <-> scenarios.
+sim::Reproducer ToReproducer(const Scenario& scenario, const RunResult& result);
+// Checks the model, its fingerprint, options and bug; the result replays the file's log.
+absl::Status FromReproducer(const sim::Reproducer& file, Scenario* scenario);
+
+// "model=xv6 bug=none strategy=random seed=7 cpus=2 nproc=8 ..." for the first line of output.
+std::string Describe(const Scenario& scenario);
+// The exact command that runs this scenario again.
+std::string RunCommand(const Scenario& scenario);
+
+// Exit status for an outcome: 0 pass, 1 safety, 3 liveness, 4 diverged.
+int ExitStatus(const sim::Outcome& outcome);
+std::string OutcomeKindName(sim::Outcome::Kind kind);  // "pass", "safety", ...
+
+}  // namespace switchyard::scenario
+
+#endif  // SWITCHYARD_SCENARIO_SCENARIO_H_

@@ -1,0 +1,78 @@
+// Proves scenarios resolve with one-line errors for bad input, swarm draws depend only on the
+// seed, and a run turned into a reproducer replays to the same trace hash.
+#include "scenario/scenario.h"
+
+#include "gtest/gtest.h"
+
+namespace switchyard::scenario {
+namespace {
+
+TEST(Resolve, FillsDefaultsAndRejectsBadInput) {
+  Scenario s;
+  ASSERT_TRUE(Resolve(&s).ok());
+  EXPECT_EQ(s.options.at("cpus"), 2);
+  Scenario bad_model;
+  bad_model.model = "linux";
+  EXPECT_EQ(Resolve(&bad_model).message(), "unknown model 'linux' (models: xv6)");
+  Scenario bad_bug;
+  bad_bug.bug = "typo";
+  EXPECT_NE(Resolve(&bad_bug).message().find("unknown bug 'typo' for model xv6"),
+            std::string::npos);
+  Scenario bad_option;
+  bad_option.options["cpus"] = 99;
+  EXPECT_EQ(Resolve(&bad_option).message(), "option cpus=99 is out of range [1, 8]");
+  Scenario storm;
+  storm.options["timer_period"] = 50;
+  EXPECT_EQ(Resolve(&storm).message(),
+            "timer_period=50 must be at least 8*nproc+20=84, so that a process can run between "
+            "two timer ticks");
+  Scenario unknown_option;
+  unknown_option.options["frobs"] = 1;
+  EXPECT_NE(Resolve(&unknown_option).message().find("has no option 'frobs'"), std::string::npos);
+}
+
+TEST(Resolve, SwarmDrawsDependOnlyOnTheSeed) {
+  Scenario a, b, c;
+  a.swarm = b.swarm = c.swarm = true;
+  a.seed = b.seed = 5;
+  b.strategy = "pct";
+  c.seed = 6;
+  ASSERT_TRUE(Resolve(&a).ok());
+  ASSERT_TRUE(Resolve(&b).ok());
+  ASSERT_TRUE(Resolve(&c).ok());
+  EXPECT_EQ(a.options, b.options);
+  Scenario explicit_cpus;
+  explicit_cpus.swarm = true;
+  explicit_cpus.seed = 5;
+  explicit_cpus.options["cpus"] = 7;
+  ASSERT_TRUE(Resolve(&explicit_cpus).ok());
+  EXPECT_EQ(explicit_cpus.options.at("cpus"), 7);
+}
+
+TEST(Reproducer, RoundTripReplaysToTheSameHash) {
+  Scenario s;
+  s.bug = "wakeup-without-lock";
+  s.options["cpus"] = 3;
+  ASSERT_TRUE(Resolve(&s).ok());
+  RunResult first;
+  for (s.seed = 0; s.seed < 200; ++s.seed) {
+    first = RunScenario(s);
+    if (first.outcome.kind != sim::Outcome::Kind::kPass) break;
+  }
+  ASSERT_NE(first.outcome.kind, sim::Outcome::Kind::kPass);
+  sim::Reproducer file = ToReproducer(s, first);
+  absl::StatusOr<sim::Reproducer> parsed = sim::ReproducerFromJson(sim::ReproducerToJson(file));
+  ASSERT_TRUE(parsed.ok());
+  Scenario again;
+  ASSERT_TRUE(FromReproducer(*parsed, &again).ok());
+  std::unique_ptr<sim::Decider> d = MakeDecider(again, &parsed->log, {});
+  RunResult replayed = RunWith(again, *d, false);
+  EXPECT_EQ(replayed.outcome.trace_hash, first.outcome.trace_hash);
+  EXPECT_EQ(replayed.outcome.invariant, first.outcome.invariant);
+
+  parsed->model_fingerprint = "xv6-0";
+  EXPECT_FALSE(FromReproducer(*parsed, &again).ok());
+}
+
+}  // namespace
+}  // namespace switchyard::scenario

@@ -1,0 +1,83 @@
+// The xv6 model's registration: its options map onto xv6::Config.
+#include "absl/strings/str_cat.h"
+#include "kernel_models/xv6/xv6.h"
+#include "scenario/models.h"
+
+namespace switchyard::scenario {
+namespace {
+
+xv6::Config ToConfig(const Options& o, const std::string& bug) {
+  xv6::Config c;
+  c.ncpu = static_cast<int>(o.at("cpus"));
+  c.nproc = static_cast<int>(o.at("nproc"));
+  c.timer_period = static_cast<uint64_t>(o.at("timer_period"));
+  xv6::WorkloadOptions& w = c.workload;
+  w.children = static_cast<int>(o.at("children"));
+  w.program_length = static_cast<int>(o.at("program_length"));
+  w.depth = static_cast<int>(o.at("depth"));
+  w.max_forks = static_cast<int>(o.at("max_forks"));
+  w.compute_max = static_cast<int>(o.at("compute_max"));
+  w.disk_latency_max = static_cast<int>(o.at("disk_latency_max"));
+  w.sleep_ticks_max = static_cast<int>(o.at("sleep_ticks_max"));
+  w.fork = o.at("fork") != 0;
+  w.disk = o.at("disk") != 0;
+  w.sleep_ticks = o.at("sleep_ticks") != 0;
+  w.semaphores = o.at("semaphores") != 0;
+  w.kill = o.at("kill") != 0;
+  for (xv6::Bug b : xv6::AllBugs()) {
+    if (bug == xv6::BugName(b)) c.bug = b;
+  }
+  return c;
+}
+
+}  // namespace
+
+ModelSpec Xv6Spec() {
+  ModelSpec m;
+  m.name = "xv6";
+  m.description =
+      "xv6-riscv's multi-CPU scheduler: per-CPU scheduler threads, sched/swtch/yield, "
+      "sleep/wakeup, spinlocks with push_off/pop_off, timer preemption, forkret, a disk";
+  m.fingerprint = xv6::kFingerprint;
+  // name, default, min, max, help, swarm range
+  m.options = {
+      {"cpus", 2, 1, xv6::kMaxCpus, "CPUs (NCPU)", 1, 4},
+      {"nproc", 8, 2, xv6::kMaxProcs, "process slots (NPROC)", 3, 12},
+      {"timer_period", 100, 36, 100000, "ticks between timer interrupts on each CPU", 120, 400},
+      {"children", 3, 0, 32, "processes init forks", 1, 5},
+      {"program_length", 6, 1, 64, "most actions in a program", 2, 10},
+      {"depth", 2, 0, 8, "how deep forks nest below init's children", 0, 3},
+      {"max_forks", 12, 0, 256, "forks in the whole workload", 2, 20},
+      {"compute_max", 8, 1, 10000, "most user-mode steps in one compute action", 1, 30},
+      {"disk_latency_max", 40, 1, 100000, "most ticks a disk request takes", 1, 200},
+      {"sleep_ticks_max", 2, 1, 100, "most clock ticks one sleep() waits", 1, 3},
+      {"fork", 1, 0, 1, "workloads may fork", 0, 1},
+      {"disk", 1, 0, 1, "workloads may read the disk", 0, 1},
+      {"sleep_ticks", 1, 0, 1, "workloads may sleep for ticks", 0, 1},
+      {"semaphores", 1, 0, 1, "workloads may signal children through semaphores", 0, 1},
+      {"kill", 1, 0, 1, "workloads may kill children", 0, 1},
+  };
+  for (xv6::Bug b : xv6::AllBugs()) m.bugs.push_back({xv6::BugName(b), xv6::BugDescription(b)});
+  m.invariants = xv6::Kernel::InvariantNames();
+  m.check = [](const Options& o) -> std::string {
+    // Each tick costs cpu0 a wakeup() scan of every slot, and a preempted process waits for
+    // a scheduler scan of every slot. A timer that fires again before a process gets back to
+    // user mode preempts it forever: a livelock of the configuration, not a kernel bug (real
+    // xv6's tick is a million cycles, far longer than both scans).
+    int64_t least = 8 * o.at("nproc") + 20;
+    if (o.at("timer_period") < least) {
+      return absl::StrCat("timer_period=", o.at("timer_period"),
+                          " must be at least 8*nproc+20=", least,
+                          ", so that a process can run between two timer ticks");
+    }
+    return "";
+  };
+  m.cpus = [](const Options& o) { return static_cast<int>(o.at("cpus")); };
+  m.pct_expected_steps = 3000;
+  m.run = [](const RunRequest& r) {
+    return xv6::Run(ToConfig(r.options, r.bug), r.decider, r.sim_options, r.after);
+  };
+  return m;
+}
+
+}  // namespace switchyard::scenario
