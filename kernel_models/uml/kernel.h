@@ -63,6 +63,9 @@ struct Config {
   // Check wrap-accounting at every switch-in. Off, the ring's bugs must show as lost unmaps or
   // isolation failures instead.
   bool check_wrap_accounting = true;
+  // Check no-lost-unmaps. With both checks off, every planted address-space bug must still be
+  // observable: a process touches a frame that belongs to someone else (isolation).
+  bool check_no_lost_unmaps = true;
   Bug bug = Bug::kNone;
 };
 
