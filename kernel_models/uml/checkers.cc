@@ -1,0 +1,140 @@
+// The UML model's invariants.
+//
+//   one-uml-process-on-host   at most one UML host process is running (not stopped) at any
+//                             moment; checked at every step.
+//   runs-only-when-continued  the thread the vCPU runs is the current task's, and its host
+//                             process is running; checked at every step.
+//   no-lost-unmaps            whenever a process runs, every host mapping it has is in its page
+//                             table with the same frame; checked after each switch-in, after each
+//                             page it reclaims itself, and at every step while it runs.
+//   isolation                 no process reads or writes a frame owned by another mm, by another
+//                             page of its own, or by nobody (freed by a swap-out); checked at
+//                             each touch. It needs no shadow state: it is what a user would see,
+//                             and it catches every address-space bug even with the two checks
+//                             above switched off (Config::check_*).
+//   wrap-accounting           on switch-in a process rescans exactly when the ring has wrapped
+//                             for it (more than N unseen changes), and otherwise replays exactly
+//                             the unseen changes, oldest first; checked at each switch-in
+//                             against every change the mm ever made.
+//   no-leaked-frames          when every process has exited, every frame is free.
+// Reported elsewhere: the simulator's generic switch checks and liveness outcomes.
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "kernel_models/uml/kernel.h"
+
+namespace switchyard::uml {
+
+std::vector<std::string> Kernel::InvariantNames() {
+  return {"one-uml-process-on-host",
+          "runs-only-when-continued",
+          "no-lost-unmaps",
+          "isolation",
+          "wrap-accounting",
+          "no-leaked-frames",
+          "one-thread-per-core",
+          "resume-saved-context",
+          "switch-saves-running-thread",
+          "no-resume-after-finish",
+          "no-progress (liveness)",
+          "deadlock (liveness)",
+          "step-budget (liveness)"};
+}
+
+bool Kernel::host_agrees(const task_struct* p, std::string* why) const {
+  const mm_struct* mm = p->mm;
+  for (int page = 0; page < config_.pages; ++page) {
+    int host = p->host.map[page];
+    if (host < 0) continue;
+    const pte_t& e = mm->pgd[page];
+    if (e.state == pte_t::kPresent && e.frame == host) continue;
+    *why = absl::StrCat(
+        "pid ", p->pid, " (host pid ", p->host.pid, ") maps page ", page, " to frame ", host,
+        " but its page table (mm ", mm->id, ") has ",
+        e.state == pte_t::kPresent
+            ? absl::StrCat("frame ", e.frame)
+            : std::string(e.state == pte_t::kSwapped ? "it swapped out" : "no page there"),
+        "; private count ", p->seen_truth, ", mm count ", mm->changes.count(), ", ", config_.slots,
+        " slots");
+    return false;
+  }
+  return true;
+}
+
+void Kernel::check_no_lost_unmaps(const task_struct* p, const char* when) {
+  if (!config_.check_no_lost_unmaps) return;
+  std::string why;
+  if (host_agrees(p, &why)) return;
+  absl::StrAppend(&why, " (", when, ")");
+  sim_.Fail("no-lost-unmaps", std::move(why));
+}
+
+void Kernel::check_wrap_accounting(task_struct* p, bool rescanned) {
+  const mm_struct* mm = p->mm;
+  const uint64_t count = mm->changes.count();
+  const uint64_t unseen = count - p->seen_truth;
+  const bool wrapped = unseen > static_cast<uint64_t>(config_.slots);
+  std::string message;
+  if (rescanned && !wrapped) {
+    message = absl::StrCat("pid ", p->pid, " rescanned its address space with ", unseen,
+                           " unseen changes, which ", config_.slots, " slots still hold");
+  } else if (!rescanned && wrapped) {
+    message = absl::StrCat("pid ", p->pid, " replayed [", absl::StrJoin(replayed_, ","),
+                           "] instead of rescanning: ", unseen, " unseen changes (count ",
+                           p->seen_truth, " -> ", count, ") overflow ", config_.slots, " slots");
+  } else if (!rescanned) {
+    bool same = replayed_.size() == unseen;
+    for (uint64_t i = 0; same && i < unseen; ++i) {
+      same = replayed_[i] == mm->history[p->seen_truth + i];
+    }
+    if (same) return;
+    // Scoped so that the vector is gone before Fail abandons this fiber.
+    {
+      std::vector<int> want(mm->history.begin() + static_cast<ptrdiff_t>(p->seen_truth),
+                            mm->history.end());
+      message = absl::StrCat("pid ", p->pid, " replayed [", absl::StrJoin(replayed_, ","),
+                             "] but its unseen changes (count ", p->seen_truth, " -> ", count, ", ",
+                             config_.slots, " slots) are [", absl::StrJoin(want, ","), "]");
+    }
+  } else {
+    return;
+  }
+  sim_.Fail("wrap-accounting", std::move(message));
+}
+
+void Kernel::AddInvariants() {
+  sim_.AddInvariant("one-uml-process-on-host", [this](std::string* why) {
+    int running = 0;
+    for (int i = 0; i < config_.max_tasks; ++i) {
+      if (task_[i].host.alive && task_[i].host.running) ++running;
+    }
+    if (running <= 1) return true;
+    *why = absl::StrCat(running, " UML host processes run at once:");
+    for (int i = 0; i < config_.max_tasks; ++i) {
+      const task_struct& t = task_[i];
+      if (t.host.alive && t.host.running) {
+        absl::StrAppend(why, " pid ", t.pid, " (", t.comm, ", host pid ", t.host.pid, ")");
+      }
+    }
+    return false;
+  });
+  sim_.AddInvariant("runs-only-when-continued", [this](std::string* why) {
+    const sim::Fiber* running = sim_.CurrentOn(0);
+    if (running == tracer_thread_) return current_ == nullptr || current_->thread != running;
+    if (current_ != nullptr && current_->thread == running && current_->host.running) return true;
+    *why = absl::StrCat(
+        "cpu0 runs ", sim_.FiberName(running), " but the current task is ",
+        current_ == nullptr
+            ? std::string("none")
+            : absl::StrCat("pid ", current_->pid,
+                           current_->host.running ? "" : ", whose host process is stopped"));
+    return false;
+  });
+  sim_.AddInvariant("no-lost-unmaps", [this](std::string* why) {
+    const task_struct* p = current_;
+    if (!config_.check_no_lost_unmaps) return true;
+    if (p == nullptr || p->mm == nullptr || !p->in_sync) return true;
+    return host_agrees(p, why);
+  });
+}
+
+}  // namespace switchyard::uml
