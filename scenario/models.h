@@ -66,6 +66,7 @@ std::string ModelNames();
 
 // Per-model registrations, defined next to each adapter.
 ModelSpec Xv6Spec();
+ModelSpec UmlSpec();
 
 }  // namespace switchyard::scenario
 
