@@ -1,0 +1,74 @@
+// RapidCheck properties over whole simulated runs, for every model in the registry:
+//  - the correct model passes every generated scenario (options drawn across their swarm
+//    ranges, any seed, random or PCT schedules);
+//  - for every planted bug, a campaign from any generated starting seed finds it within a
+//    fixed budget of runs.
+// A failure prints the scenario and the `switchyard run` command that reproduces it;
+// RC_PARAMS="seed=N" reproduces RapidCheck's own generation.
+#include <string>
+
+#include "gtest/gtest.h"
+#include "rapidcheck.h"
+#include "scenario/scenario.h"
+
+namespace switchyard::scenario {
+namespace {
+
+constexpr int kBugBudget = 300;  // runs a campaign may take to find a planted bug
+
+// Draws a valid scenario of `model`: each option with a swarm range from that range, the rest at
+// their defaults; configurations the model rejects are discarded.
+Scenario GenScenario(const ModelSpec& model, const std::string& bug) {
+  Scenario s;
+  s.model = model.name;
+  s.bug = bug;
+  for (const OptionSpec& o : model.options) {
+    if (o.swarm_min <= o.swarm_max) {
+      s.options[o.name] = *rc::gen::inRange<int64_t>(o.swarm_min, o.swarm_max + 1);
+    }
+  }
+  s.strategy = *rc::gen::element<std::string>("random", "pct");
+  s.pct_depth = *rc::gen::inRange(1, 5);
+  s.seed = *rc::gen::arbitrary<uint64_t>();
+  RC_PRE(Resolve(&s).ok());
+  return s;
+}
+
+TEST(ModelProperties, CorrectModelsPassGeneratedScenarios) {
+  for (const ModelSpec& model : Models()) {
+    bool ok = rc::check(model.name + " passes", [&model] {
+      Scenario s = GenScenario(model, "");
+      RunResult r = RunScenario(s);
+      if (r.outcome.kind != sim::Outcome::Kind::kPass) {
+        RC_FAIL(Describe(s) + ": " + r.outcome.invariant + ": " + r.outcome.message +
+                "\nreproduce: " + RunCommand(s));
+      }
+    });
+    EXPECT_TRUE(ok) << model.name;
+  }
+}
+
+TEST(ModelProperties, EveryPlantedBugIsFoundWithinTheBudget) {
+  for (const ModelSpec& model : Models()) {
+    for (const BugSpec& bug : model.bugs) {
+      bool ok = rc::check(model.name + " finds " + bug.name, [&model, &bug] {
+        Scenario s;
+        s.model = model.name;
+        s.bug = bug.name;
+        s.strategy = *rc::gen::element<std::string>("random", "pct");
+        uint64_t first = *rc::gen::arbitrary<uint64_t>();
+        RC_ASSERT(Resolve(&s).ok());
+        for (int i = 0; i < kBugBudget; ++i) {
+          s.seed = first + static_cast<uint64_t>(i);
+          if (RunScenario(s).outcome.kind != sim::Outcome::Kind::kPass) return;
+        }
+        RC_FAIL("not found in " + std::to_string(kBugBudget) + " runs from seed " +
+                std::to_string(first) + " with " + s.strategy);
+      });
+      EXPECT_TRUE(ok) << model.name << " " << bug.name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace switchyard::scenario
