@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Proves the command reports usage errors as one line on stderr with exit status 2, and that
-# help and list succeed.
+# Proves every subcommand reports bad input as one line on stderr with exit status 2 and writes
+# nothing half-way: unknown subcommands, flags, models, bugs and options; missing, malformed,
+# truncated, wrong-model and wrong-version files; --jobs=0, --time=-1. Also that help, list and
+# a good replay succeed, and that `list --json` is one JSON object with the promised fields.
 set -u
 bin="$TEST_SRCDIR/switchyard/cli/switchyard"
-failures=0
+good="$TEST_SRCDIR/switchyard/corpora/reproducers/xv6-forkret-keeps-lock-panic__acquire-seed0.json"
+tmp="${TEST_TMPDIR:-/tmp}/cli_errors"
+rm -rf "$tmp" && mkdir -p "$tmp"
+cd "$tmp" || exit 1
+passed=0
+failed=0
 
-expect() {  # expect STATUS LINES -- ARGS...
+expect() {  # expect STATUS LINES -- ARGS...   (LINES: stderr lines, or - for any)
   local want_status=$1 want_lines=$2
   shift 3
   local err status lines
@@ -14,27 +21,100 @@ expect() {  # expect STATUS LINES -- ARGS...
   lines=$(printf '%s' "$err" | grep -c '' || true)
   if [ "$status" -ne "$want_status" ]; then
     echo "FAIL: switchyard $*: exit $status, want $want_status ($err)"
-    failures=$((failures + 1))
-  fi
-  if [ "$want_lines" != "-" ] && [ "$lines" -ne "$want_lines" ]; then
+    failed=$((failed + 1))
+  elif [ "$want_lines" != "-" ] && [ "$lines" -ne "$want_lines" ]; then
     echo "FAIL: switchyard $*: $lines stderr lines, want $want_lines: $err"
-    failures=$((failures + 1))
+    failed=$((failed + 1))
+  else
+    passed=$((passed + 1))
   fi
 }
 
+# The command itself.
 expect 2 1 -- frobnicate
 expect 2 1 -- list --no-such-flag
 expect 2 1 -- list --json=maybe
 expect 2 1 -- help frobnicate
 expect 0 0 -- --help
 expect 0 0 -- help
-expect 0 0 -- help list
+expect 0 0 -- help explore
 expect 0 0 -- list
-
-if "$bin" list --bogus 2>&1 | grep -q "run 'switchyard help list'"; then :; else
-  echo "FAIL: the error does not say how to get help"
-  failures=$((failures + 1))
+# Scenario flags, for every subcommand that takes them.
+for sub in run explore check-determinism; do
+  expect 2 1 -- $sub --model=linux
+  expect 2 1 -- $sub --bug=no-such-bug
+  expect 2 1 -- $sub --strategy=psychic
+  expect 2 1 -- $sub --cpus=99
+  expect 2 1 -- $sub --frobs=3
+  expect 2 1 -- $sub --cpus=two
+  expect 2 1 -- $sub --timer_period=40
+done
+expect 2 1 -- run --trace=svg
+expect 2 1 -- run --trace_out=x.json
+expect 2 1 -- explore --jobs=0
+expect 2 1 -- explore --jobs=1000
+expect 2 1 -- explore --time=-1s
+expect 2 1 -- explore --time=soon
+expect 2 1 -- explore --runs=-5
+# Files.
+printf '{"format": "switchyard-reproducer", "version": 1, "model"' >truncated.json
+printf 'not json at all' >malformed.json
+sed 's/"version": 1/"version": 7/' "$good" >future.json
+sed 's/"model": "xv6"/"model": "linux"/' "$good" >othermodel.json
+sed 's/"model_fingerprint": "xv6-1"/"model_fingerprint": "xv6-0"/' "$good" >oldmodel.json
+python3 - "$good" >shortlog.json <<'PY' 2>/dev/null || head -c 300 "$good" >shortlog.json
+import json, sys
+d = json.load(open(sys.argv[1])); d["decisions"] = d["decisions"][:0]; d["decisions"].append([0, 2, 5])
+print(json.dumps(d))
+PY
+for sub in replay shrink; do
+  expect 2 1 -- $sub missing.json
+  expect 2 1 -- $sub truncated.json
+  expect 2 1 -- $sub malformed.json
+  expect 2 1 -- $sub future.json
+  expect 2 1 -- $sub othermodel.json
+  expect 2 1 -- $sub oldmodel.json
+  expect 2 1 -- $sub shortlog.json
+  expect 2 1 -- $sub
+done
+expect 2 1 -- replay --fuzz_input=missing.bin
+expect 2 1 -- replay --fuzz_input=malformed.json --model=linux
+expect 2 1 -- shrink "$good" -o
+expect 2 1 -- run -o "$tmp/no/such/dir/out.json"
+# A well-formed file whose decision log stops early: the replay runs past it and says where
+# (exit 4, replay diverged), rather than silently running a different schedule.
+python3 - "$good" >cutlog.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["decisions"] = []
+print(json.dumps(d))
+PY
+out=$("$bin" replay cutlog.json 2>&1)
+if [ $? -eq 4 ] && grep -q "diverged" <<<"$out"; then passed=$((passed + 1)); else
+  echo "FAIL: a cut decision log does not report a divergence: $out"
+  failed=$((failed + 1))
 fi
-
-echo "$((8 + 1 - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+# Nothing half-way: no temporary or partial files were left behind.
+if ls "$tmp" | grep -q '\.tmp$'; then
+  echo "FAIL: a temporary file was left behind: $(ls "$tmp")"
+  failed=$((failed + 1))
+fi
+# Good input works: the stored reproducer replays (exit 1: a safety violation) and matches.
+if "$bin" replay "$good" | grep -q "replay matches"; then passed=$((passed + 1)); else
+  echo "FAIL: the stored reproducer does not replay"
+  failed=$((failed + 1))
+fi
+# list --json: one object with models[].{name,options,bugs[].{name,description},invariants}.
+if "$bin" list --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for m in d["models"]:
+    assert m["name"] and m["options"] and m["invariants"]
+    for b in m["bugs"]:
+        assert b["name"] and b["description"]
+assert {m["name"] for m in d["models"]} >= {"xv6", "uml"}
+'; then passed=$((passed + 1)); else
+  echo "FAIL: list --json"
+  failed=$((failed + 1))
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
