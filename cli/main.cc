@@ -1,5 +1,8 @@
 // switchyard: the command-line entry point. Each subcommand names its flags; see `switchyard help`.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -110,6 +113,14 @@ int HelpMain(const ParsedArgs& args) {
 }
 
 int Main(int argc, char** argv) {
+  // Under `bazel run`, relative paths (reproducers, --out, --trace_out) mean the directory the
+  // user ran bazel from, not the runfiles tree.
+  if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY")) {
+    if (chdir(dir) != 0) {
+      std::fprintf(stderr, "switchyard: cannot enter %s\n", dir);
+      return kExitUsage;
+    }
+  }
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     PrintOverview();
