@@ -83,9 +83,12 @@ bool CheckTraceFlags(const char* subcommand) {
 bool WriteTimeline(const char* subcommand, const scenario::RunResult& r) {
   std::string trace = absl::GetFlag(FLAGS_trace);
   if (trace.empty()) return true;
-  std::string text = trace == "text" ? sim::FormatTextTimeline(r.records, r.fiber_names)
-                                     : sim::FormatChromeTrace(r.records, r.fiber_names,
-                                                              r.boot_fibers, r.outcome.time);
+  std::string violation =
+      r.outcome.invariant.empty() ? "" : r.outcome.invariant + ": " + r.outcome.message;
+  std::string text = trace == "text"
+                         ? sim::FormatTextTimeline(r.records, r.fiber_names, violation)
+                         : sim::FormatChromeTrace(r.records, r.fiber_names, r.boot_fibers,
+                                                  r.outcome.time, violation);
   std::string path = absl::GetFlag(FLAGS_trace_out);
   if (path.empty()) {
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -12,7 +12,8 @@ const std::string& NameOf(const std::vector<std::string>& names, uint64_t fiber)
   return fiber < names.size() ? names[fiber] : unknown;
 }
 
-std::string Describe(const TraceRecord& r, const std::vector<std::string>& names) {
+std::string Describe(const TraceRecord& r, const std::vector<std::string>& names,
+                     const std::string& violation) {
   switch (r.kind) {
     case EventKind::kCpu:
       return absl::StrCat("runs (was on cpu", r.a, ")");
@@ -23,7 +24,7 @@ std::string Describe(const TraceRecord& r, const std::vector<std::string>& names
     case EventKind::kNote:
       return absl::StrCat(r.label, " ", r.a, " ", r.b);
     case EventKind::kViolation:
-      return absl::StrCat("VIOLATION ", r.label);
+      return absl::StrCat("VIOLATION ", violation.empty() ? r.label : violation);
     case EventKind::kIdle:
       return "waits for an interrupt";
   }
@@ -33,18 +34,20 @@ std::string Describe(const TraceRecord& r, const std::vector<std::string>& names
 }  // namespace
 
 std::string FormatTextTimeline(const std::vector<TraceRecord>& records,
-                               const std::vector<std::string>& fiber_names) {
+                               const std::vector<std::string>& fiber_names,
+                               const std::string& violation) {
   std::string out;
   for (const TraceRecord& r : records) {
     absl::StrAppendFormat(&out, "step %8d  t=%8d  cpu%d  %-22s %s\n", r.step, r.time, r.cpu,
-                          NameOf(fiber_names, r.fiber), Describe(r, fiber_names));
+                          NameOf(fiber_names, r.fiber), Describe(r, fiber_names, violation));
   }
   return out;
 }
 
 std::string FormatChromeTrace(const std::vector<TraceRecord>& records,
                               const std::vector<std::string>& fiber_names,
-                              const std::vector<uint32_t>& boot_fibers, uint64_t end_time) {
+                              const std::vector<uint32_t>& boot_fibers, uint64_t end_time,
+                              const std::string& violation) {
   using nlohmann::json;
   json events = json::array();
   for (size_t cpu = 0; cpu < boot_fibers.size(); ++cpu) {
@@ -79,7 +82,7 @@ std::string FormatChromeTrace(const std::vector<TraceRecord>& records,
                       {"pid", 1},
                       {"tid", r.cpu},
                       {"ts", r.time},
-                      {"name", Describe(r, fiber_names)},
+                      {"name", Describe(r, fiber_names, violation)},
                       {"args", {{"step", r.step}}}});
   }
   for (size_t cpu = 0; cpu < running.size(); ++cpu) close_slice(cpu, end_time);

@@ -64,15 +64,18 @@ class Trace {
 };
 
 // A readable timeline, one event per line: step, time, cpu, fiber name, event.
+// `violation` names the run's failure ("invariant: message"), shown at the violation event.
 std::string FormatTextTimeline(const std::vector<TraceRecord>& records,
-                               const std::vector<std::string>& fiber_names);
+                               const std::vector<std::string>& fiber_names,
+                               const std::string& violation = "");
 
 // Chrome trace event JSON: one lane (thread) per vCPU, one slice per fiber run on that vCPU,
 // instant events for interrupts, switches, notes and the violation. One tick of virtual time is
 // shown as one microsecond. `boot_fibers[cpu]` is the fiber each vCPU starts with.
 std::string FormatChromeTrace(const std::vector<TraceRecord>& records,
                               const std::vector<std::string>& fiber_names,
-                              const std::vector<uint32_t>& boot_fibers, uint64_t end_time);
+                              const std::vector<uint32_t>& boot_fibers, uint64_t end_time,
+                              const std::string& violation = "");
 
 }  // namespace switchyard::sim
 

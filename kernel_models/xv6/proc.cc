@@ -88,6 +88,7 @@ int Kernel::fork(const Program* program) {
   acquire(&np->lock);
   np->state = RUNNABLE;
   release(&np->lock);
+  sim_.Note("fork", static_cast<uint64_t>(p->pid), static_cast<uint64_t>(pid));
   return pid;
 }
 
@@ -115,6 +116,7 @@ void Kernel::exit(int status) {
   acquire(&p->lock);
   p->xstate = status;
   p->state = ZOMBIE;
+  sim_.Note("exit", static_cast<uint64_t>(p->pid), static_cast<uint64_t>(status));
   release(&wait_lock_);
 
   // Jump into the scheduler, never to return.
@@ -247,6 +249,7 @@ void Kernel::sleep(const void* chan, spinlock* lk) {
   // Go to sleep.
   p->chan = chan;
   p->state = SLEEPING;
+  sim_.Note("sleep", static_cast<uint64_t>(p->pid));
 
   sched();
 
@@ -268,12 +271,16 @@ void Kernel::wakeup(const void* chan) {
       if (p->state == SLEEPING && p->chan == chan) {
         acquire(&p->lock);
         p->state = RUNNABLE;
+        sim_.Note("wakeup", static_cast<uint64_t>(p->pid));
         release(&p->lock);
       }
       continue;
     }
     acquire(&p->lock);
-    if (p->state == SLEEPING && p->chan == chan) p->state = RUNNABLE;
+    if (p->state == SLEEPING && p->chan == chan) {
+      p->state = RUNNABLE;
+      sim_.Note("wakeup", static_cast<uint64_t>(p->pid));
+    }
     release(&p->lock);
   }
 }
@@ -285,6 +292,7 @@ int Kernel::kill(int pid) {
     acquire(&p->lock);
     if (p->pid == pid) {
       p->killed = 1;
+      sim_.Note("kill", static_cast<uint64_t>(pid));
       if (p->state == SLEEPING) {
         // Wake process from sleep().
         p->state = RUNNABLE;
