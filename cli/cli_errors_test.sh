@@ -103,6 +103,13 @@ if "$bin" replay "$good" | grep -q "replay matches"; then passed=$((passed + 1))
   echo "FAIL: the stored reproducer does not replay"
   failed=$((failed + 1))
 fi
+# check-determinism runs seeds in separate processes and agrees with itself.
+if "$bin" check-determinism --model=uml --runs=3 | grep -q "^deterministic"; then
+  passed=$((passed + 1))
+else
+  echo "FAIL: check-determinism"
+  failed=$((failed + 1))
+fi
 # list --json: one object with models[].{name,options,bugs[].{name,description},invariants}.
 if "$bin" list --json | python3 -c '
 import json, sys
