@@ -98,9 +98,7 @@ void Simulator::RaiseExternal(int line) {
 void Simulator::AddOneShot(uint64_t delay, std::function<void()> fire) {
   one_shots_.push_back({now_ + delay, one_shot_sequence_++, std::move(fire)});
   next_due_ = std::min(next_due_, now_ + delay);
-  std::push_heap(one_shots_.begin(), one_shots_.end(), [](const OneShot& a, const OneShot& b) {
-    return std::tie(a.time, a.sequence) > std::tie(b.time, b.sequence);
-  });
+  std::push_heap(one_shots_.begin(), one_shots_.end(), &OneShot::Later);
 }
 
 std::vector<std::string> Simulator::FiberNames() const {
@@ -247,11 +245,8 @@ void Simulator::FireDueTimers() {
       while (v.next_timer <= now_) v.next_timer += v.timer_period;
     }
   }
-  auto later = [](const OneShot& a, const OneShot& b) {
-    return std::tie(a.time, a.sequence) > std::tie(b.time, b.sequence);
-  };
   while (!one_shots_.empty() && one_shots_.front().time <= now_) {
-    std::pop_heap(one_shots_.begin(), one_shots_.end(), later);
+    std::pop_heap(one_shots_.begin(), one_shots_.end(), &OneShot::Later);
     std::function<void()> fire = std::move(one_shots_.back().fire);
     one_shots_.pop_back();
     fire();

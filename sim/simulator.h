@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "arch/context.h"
@@ -204,6 +205,10 @@ class Simulator {
     uint64_t time;
     uint64_t sequence;  // ties are broken by insertion order, never by addresses
     std::function<void()> fire;
+    // The heap's order: earliest time first, then insertion order.
+    static bool Later(const OneShot& a, const OneShot& b) {
+      return std::tie(a.time, a.sequence) > std::tie(b.time, b.sequence);
+    }
   };
   enum class StepKind { kPoint, kSpin, kWait };
 
