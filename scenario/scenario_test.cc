@@ -74,5 +74,22 @@ TEST(Reproducer, RoundTripReplaysToTheSameHash) {
   EXPECT_FALSE(FromReproducer(*parsed, &again).ok());
 }
 
+// Golden trace hashes of whole model runs. Like //sim:golden_hash_test, CI checks them under
+// several builds, g++ among them: a model must not depend on the compiler either.
+uint64_t GoldenHash(const std::string& model, const std::string& strategy, uint64_t seed) {
+  Scenario s;
+  s.model = model;
+  s.strategy = strategy;
+  s.seed = seed;
+  EXPECT_TRUE(Resolve(&s).ok());
+  return RunScenario(s).outcome.trace_hash;
+}
+
+TEST(GoldenHash, ModelRuns) {
+  EXPECT_EQ(GoldenHash("xv6", "random", 1), 0x53a92a5224e0ecbfull);
+  EXPECT_EQ(GoldenHash("xv6", "pct", 2), 0x54f8d1c7389927f5ull);
+  EXPECT_EQ(GoldenHash("uml", "random", 3), 0x16d556daf3bb384aull);
+}
+
 }  // namespace
 }  // namespace switchyard::scenario

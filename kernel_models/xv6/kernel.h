@@ -88,7 +88,7 @@ struct proc {
 
 // Per-CPU state (kernel/proc.h).
 struct cpu {
-  proc* proc = nullptr;           // The process running on this cpu, or null.
+  struct proc* proc = nullptr;    // The process running on this cpu, or null.
   sim::Fiber* context = nullptr;  // swtch() here to enter scheduler().
   int noff = 0;                   // Depth of push_off() nesting.
   int intena = 0;                 // Were interrupts enabled before push_off()?
