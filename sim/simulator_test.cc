@@ -131,5 +131,66 @@ TEST(Simulator, StepBudgetIsALivenessFailure) {
   EXPECT_EQ(out.invariant, "step-budget");
 }
 
+// A one-vCPU machine whose boot thread runs `body`, for the switch checks below.
+class Scripted : public Machine {
+ public:
+  explicit Scripted(void (*body)(Scripted*)) : body_(body) {}
+  void Trap(int, int) override {}
+  std::string DescribeStuck() override { return "scripted"; }
+  static void Boot(void* arg) {
+    Scripted* self = static_cast<Scripted*>(arg);
+    self->body_(self);
+  }
+  Simulator* sim = nullptr;
+  Fiber* boot = nullptr;
+  Fiber* other = nullptr;
+
+ private:
+  void (*body_)(Scripted*);
+};
+
+Outcome RunScripted(void (*body)(Scripted*), bool retire_other) {
+  RandomDecider d(1);
+  SimOptions options;
+  options.cpus = 1;
+  Simulator sim(options, d);
+  Scripted machine(body);
+  machine.sim = &sim;
+  sim.SetMachine(&machine);
+  machine.boot = sim.CreateFiber("boot", &Scripted::Boot, &machine);
+  machine.other = sim.CreateFiber("other", &Scripted::Boot, &machine);
+  sim.SetBootFiber(0, machine.boot);
+  if (retire_other) sim.RetireFiber(machine.other);
+  return sim.Run();
+}
+
+TEST(SwitchChecks, ResumingAFinishedThreadIsReported) {
+  Outcome o = RunScripted([](Scripted* m) { m->sim->Switch(m->boot, m->other); }, true);
+  EXPECT_EQ(o.invariant, "no-resume-after-finish");
+  EXPECT_EQ(o.message, "cpu0 switches to 'other', whose thread has finished");
+}
+
+TEST(SwitchChecks, SavingIntoAnotherThreadsContextIsReported) {
+  Outcome o = RunScripted([](Scripted* m) { m->sim->Switch(m->other, m->boot); }, false);
+  EXPECT_EQ(o.invariant, "switch-saves-running-thread");
+}
+
+TEST(SwitchChecks, SwitchingToItselfIsReported) {
+  Outcome o = RunScripted([](Scripted* m) { m->sim->Switch(m->boot, m->boot); }, false);
+  EXPECT_EQ(o.invariant, "resume-saved-context");
+}
+
+TEST(SwitchChecks, RebuildingARunningThreadsStackIsReported) {
+  Outcome o = RunScripted(
+      [](Scripted* m) { m->sim->ResetFiber(m->boot, &Scripted::Boot, nullptr); }, false);
+  EXPECT_EQ(o.invariant, "stack-reused-while-running");
+}
+
+TEST(SwitchChecks, AThreadThatReturnsIsReported) {
+  Outcome o = RunScripted([](Scripted*) {}, false);
+  EXPECT_EQ(o.invariant, "fiber-returned");
+  EXPECT_EQ(o.message, "kernel thread 'boot' returned from its entry function");
+}
+
 }  // namespace
 }  // namespace switchyard::sim
