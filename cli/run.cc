@@ -64,6 +64,13 @@ void PrintOutcome(const scenario::RunResult& r) {
   std::printf("stats: steps %" PRIu64 ", switches %" PRIu64 ", preemptions %" PRIu64
               ", interrupts %" PRIu64 ", decisions %zu\n",
               o.step, o.switches, o.preemptions, o.interrupts, r.log.decisions.size());
+  if (!o.marks.empty()) {
+    std::printf("rare interleavings reached:");
+    for (const auto& [site, count] : o.marks) {
+      std::printf(" %s=%" PRIu64, site.c_str(), count);
+    }
+    std::printf("\n");
+  }
   std::printf("trace hash: 0x%016" PRIx64 "\n", o.trace_hash);
 }
 

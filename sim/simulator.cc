@@ -1,6 +1,7 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -149,12 +150,24 @@ void Simulator::End(Outcome::Kind kind, std::string invariant, std::string messa
   outcome_.message = std::move(message);
   outcome_.step = step_;
   outcome_.time = now_;
+  for (const auto& [name, count] : marks_) outcome_.marks.emplace_back(name, count);
+  std::sort(outcome_.marks.begin(), outcome_.marks.end());
   if (kind != Outcome::Kind::kPass) {
     Record(EventKind::kViolation, 0, 0,
            kind == Outcome::Kind::kDiverged ? "replay-diverged" : "violation");
   }
   arch::SwitchContext(&vcpus_[cpu_].current->context, &host_);
   __builtin_unreachable();  // nothing switches back to an ended run
+}
+
+void Simulator::Mark(const char* site) {
+  for (auto& [name, count] : marks_) {
+    if (std::strcmp(name, site) == 0) {
+      ++count;
+      return;
+    }
+  }
+  marks_.emplace_back(site, 1);
 }
 
 void Simulator::Fail(std::string invariant, std::string message) {

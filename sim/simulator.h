@@ -81,6 +81,8 @@ struct Outcome {
   uint64_t switches = 0;     // model swtch calls
   uint64_t preemptions = 0;  // the simulator moved away from a vCPU that could still run
   uint64_t interrupts = 0;
+  // How often each rare interleaving marked by the model (Simulator::Mark) was reached, by name.
+  std::vector<std::pair<std::string, uint64_t>> marks;
 };
 
 const char* KindName(Outcome::Kind kind);
@@ -161,6 +163,9 @@ class Simulator {
   void RaiseExternal(int line);
   // Calls `fire` (device side: no points, no switches) when `delay` ticks have passed.
   void AddOneShot(uint64_t delay, std::function<void()> fire);
+  // Counts a visit to a rare interleaving the model marks (FoundationDB's habit), so a test can
+  // prove that exploration reaches it. `site` must be a string literal. Not part of the trace.
+  void Mark(const char* site);
   // Records a model event in the trace. `label` must be a string literal.
   void Note(const char* label, uint64_t a = 0, uint64_t b = 0) {
     Record(EventKind::kNote, a, b, label);
@@ -232,6 +237,7 @@ class Simulator {
   std::vector<Vcpu> vcpus_;
   std::vector<std::pair<std::string, Checker>> invariants_;
   std::string why_;  // a checker's explanation; a member so a passing step allocates nothing
+  std::vector<std::pair<const char*, uint64_t>> marks_;
   std::vector<OneShot> one_shots_;  // a min-heap on (time, sequence)
   uint64_t one_shot_sequence_ = 0;
   uint64_t next_due_ = 0;          // no timer of either kind is due before this time

@@ -276,8 +276,12 @@ void Kernel::wakeup(const void* chan) {
       }
       continue;
     }
+    // For the marker only (the kernel never looks): the sleeper may hold its lock because it is
+    // inside sleep(), between release(lk) and sched(): the window a lost wakeup needs.
+    bool raced = p->lock.locked;
     acquire(&p->lock);
     if (p->state == SLEEPING && p->chan == chan) {
+      if (raced) sim_.Mark("wakeup-raced-sleep");
       p->state = RUNNABLE;
       sim_.Note("wakeup", static_cast<uint64_t>(p->pid));
     }

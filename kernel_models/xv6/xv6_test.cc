@@ -28,6 +28,22 @@ TEST(Xv6, CorrectKernelPassesRandomRuns) {
   }
 }
 
+TEST(Xv6, ExplorationReachesTheLostWakeupWindow) {
+  // The correct kernel's pass means something only if the campaign drives wakeup() into the
+  // window where the planted bug loses a wakeup: the sleeper holds p->lock inside sleep().
+  Config config;
+  config.ncpu = 3;
+  uint64_t reached = 0;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    sim::Outcome o = RunSeed(config, seed);
+    ASSERT_EQ(o.kind, sim::Outcome::Kind::kPass);
+    for (const auto& [site, count] : o.marks) {
+      if (site == "wakeup-raced-sleep") reached += count;
+    }
+  }
+  EXPECT_GT(reached, 0u);
+}
+
 // The invariants each bug may legitimately trip first.
 struct Expectation {
   Bug bug;
