@@ -65,6 +65,35 @@ PctDecider::PctDecider(uint64_t seed, int depth, uint64_t expected_steps, int cp
     change_points_.push_back(1 + SplitMix64(&state) % expected_steps);
   }
   std::sort(change_points_.begin(), change_points_.end());
+  pct_state_ = state;
+}
+
+uint32_t PctDecider::DoPickThread(StreamId /*stream*/, std::span<const uint32_t> thread_ids,
+                                  uint64_t step) {
+  while (next_thread_change_ < change_points_.size() &&
+         change_points_[next_thread_change_] <= step) {
+    if (last_thread_ >= 0) {
+      thread_priority_[last_thread_] = depth_ - 1 - static_cast<int64_t>(next_thread_change_);
+    }
+    ++next_thread_change_;
+  }
+  uint32_t best = 0;
+  int64_t best_priority = INT64_MIN;
+  for (uint32_t i = 0; i < thread_ids.size(); ++i) {
+    uint32_t id = thread_ids[i];
+    if (thread_priority_.size() <= id) thread_priority_.resize(id + 1, 0);
+    if (thread_priority_[id] == 0) {
+      // Above every demoted priority (< depth); distinct with overwhelming probability, and
+      // ties go to the lower index, so the choice is deterministic either way.
+      thread_priority_[id] = depth_ + 1 + static_cast<int64_t>(SplitMix64(&pct_state_) >> 2);
+    }
+    if (thread_priority_[id] > best_priority) {
+      best_priority = thread_priority_[id];
+      best = i;
+    }
+  }
+  last_thread_ = static_cast<int>(thread_ids[best]);
+  return best;
 }
 
 uint32_t PctDecider::DoPickCpu(std::span<const uint8_t> candidates, uint64_t step) {

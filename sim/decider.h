@@ -103,6 +103,18 @@ class Decider {
     return value;
   }
 
+  // A model's own scheduling choice among threads (a runqueue pick on a uniprocessor model),
+  // recorded on `stream` like Choose. `thread_ids` are stable ids of the candidates (pids). The
+  // seeded strategies treat it as a uniform choice, except PCT, which schedules threads by
+  // priority as it does vCPUs, so PCT means something on a one-vCPU model too.
+  uint32_t PickThread(StreamId stream, std::span<const uint32_t> thread_ids, uint64_t step) {
+    uint32_t n = static_cast<uint32_t>(thread_ids.size());
+    if (n <= 1) return 0;
+    uint32_t value = DoPickThread(stream, thread_ids, step);
+    log_.decisions.push_back({stream, n, value});
+    return value;
+  }
+
   const DecisionLog& log() const { return log_; }
   // Set when a replay stopped matching its log; the simulator ends the run when it sees it.
   const std::optional<Divergence>& divergence() const { return divergence_; }
@@ -111,6 +123,10 @@ class Decider {
   virtual uint32_t DoChoose(StreamId stream, uint32_t n) = 0;
   virtual uint32_t DoPickCpu(std::span<const uint8_t> candidates, uint64_t /*step*/) {
     return DoChoose(kScheduleStream, static_cast<uint32_t>(candidates.size()));
+  }
+  virtual uint32_t DoPickThread(StreamId stream, std::span<const uint32_t> thread_ids,
+                                uint64_t /*step*/) {
+    return DoChoose(stream, static_cast<uint32_t>(thread_ids.size()));
   }
   // Called when a stream is first opened, so seeded strategies can derive its generator.
   virtual void OnStreamOpened(StreamId /*id*/, std::string_view /*name*/) {}
@@ -140,14 +156,23 @@ class RandomDecider : public Decider {
 // are drawn uniformly from [1, expected_steps]. The highest-priority candidate runs. At the i-th
 // change point the running vCPU's priority drops to depth - i, below every initial priority.
 // With depth 1 there are no change points: a vCPU is never preempted while it can run.
+// Threads picked through PickThread are scheduled the same way, with their own priorities
+// (drawn when a thread id is first seen, above every demoted priority) and the same change
+// points.
 class PctDecider : public RandomDecider {
  public:
   PctDecider(uint64_t seed, int depth, uint64_t expected_steps, int cpus);
 
  protected:
   uint32_t DoPickCpu(std::span<const uint8_t> candidates, uint64_t step) override;
+  uint32_t DoPickThread(StreamId stream, std::span<const uint32_t> thread_ids,
+                        uint64_t step) override;
 
  private:
+  std::vector<int64_t> thread_priority_;  // by thread id; 0 = not seen yet
+  int last_thread_ = -1;
+  uint64_t pct_state_ = 0;
+  size_t next_thread_change_ = 0;
   std::vector<int> priority_;            // by vCPU
   std::vector<uint64_t> change_points_;  // sorted steps
   size_t next_change_ = 0;

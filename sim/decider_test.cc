@@ -130,5 +130,30 @@ TEST(PctDecider, DeeperRunsDoPreempt) {
   EXPECT_GT(preempted, 0);
 }
 
+TEST(PctDecider, ThreadPicksKeepTheHighestPriorityThreadAtDepthOne) {
+  for (uint64_t seed = 0; seed < 30; ++seed) {
+    PctDecider d(seed, /*depth=*/1, /*expected_steps=*/100, /*cpus=*/1);
+    StreamId runqueue = d.Stream("runqueue");
+    const uint32_t pids[] = {3, 7, 9};
+    uint32_t first = d.PickThread(runqueue, pids, 1);
+    for (uint64_t step = 2; step < 100; ++step) {
+      ASSERT_EQ(d.PickThread(runqueue, pids, step), first) << "seed " << seed;
+    }
+  }
+}
+
+TEST(PctDecider, ThreadPicksChangeAtChangePoints) {
+  int changed = 0;
+  for (uint64_t seed = 0; seed < 30; ++seed) {
+    PctDecider d(seed, /*depth=*/4, /*expected_steps=*/50, /*cpus=*/1);
+    StreamId runqueue = d.Stream("runqueue");
+    const uint32_t pids[] = {3, 7, 9};
+    uint32_t first = d.PickThread(runqueue, pids, 0);
+    for (uint64_t step = 1; step < 60; ++step)
+      changed += d.PickThread(runqueue, pids, step) != first;
+  }
+  EXPECT_GT(changed, 0);
+}
+
 }  // namespace
 }  // namespace switchyard::sim

@@ -232,6 +232,7 @@ class Kernel : public sim::Machine {
   std::vector<int> scratch_;
   std::vector<int> replayed_;  // pages the last catch-up replayed, for wrap-accounting
   std::vector<task_struct*> candidates_;
+  std::vector<uint32_t> candidate_pids_;  // their pids, for the decider's thread pick
 };
 
 const char* BugName(Bug bug);

@@ -7,8 +7,8 @@ namespace switchyard::uml {
 
 // Picks the next task and switches to it. The caller has already set current's state:
 // TASK_RUNNING to stay runnable (preemption), TASK_INTERRUPTIBLE to sleep, TASK_ZOMBIE to exit.
-// Which runnable task runs next is the decider's choice (stream "runqueue"); the idle task runs
-// only when nothing else can.
+// Which runnable task runs next is the decider's choice (stream "runqueue", a thread pick, so
+// that PCT schedules tasks by priority); the idle task runs only when nothing else can.
 void Kernel::schedule() {
   task_struct* prev = current_;
   SY_CHECK(prev != nullptr);
@@ -20,8 +20,10 @@ void Kernel::schedule() {
   }
   task_struct* next = idle_;
   if (!candidates_.empty()) {
-    next = candidates_[sim_.decider().Choose(runqueue_stream_,
-                                             static_cast<uint32_t>(candidates_.size()))];
+    candidate_pids_.clear();
+    for (const task_struct* t : candidates_)
+      candidate_pids_.push_back(static_cast<uint32_t>(t->pid));
+    next = candidates_[sim_.decider().PickThread(runqueue_stream_, candidate_pids_, sim_.step())];
   }
   if (next == prev) return;
   switch_to(prev, next);
