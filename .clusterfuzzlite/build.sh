@@ -56,4 +56,6 @@ done
 (cd corpora/uml && zip -q -j "$OUT/uml_fuzz_seed_corpus.zip" ./*)
 (cd corpora/reproducer && zip -q -j "$OUT/reproducer_fuzz_seed_corpus.zip" ./*)
 cp corpora/reproducer.dict "$OUT/reproducer_fuzz.dict"
+cp corpora/schedule.dict "$OUT/xv6_fuzz.dict"
+cp corpora/schedule.dict "$OUT/uml_fuzz.dict"
 echo "built: $(cd "$OUT" && ls)"
