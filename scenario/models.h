@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,9 @@ struct ModelSpec {
   std::vector<OptionSpec> options;
   std::vector<BugSpec> bugs;
   std::vector<std::string> invariants;
+  // Adjusts options the user did not give (`given` lists those they did) to fit the ones they
+  // did, before `check` runs. Optional.
+  std::function<void(Options* options, const std::set<std::string>& given)> adjust;
   // Checks relations between options that ranges cannot express; returns "" or one line.
   std::function<std::string(const Options&)> check;
   // How many vCPUs the options ask for (PCT needs it before the run).

@@ -63,6 +63,8 @@ absl::Status Resolve(Scenario* s) {
   }
   // Swarm draws come from their own generator, seeded from the run seed: the same seed gives
   // the same options whatever the strategy, and the choices do not enter the decision log.
+  std::set<std::string> given;
+  for (const auto& [name, value] : s->options) given.insert(name);
   uint64_t swarm_state = s->seed ^ sim::HashName("swarm");
   for (const OptionSpec& o : m->options) {
     bool drawn = s->swarm && o.swarm_min <= o.swarm_max;
@@ -73,6 +75,7 @@ absl::Status Resolve(Scenario* s) {
               : o.default_value;
   }
   s->swarm = false;  // the options are explicit now
+  if (m->adjust) m->adjust(&s->options, given);
   if (m->check) {
     std::string problem = m->check(s->options);
     if (!problem.empty()) return absl::InvalidArgumentError(problem);

@@ -26,6 +26,10 @@ TEST(Resolve, FillsDefaultsAndRejectsBadInput) {
   EXPECT_EQ(Resolve(&storm).message(),
             "timer_period=50 must be at least 8*nproc+20=84, so that a process can run between "
             "two timer ticks");
+  Scenario bigger;
+  bigger.options["nproc"] = 32;  // the default timer period grows to fit
+  ASSERT_TRUE(Resolve(&bigger).ok());
+  EXPECT_EQ(bigger.options.at("timer_period"), 8 * 32 + 20);
   Scenario unknown_option;
   unknown_option.options["frobs"] = 1;
   EXPECT_NE(Resolve(&unknown_option).message().find("has no option 'frobs'"), std::string::npos);

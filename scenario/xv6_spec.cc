@@ -1,4 +1,6 @@
 // The xv6 model's registration: its options map onto xv6::Config.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "kernel_models/xv6/xv6.h"
 #include "scenario/models.h"
@@ -59,6 +61,12 @@ ModelSpec Xv6Spec() {
   };
   for (xv6::Bug b : xv6::AllBugs()) m.bugs.push_back({xv6::BugName(b), xv6::BugDescription(b)});
   m.invariants = xv6::Kernel::InvariantNames();
+  // A timer period left at its default grows with nproc, so `--nproc=32` alone just works.
+  m.adjust = [](Options* o, const std::set<std::string>& given) {
+    if (!given.count("timer_period")) {
+      (*o)["timer_period"] = std::max<int64_t>(o->at("timer_period"), 8 * o->at("nproc") + 20);
+    }
+  };
   m.check = [](const Options& o) -> std::string {
     // Each tick costs cpu0 a wakeup() scan of every slot, and a preempted process waits for
     // a scheduler scan of every slot. A timer that fires again before a process gets back to
