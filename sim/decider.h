@@ -130,7 +130,6 @@ class Decider {
   }
   // Called when a stream is first opened, so seeded strategies can derive its generator.
   virtual void OnStreamOpened(StreamId /*id*/, std::string_view /*name*/) {}
-  uint64_t decisions_made() const { return log_.decisions.size(); }
   void SetDivergence(std::string detail);
 
  private:
@@ -220,7 +219,6 @@ class LenientReplayDecider : public Decider {
 class BytesDecider : public Decider {
  public:
   BytesDecider(const uint8_t* data, size_t size);
-  size_t bytes_used() const { return next_; }
 
  protected:
   uint32_t DoChoose(StreamId stream, uint32_t n) override;

@@ -4,26 +4,6 @@
 
 namespace switchyard::uml {
 
-const char* OpName(Op op) {
-  switch (op) {
-    case Op::kRead:
-      return "read";
-    case Op::kWrite:
-      return "write";
-    case Op::kSleep:
-      return "sleep";
-    case Op::kFork:
-      return "fork";
-    case Op::kClone:
-      return "clone";
-    case Op::kReclaim:
-      return "reclaim";
-    case Op::kExit:
-      return "exit";
-  }
-  return "?";
-}
-
 Workload::Workload(const WorkloadOptions& options, int pages, sim::Decider& decider,
                    sim::StreamId stream)
     : options_(options), pages_(pages), decider_(decider), stream_(stream) {

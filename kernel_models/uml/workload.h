@@ -36,8 +36,6 @@ struct WorkloadOptions {
 
 enum class Op { kRead, kWrite, kSleep, kFork, kClone, kReclaim, kExit };
 
-const char* OpName(Op op);
-
 struct Program;
 
 struct Action {

@@ -138,7 +138,6 @@ class Kernel : public sim::Machine {
   void sleep(const void* chan, spinlock* lk);
   void wakeup(const void* chan);
   int kill(int pid);
-  void setkilled(proc* p);
   int killed(proc* p);
 
   // ---- trap.c ----

@@ -309,12 +309,6 @@ int Kernel::kill(int pid) {
   return -1;
 }
 
-void Kernel::setkilled(proc* p) {
-  acquire(&p->lock);
-  p->killed = 1;
-  release(&p->lock);
-}
-
 int Kernel::killed(proc* p) {
   acquire(&p->lock);
   int k = p->killed;

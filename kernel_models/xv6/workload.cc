@@ -2,32 +2,6 @@
 
 namespace switchyard::xv6 {
 
-std::string OpName(Op op) {
-  switch (op) {
-    case Op::kCompute:
-      return "compute";
-    case Op::kFork:
-      return "fork";
-    case Op::kWait:
-      return "wait";
-    case Op::kDiskRead:
-      return "disk-read";
-    case Op::kSleepTicks:
-      return "sleep";
-    case Op::kSemUp:
-      return "sem-up";
-    case Op::kSemDown:
-      return "sem-down";
-    case Op::kKill:
-      return "kill";
-    case Op::kExit:
-      return "exit";
-    case Op::kReapAllAndHalt:
-      return "reap-all-and-halt";
-  }
-  return "?";
-}
-
 Workload::Workload(const WorkloadOptions& options, sim::Decider& decider, sim::StreamId stream)
     : options_(options), decider_(decider), stream_(stream) {
   Program* init = New();

@@ -77,7 +77,6 @@ class Workload {
   Workload(const WorkloadOptions& options, sim::Decider& decider, sim::StreamId stream);
   const Program* init_program() const { return init_; }
   int semaphores() const { return semaphores_; }
-  int forks() const { return forks_; }
 
  private:
   const Program* Generate(int depth, bool waits_on_semaphore, int semaphore);
@@ -91,8 +90,6 @@ class Workload {
   int semaphores_ = 0;
   int forks_ = 0;
 };
-
-std::string OpName(Op op);
 
 }  // namespace switchyard::xv6
 

@@ -31,7 +31,6 @@ class ToyModel : public Machine {
   void Trap(int cpu, int line) override;
   std::string DescribeStuck() override;
   uint64_t counter() const { return counter_; }
-  uint64_t traps() const { return traps_; }
 
  private:
   static void Worker(void* arg);
@@ -43,7 +42,6 @@ class ToyModel : public Machine {
   uint64_t counter_ = 0;
   int lock_holder_ = -1;
   int finished_ = 0;
-  uint64_t traps_ = 0;
 };
 
 // Runs the toy model once with the given decider and returns the outcome.
