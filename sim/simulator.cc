@@ -23,6 +23,10 @@ const char* KindName(Outcome::Kind kind) {
   return "?";
 }
 
+const char* GranularityName(Granularity granularity) {
+  return granularity == Granularity::kAccess ? "access" : "coarse";
+}
+
 Simulator::Simulator(const SimOptions& options, Decider& decider)
     : options_(options),
       decider_(decider),
@@ -30,9 +34,12 @@ Simulator::Simulator(const SimOptions& options, Decider& decider)
       host_(arch::HostContext("simulator")) {
   SY_CHECK(options.cpus >= 1 && options.cpus <= kMaxCpus);
   vcpus_.resize(options.cpus);
+  next_cell_id_ = 0;
 }
 
-Simulator::~Simulator() = default;
+Simulator::~Simulator() {
+  if (cell_points_ == this) cell_points_ = nullptr;
+}
 
 Fiber* Simulator::CreateFiber(std::string name, void (*entry)(void*), void* arg) {
   auto fiber = std::make_unique<Fiber>();
@@ -136,8 +143,10 @@ Outcome Simulator::Run() {
   uint8_t all[kMaxCpus];
   for (int i = 0; i < cpus(); ++i) all[i] = static_cast<uint8_t>(i);
   cpu_ = all[decider_.PickCpu({all, static_cast<size_t>(cpus())}, 0)];
+  cell_points_ = options_.granularity == Granularity::kAccess ? this : nullptr;
   arch::SwitchContext(&host_, &vcpus_[cpu_].current->context);
   // Back on the host stack: End() switched here.
+  cell_points_ = nullptr;
   outcome_.trace_hash = trace_.hash();
   return outcome_;
 }
@@ -222,12 +231,28 @@ void Simulator::AdvanceTime() {
   }
 }
 
-void Simulator::Point() { Step(StepKind::kPoint); }
+void Simulator::Point() { PointAt(__builtin_return_address(0)); }
+
+void Simulator::PointAt(const void* pc) { Step(StepKind::kPoint, pc); }
+
+void Simulator::AccessPoint(uint32_t cell, AccessKind kind) {
+  Step(StepKind::kAccess, __builtin_return_address(0), cell,
+       static_cast<PointKind>(static_cast<int>(kind) + static_cast<int>(PointKind::kRead)));
+  // Resumed, with any pending interrupt handled: the access happens now.
+  if (observer_ != nullptr) {
+    observer_->OnAccess({step_, cell, vcpus_[cpu_].current->id, kind, static_cast<uint8_t>(cpu_)});
+  }
+}
+
+void Simulator::EndSpins() {
+  ++spin_epoch_;
+  vcpus_[cpu_].spinning = false;
+}
 
 void Simulator::Spin() {
   vcpus_[cpu_].spinning = true;
   vcpus_[cpu_].spin_epoch = spin_epoch_;
-  Step(StepKind::kSpin);
+  Step(StepKind::kSpin, __builtin_return_address(0), 0, PointKind::kSpin);
 }
 
 void Simulator::WaitForInterrupt() {
@@ -235,7 +260,7 @@ void Simulator::WaitForInterrupt() {
     vcpus_[cpu_].idle = true;
     Record(EventKind::kIdle, 0, 0);
   }
-  Step(StepKind::kWait);
+  Step(StepKind::kWait, __builtin_return_address(0), 0, PointKind::kWait);
 }
 
 bool Simulator::PendingFor(int cpu) const {
@@ -243,9 +268,16 @@ bool Simulator::PendingFor(int cpu) const {
 }
 
 void Simulator::CheckInvariants() {
+  // Checkers look at cells without making points.
+  Simulator* const points = cell_points_;
+  cell_points_ = nullptr;
   for (auto& [name, checker] : invariants_) {
-    if (__builtin_expect(!checker(&why_), 0)) Fail(name, std::move(why_));
+    if (__builtin_expect(!checker(&why_), 0)) {
+      cell_points_ = points;
+      Fail(name, std::move(why_));
+    }
   }
+  cell_points_ = points;
 }
 
 void Simulator::FireDueTimers() {
@@ -262,7 +294,11 @@ void Simulator::FireDueTimers() {
     std::pop_heap(one_shots_.begin(), one_shots_.end(), &OneShot::Later);
     std::function<void()> fire = std::move(one_shots_.back().fire);
     one_shots_.pop_back();
+    // The device side: its cell accesses are not points.
+    Simulator* const points = cell_points_;
+    cell_points_ = nullptr;
     fire();
+    cell_points_ = points;
   }
   if (external_pending_ != 0) {
     for (Vcpu& v : vcpus_) v.idle = false;
@@ -331,10 +367,13 @@ int Simulator::PickNext(StepKind kind) {
   }
 }
 
-void Simulator::Step(StepKind kind) {
+void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind point) {
   ++step_;
+  trace_.RecordPoint(
+      {step_, vcpus_[cpu_].current->id, cell, static_cast<uint8_t>(cpu_), point, pc});
   AdvanceTime();
-  if (kind != StepKind::kSpin) {
+  // A spin loop's own cell reads do not end its spin; a store that changes a cell does (EndSpins).
+  if (kind != StepKind::kSpin && kind != StepKind::kAccess) {
     vcpus_[cpu_].spinning = false;
     ++spin_epoch_;
   }

@@ -2,10 +2,14 @@
 // routines, preemption points, invariants and outcomes.
 //
 // A model's kernel threads are fibers. All of them run on one host thread; the simulator
-// interleaves vCPUs only at preemption points that the model marks (Point, Spin,
-// WaitForInterrupt), and every choice there comes from the run's Decider. Between two points a
-// fiber runs alone, so a model reads like the kernel it models: straight-line code with its real
-// names, whose `swtch` really switches stacks (Simulator::Switch).
+// interleaves vCPUs only at preemption points, and every choice there comes from the run's
+// Decider. At the default granularity (access), every read and write of shared state kept in a
+// Cell (sim/cell.h) is a point, as are the model's explicit Point, Spin and WaitForInterrupt; at
+// coarse granularity, cell accesses are not points and the model's hand-placed CoarsePoints stand
+// in for them (how the models ran before cells; kept to measure what access granularity costs
+// and finds). Between two points a fiber runs alone, so a model reads like the kernel it models:
+// straight-line code with its real names, whose `swtch` really switches stacks
+// (Simulator::Switch).
 //
 // Steps and time. Each point is one step. The vCPUs that are not idle run in parallel, so one
 // tick of virtual time passes for every k steps when k vCPUs are busy. When every vCPU waits for
@@ -20,7 +24,13 @@
 // saved by a switch and not resumed since, and that it has not been retired. Registered
 // invariants run at every step. The first failure ends the run; so does a liveness failure: the
 // step budget is exhausted, no progress (Simulator::NoteProgress) happens within the progress
-// budget, or every vCPU spins with interrupts off (deadlock).
+// budget, or every vCPU spins with interrupts off (deadlock). At access granularity a vCPU that
+// spins stays "spinning" across the cell reads of its spin loop; any store that changes a cell
+// ends every vCPU's spin (it may have released the lock).
+//
+// Accesses. Every cell access that is performed at access granularity is reported, in the order
+// performed, to the AccessObserver if one is set (for partial-order reduction): the step, the
+// cell's id, read/write/read-modify-write, the vCPU and the fiber.
 //
 // Rules for model code on fibers: a fiber's frames must not own heap memory (no std::string or
 // std::vector locals), because a run that ends abandons the fibers where they stand and their
@@ -46,8 +56,31 @@ inline constexpr int kMaxCpus = 16;
 inline constexpr int kTimerLine = 0;          // each vCPU's own timer
 inline constexpr int kMaxExternalLines = 31;  // external lines are 1..kMaxExternalLines
 
+// Where vCPUs may interleave: at every shared-state access (the default), or only at the
+// model's hand-placed points.
+enum class Granularity : uint8_t { kAccess, kCoarse };
+const char* GranularityName(Granularity granularity);
+
+enum class AccessKind : uint8_t { kRead, kWrite, kReadModifyWrite };
+
+// One performed access to a shared-state cell.
+struct Access {
+  uint64_t step;  // the step at which the accessing fiber was last resumed
+  uint32_t cell;
+  uint32_t fiber;
+  AccessKind kind;
+  uint8_t cpu;
+};
+
+class AccessObserver {
+ public:
+  virtual ~AccessObserver() = default;
+  virtual void OnAccess(const Access& access) = 0;
+};
+
 struct SimOptions {
   int cpus = 2;
+  Granularity granularity = Granularity::kAccess;
   uint64_t max_steps = 2'000'000;
   uint64_t progress_budget_ticks = 200'000;  // liveness: no NoteProgress for this long
   bool keep_trace = false;                   // keep records for the timeline exports
@@ -124,6 +157,8 @@ class Simulator {
   // A checker returns true when the invariant holds; otherwise it sets *why to one line.
   using Checker = std::function<bool(std::string* why)>;
   void AddInvariant(std::string name, Checker checker);
+  // Receives every performed cell access (see the header comment). Null: none.
+  void SetAccessObserver(AccessObserver* observer) { observer_ = observer; }
   // Runs until the model calls Finish, a check fails, or a budget runs out. Call once.
   Outcome Run();
 
@@ -132,6 +167,12 @@ class Simulator {
   // A preemption point: the end of one step. Runs the invariants, fires due timers, lets the
   // decider pick the vCPU to run next, and delivers pending interrupts to this fiber's vCPU.
   void Point();
+  // A hand-placed point that only coarse granularity needs: at access granularity the cell
+  // accesses around it are points already.
+  void CoarsePoint() {
+    if (options_.granularity == Granularity::kCoarse) PointAt(__builtin_return_address(0));
+  }
+  Granularity granularity() const { return options_.granularity; }
   // A preemption point for one failed iteration of a spin-wait: this vCPU cannot make progress
   // until another runs, so the simulator prefers another vCPU.
   void Spin();
@@ -169,6 +210,19 @@ class Simulator {
   // Records a model event in the trace. `label` must be a string literal.
   void Note(const char* label, uint64_t a = 0, uint64_t b = 0) {
     Record(EventKind::kNote, a, b, label);
+  }
+
+  // ---- Called by Cell (sim/cell.h) ----
+
+  // A new cell's id: construction order since the last Simulator was created.
+  static uint32_t NewCellId() { return next_cell_id_++; }
+  // A point before an access, when accesses are points now (see Cell); then records it.
+  [[gnu::always_inline]] static void CellAccess(uint32_t cell, AccessKind kind) {
+    if (Simulator* sim = cell_points_; sim != nullptr) sim->AccessPoint(cell, kind);
+  }
+  // A store changed a cell's value: spinning vCPUs may get through now.
+  static void CellChanged() {
+    if (Simulator* sim = cell_points_; sim != nullptr) sim->EndSpins();
   }
 
   int cpu() const { return cpu_; }  // the running vCPU
@@ -215,10 +269,13 @@ class Simulator {
       return std::tie(a.time, a.sequence) > std::tie(b.time, b.sequence);
     }
   };
-  enum class StepKind { kPoint, kSpin, kWait };
+  enum class StepKind { kPoint, kSpin, kWait, kAccess };
 
   static void FiberStart(void* fiber);
-  void Step(StepKind kind);
+  void PointAt(const void* pc);
+  [[gnu::noinline]] void AccessPoint(uint32_t cell, AccessKind kind);
+  void EndSpins();
+  void Step(StepKind kind, const void* pc, uint32_t cell = 0, PointKind point = PointKind::kPoint);
   void AdvanceTime();
   void CheckInvariants();
   void FireDueTimers();
@@ -229,9 +286,15 @@ class Simulator {
   [[noreturn]] void End(Outcome::Kind kind, std::string invariant, std::string message);
   void Record(EventKind kind, uint64_t a, uint64_t b, const char* label = nullptr);
 
+  // The running simulator while cell accesses are points (a run at access granularity, outside
+  // checkers and timer callbacks); null otherwise. One host thread runs one simulation at a time.
+  static inline thread_local Simulator* cell_points_ = nullptr;
+  static inline thread_local uint32_t next_cell_id_ = 0;
+
   SimOptions options_;
   Decider& decider_;
   Machine* machine_ = nullptr;
+  AccessObserver* observer_ = nullptr;
   Trace trace_;
   std::vector<std::unique_ptr<Fiber>> fibers_;
   std::vector<Vcpu> vcpus_;

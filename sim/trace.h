@@ -22,6 +22,28 @@ enum class EventKind : uint8_t {
   kIdle = 6,       // the vCPU waits for an interrupt
 };
 
+// Where a fiber stood at a step: the preemption point it stopped at, and the shared-state access
+// (sim/cell.h) it was about to make there, if any. Kept only when records are kept, and never
+// folded into the hash: `pc` is a host code address (for source locations, see
+// Trace::points()), and an edit that only moves lines must not change a run's hash.
+enum class PointKind : uint8_t {
+  kPoint = 0,  // Simulator::Point or CoarsePoint
+  kSpin = 1,   // a failed spin-wait iteration
+  kWait = 2,   // wfi
+  kRead = 3,   // cell accesses, as sim::AccessKind + 3
+  kWrite = 4,
+  kReadModifyWrite = 5,
+};
+
+struct PointRecord {
+  uint64_t step;
+  uint32_t fiber;
+  uint32_t cell;  // the cell's id for accesses, else 0
+  uint8_t cpu;
+  PointKind kind;
+  const void* pc;  // the model code's return address at the point
+};
+
 struct TraceRecord {
   uint64_t step;
   uint64_t time;
@@ -50,8 +72,15 @@ class Trace {
     if (keep_records_) records_.push_back(r);
   }
 
+  // Kept, not hashed (see PointRecord).
+  void RecordPoint(const PointRecord& r) {
+    if (keep_records_) points_.push_back(r);
+  }
+
   uint64_t hash() const { return hash_; }
   const std::vector<TraceRecord>& records() const { return records_; }
+  // One per step, in step order, when records are kept.
+  const std::vector<PointRecord>& points() const { return points_; }
 
  private:
   void Fold(uint64_t x) {
@@ -61,6 +90,7 @@ class Trace {
   bool keep_records_;
   uint64_t hash_ = 0x5357495443485944ull;  // "SWITCHYD"
   std::vector<TraceRecord> records_;
+  std::vector<PointRecord> points_;
 };
 
 // A readable timeline, one event per line: step, time, cpu, fiber name, event.
