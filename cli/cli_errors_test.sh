@@ -5,7 +5,7 @@
 # a good replay succeed, and that `list --json` is one JSON object with the promised fields.
 set -u
 bin="$TEST_SRCDIR/switchyard/cli/switchyard"
-good="$TEST_SRCDIR/switchyard/corpora/reproducers/xv6-forkret-keeps-lock-panic__acquire-seed0.json"
+good="$TEST_SRCDIR/switchyard/corpora/reproducers/xv6-forkret-keeps-lock-user-mode-holds-no-locks-seed0.json"
 tmp="${TEST_TMPDIR:-/tmp}/cli_errors"
 rm -rf "$tmp" && mkdir -p "$tmp"
 cd "$tmp" || exit 1
@@ -61,7 +61,7 @@ printf '{"format": "switchyard-reproducer", "version": 1, "model"' >truncated.js
 printf 'not json at all' >malformed.json
 sed 's/"version": 1/"version": 7/' "$good" >future.json
 sed 's/"model": "xv6"/"model": "linux"/' "$good" >othermodel.json
-sed 's/"model_fingerprint": "xv6-2"/"model_fingerprint": "xv6-0"/' "$good" >oldmodel.json
+sed 's/"model_fingerprint": "xv6-3"/"model_fingerprint": "xv6-0"/' "$good" >oldmodel.json
 python3 - "$good" >shortlog.json <<'PY' 2>/dev/null || head -c 300 "$good" >shortlog.json
 import json, sys
 d = json.load(open(sys.argv[1])); d["decisions"] = d["decisions"][:0]; d["decisions"].append([0, 2, 5])

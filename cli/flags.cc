@@ -7,6 +7,9 @@ ABSL_FLAG(uint64_t, seed, 0, "the run's seed (explore: the first seed of the cam
 ABSL_FLAG(std::string, bug, "none", "a planted bug of the model, or none");
 ABSL_FLAG(std::string, strategy, "random", "how decisions are made: random or pct");
 ABSL_FLAG(int, pct_depth, 3, "PCT's depth d: d-1 priority change points");
+ABSL_FLAG(std::string, granularity, "access",
+          "where vCPUs interleave: access (every shared-state access) or coarse (hand-placed "
+          "points only)");
 ABSL_FLAG(bool, swarm, false, "let each seed also draw the model's options");
 ABSL_FLAG(std::string, trace, "", "print the run's timeline: text or chrome (Perfetto)");
 ABSL_FLAG(std::string, trace_out, "", "write the timeline to this file instead of stdout");

@@ -54,7 +54,9 @@ int ListMain(const ParsedArgs& args) {
   }
   std::printf(
       "strategies (--strategy): random, pct (--pct_depth); replay and fuzzer bytes are "
-      "used by `replay`\n");
+      "used by `replay`\n"
+      "granularities (--granularity): access (default: every shared-state access is a "
+      "preemption and interrupt point), coarse (only the models' hand-placed points)\n");
   return kExitOk;
 }
 

@@ -23,8 +23,8 @@ struct Subcommand {
 
 int HelpMain(const ParsedArgs& args);
 
-const std::vector<std::string> kScenarioFlags = {"model",    "seed",      "bug",
-                                                 "strategy", "pct_depth", "swarm"};
+const std::vector<std::string> kScenarioFlags = {"model",     "seed",  "bug",        "strategy",
+                                                 "pct_depth", "swarm", "granularity"};
 
 std::vector<std::string> With(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -34,12 +34,14 @@ std::vector<std::string> With(std::vector<std::string> a, const std::vector<std:
 const std::vector<Subcommand>& Subcommands() {
   static const std::vector<Subcommand> subcommands = {
       {"run",
-       "switchyard run --model=M --seed=S [--bug=B] [--strategy=random|pct] [--MODEL_OPTION=N "
+       "switchyard run --model=M --seed=S [--bug=B] [--strategy=random|pct] "
+       "[--granularity=access|coarse] [--MODEL_OPTION=N "
        "...] [--trace=text|chrome] [--trace_out=FILE] [-o REPRODUCER]",
        "one run: prints its outcome and trace hash",
        With(kScenarioFlags, {"trace", "trace_out", "output"}), true, RunMain},
       {"explore",
-       "switchyard explore --model=M [--bug=B] [--strategy=random|pct] [--runs=N] [--time=30s] "
+       "switchyard explore --model=M [--bug=B] [--strategy=random|pct] "
+       "[--granularity=access|coarse] [--runs=N] [--time=30s] "
        "[--jobs=K] [--seed=S] [--out=DIR] [--keep_going] [--swarm] [--MODEL_OPTION=N ...]",
        "a campaign over consecutive seeds; writes a reproducer for what it finds",
        With(kScenarioFlags, {"runs", "time", "jobs", "out", "keep_going"}), true, ExploreMain},

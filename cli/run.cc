@@ -25,6 +25,7 @@ bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario:
   s->bug = absl::GetFlag(FLAGS_bug);
   s->strategy = absl::GetFlag(FLAGS_strategy);
   s->pct_depth = absl::GetFlag(FLAGS_pct_depth);
+  s->granularity = absl::GetFlag(FLAGS_granularity);
   s->swarm = absl::GetFlag(FLAGS_swarm);
   if (s->strategy != "random" && s->strategy != "pct") {
     UsageError(subcommand, absl::StrCat("--strategy must be random or pct, not '", s->strategy,

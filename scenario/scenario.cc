@@ -40,6 +40,10 @@ absl::Status Resolve(Scenario* s) {
     return absl::InvalidArgumentError(absl::StrCat("unknown strategy '", s->strategy,
                                                    "' (strategies: random, pct, replay, bytes)"));
   }
+  if (s->granularity != "access" && s->granularity != "coarse") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown granularity '", s->granularity, "' (granularities: access, coarse)"));
+  }
   if (s->pct_depth < 1 || s->pct_depth > 64) {
     return absl::InvalidArgumentError(
         absl::StrCat("PCT depth ", s->pct_depth, " is out of range [1, 64]"));
@@ -105,6 +109,8 @@ RunResult RunWith(const Scenario& s, sim::Decider& decider, bool keep_trace,
   const ModelSpec* m = FindModel(s.model);
   RunResult result;
   sim_options.keep_trace = keep_trace;
+  sim_options.granularity =
+      s.granularity == "coarse" ? sim::Granularity::kCoarse : sim::Granularity::kAccess;
   std::function<void(const sim::Simulator&)> after;
   if (keep_trace) {
     after = [&result](const sim::Simulator& simulator) {
@@ -160,6 +166,7 @@ sim::Reproducer ToReproducer(const Scenario& s, const RunResult& r) {
   f.strategy = s.strategy;
   f.seed = s.seed;
   f.pct_depth = s.pct_depth;
+  f.granularity = s.granularity;
   f.outcome_kind = OutcomeKindName(r.outcome.kind);
   f.invariant = r.outcome.invariant;
   f.message = r.outcome.message;
@@ -188,6 +195,7 @@ absl::Status FromReproducer(const sim::Reproducer& f, Scenario* s) {
   out.strategy = "replay";
   out.seed = f.seed;
   out.pct_depth = f.pct_depth < 1 ? 3 : f.pct_depth;
+  out.granularity = f.granularity;
   absl::Status status = Resolve(&out);
   if (!status.ok())
     return absl::InvalidArgumentError(absl::StrCat("the reproducer's ", status.message()));
@@ -203,6 +211,7 @@ std::string Describe(const Scenario& s) {
   std::string out = absl::StrCat("model=", s.model, " bug=", s.bug.empty() ? "none" : s.bug,
                                  " strategy=", s.strategy, " seed=", s.seed);
   if (s.strategy == "pct") absl::StrAppend(&out, " pct_depth=", s.pct_depth);
+  absl::StrAppend(&out, " granularity=", s.granularity);
   for (const auto& [name, value] : s.options) absl::StrAppend(&out, " ", name, "=", value);
   return out;
 }
@@ -212,6 +221,7 @@ std::string RunCommand(const Scenario& s) {
   if (!s.bug.empty()) absl::StrAppend(&out, " --bug=", s.bug);
   if (s.strategy != "random") absl::StrAppend(&out, " --strategy=", s.strategy);
   if (s.strategy == "pct") absl::StrAppend(&out, " --pct_depth=", s.pct_depth);
+  if (s.granularity != "access") absl::StrAppend(&out, " --granularity=", s.granularity);
   const ModelSpec* m = FindModel(s.model);
   for (const OptionSpec& o : m->options) {
     auto it = s.options.find(o.name);

@@ -31,6 +31,9 @@ struct Scenario {
   uint64_t seed = 0;
   int pct_depth = 3;
   bool swarm = false;  // draw the options left unset from the seed
+  // Where vCPUs may interleave: "access" (every shared-state access) or "coarse" (only the
+  // models' hand-placed points).
+  std::string granularity = "access";
 };
 
 // Checks the scenario against the registry and completes its options: explicit options are

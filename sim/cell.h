@@ -23,6 +23,12 @@
 //   - peek() and poke() never are: for ghost bookkeeping that the modelled kernel does not do
 //     (markers, debugging output) and that must not perturb the schedule.
 //
+// A CpuCell is per-CPU state (xv6's struct cpu, a hart's CSRs) that only its own CPU and that
+// CPU's interrupt handlers touch. Another vCPU running just before such an access is the same
+// execution as it running at the next shared access, so an access is a point only when
+// interrupts are on (an interrupt may arrive there), and is not reported to the observer
+// otherwise. This keeps schedules dense in the choices that matter.
+//
 // Cell ids are given in construction order since the current Simulator was created, so they are
 // the same in every execution of the same scenario (partial-order reduction compares accesses
 // across executions) and never depend on addresses.
@@ -36,7 +42,9 @@
 
 namespace switchyard::sim {
 
-template <typename T>
+enum class CellScope : uint8_t { kShared, kCpu };
+
+template <typename T, CellScope scope = CellScope::kShared>
 class Cell {
   static_assert(std::is_trivially_copyable_v<T>, "a cell holds a machine word or a small struct");
 
@@ -49,23 +57,19 @@ class Cell {
 
   // A read: a point, then the load.
   [[gnu::always_inline]] operator T() const {  // NOLINT: reads like C
-    Simulator::CellAccess(id_, AccessKind::kRead);
+    Access(AccessKind::kRead);
     return value_;
   }
-  T operator->() const
-    requires std::is_pointer_v<T>
-  {
-    return static_cast<T>(*this);
-  }
+  T operator->() const requires std::is_pointer_v<T> { return static_cast<T>(*this); }
   // A write: a point, then the store.
   [[gnu::always_inline]] Cell& operator=(T value) {
-    Simulator::CellAccess(id_, AccessKind::kWrite);
+    Access(AccessKind::kWrite);
     Store(value);
     return *this;
   }
   // Atomic swap (RISC-V amoswap, x86 xchg): one access. Returns the old value.
   [[gnu::always_inline]] T exchange(T value) {
-    Simulator::CellAccess(id_, AccessKind::kReadModifyWrite);
+    Access(AccessKind::kReadModifyWrite);
     T old = value_;
     Store(value);
     return old;
@@ -73,13 +77,13 @@ class Cell {
   // Compound assignments: one read-modify-write access each (see the header comment).
   template <typename U>
   [[gnu::always_inline]] Cell& operator+=(U delta) {
-    Simulator::CellAccess(id_, AccessKind::kReadModifyWrite);
+    Access(AccessKind::kReadModifyWrite);
     Store(static_cast<T>(value_ + delta));
     return *this;
   }
   template <typename U>
   [[gnu::always_inline]] Cell& operator-=(U delta) {
-    Simulator::CellAccess(id_, AccessKind::kReadModifyWrite);
+    Access(AccessKind::kReadModifyWrite);
     Store(static_cast<T>(value_ - delta));
     return *this;
   }
@@ -97,6 +101,13 @@ class Cell {
   uint32_t id() const { return id_; }
 
  private:
+  [[gnu::always_inline]] void Access(AccessKind kind) const {
+    if constexpr (scope == CellScope::kShared) {
+      Simulator::CellAccess(id_, kind);
+    } else {
+      Simulator::CpuCellAccess(id_, kind);
+    }
+  }
   // A store that changes the value may let a spinning vCPU through (Simulator::NoteStore).
   void Store(T value) {
     if (!Same(value_, value)) Simulator::CellChanged();
@@ -113,6 +124,9 @@ class Cell {
   T value_;
   uint32_t id_;
 };
+
+template <typename T>
+using CpuCell = Cell<T, CellScope::kCpu>;
 
 }  // namespace switchyard::sim
 

@@ -79,8 +79,8 @@ struct CounterModel : Machine {
   int finished = 0;
 };
 
-Outcome RunCounter(const CounterModel::Options& options, Decider& decider,
-                   Granularity granularity, AccessObserver* observer = nullptr) {
+Outcome RunCounter(const CounterModel::Options& options, Decider& decider, Granularity granularity,
+                   AccessObserver* observer = nullptr) {
   SimOptions sim_options;
   sim_options.cpus = 2;
   sim_options.granularity = granularity;

@@ -56,6 +56,7 @@ std::string ReproducerToJson(const Reproducer& r) {
       {"strategy", r.strategy},
       {"seed", r.seed},
       {"pct_depth", r.pct_depth},
+      {"granularity", r.granularity},
       {"outcome",
        {{"kind", r.outcome_kind},
         {"invariant", r.invariant},
@@ -91,6 +92,8 @@ absl::StatusOr<Reproducer> ReproducerFromJson(const std::string& text) {
   SY_RETURN_IF_ERROR(Get(doc, "strategy", &r.strategy));
   SY_RETURN_IF_ERROR(Get(doc, "seed", &r.seed));
   SY_RETURN_IF_ERROR(Get(doc, "pct_depth", &r.pct_depth));
+  r.granularity = "coarse";
+  if (doc.contains("granularity")) SY_RETURN_IF_ERROR(Get(doc, "granularity", &r.granularity));
   json outcome;
   SY_RETURN_IF_ERROR(Get(doc, "outcome", &outcome));
   if (!outcome.is_object()) return Invalid("field 'outcome' is not an object");

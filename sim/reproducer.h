@@ -31,6 +31,9 @@ struct Reproducer {
   std::string strategy;                    // how the run was first found: random, pct, bytes, ...
   uint64_t seed = 0;
   int pct_depth = 0;
+  // Where vCPUs interleave: "access" or "coarse". Files from before granularity existed ran
+  // coarse, and read so.
+  std::string granularity = "access";
   std::string outcome_kind;  // "pass", "safety", "liveness"
   std::string invariant;
   std::string message;

@@ -75,6 +75,9 @@ void Simulator::RetireFiber(Fiber* fiber) {
 
 void Simulator::FiberStart(void* arg) {
   Fiber* fiber = static_cast<Fiber*>(arg);
+  // A fresh fiber may be first resumed from inside Step, where cell accesses are not points.
+  Simulator* sim = fiber->sim;
+  cell_points_ = sim->options_.granularity == Granularity::kAccess ? sim : nullptr;
   fiber->entry(fiber->arg);
   fiber->sim->Fail("fiber-returned", absl::StrCat("kernel thread '", fiber->name,
                                                   "' returned from its entry function"));
@@ -268,16 +271,9 @@ bool Simulator::PendingFor(int cpu) const {
 }
 
 void Simulator::CheckInvariants() {
-  // Checkers look at cells without making points.
-  Simulator* const points = cell_points_;
-  cell_points_ = nullptr;
   for (auto& [name, checker] : invariants_) {
-    if (__builtin_expect(!checker(&why_), 0)) {
-      cell_points_ = points;
-      Fail(name, std::move(why_));
-    }
+    if (__builtin_expect(!checker(&why_), 0)) Fail(name, std::move(why_));
   }
-  cell_points_ = points;
 }
 
 void Simulator::FireDueTimers() {
@@ -294,11 +290,7 @@ void Simulator::FireDueTimers() {
     std::pop_heap(one_shots_.begin(), one_shots_.end(), &OneShot::Later);
     std::function<void()> fire = std::move(one_shots_.back().fire);
     one_shots_.pop_back();
-    // The device side: its cell accesses are not points.
-    Simulator* const points = cell_points_;
-    cell_points_ = nullptr;
     fire();
-    cell_points_ = points;
   }
   if (external_pending_ != 0) {
     for (Vcpu& v : vcpus_) v.idle = false;
@@ -339,8 +331,13 @@ int Simulator::PickNext(StepKind kind) {
         all_stuck_spinning = false;
         continue;
       }
-      if (!(v.spinning && v.spin_epoch == spin_epoch_ && !v.intena)) all_stuck_spinning = false;
+      const bool stuck = v.spinning && v.spin_epoch == spin_epoch_ && !v.intena;
+      if (!stuck) all_stuck_spinning = false;
       if (c == cpu_ && kind == StepKind::kSpin) continue;  // it just failed; let another run
+      // Nothing has changed since it last failed, and no interrupt can reach it: running it
+      // again is a step in which nothing happens. Leaving it out keeps a schedule that favours
+      // spinners from starving the lock's holder.
+      if (stuck) continue;
       candidates[count++] = static_cast<uint8_t>(c);
     }
     if (all_stuck_spinning) {
@@ -371,7 +368,13 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
   ++step_;
   trace_.RecordPoint(
       {step_, vcpus_[cpu_].current->id, cell, static_cast<uint8_t>(cpu_), point, pc});
-  AdvanceTime();
+  // The simulator's own work (checkers, timer callbacks, liveness reports) reads cells without
+  // making points; the model's trap handler, run by DeliverInterrupts, makes them again.
+  Simulator* const points = cell_points_;
+  cell_points_ = nullptr;
+  // Time is counted in the model's explicit points, at either granularity (see CoarsePoint), so
+  // timer periods and liveness budgets mean the same amount of work at both.
+  if (kind != StepKind::kAccess) AdvanceTime();
   // A spin loop's own cell reads do not end its spin; a store that changes a cell does (EndSpins).
   if (kind != StepKind::kSpin && kind != StepKind::kAccess) {
     vcpus_[cpu_].spinning = false;
@@ -404,6 +407,7 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
     // Resumed: whoever switched here set cpu_ to this fiber's vCPU.
   }
   vcpus_[cpu_].idle = false;
+  cell_points_ = points;
   DeliverInterrupts();
 }
 

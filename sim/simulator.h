@@ -12,7 +12,8 @@
 // (Simulator::Switch).
 //
 // Steps and time. Each point is one step. The vCPUs that are not idle run in parallel, so one
-// tick of virtual time passes for every k steps when k vCPUs are busy. When every vCPU waits for
+// tick of virtual time passes for every k explicit points (Point, Spin, WaitForInterrupt,
+// CoarsePoint; not cell accesses) when k vCPUs are busy. When every vCPU waits for
 // an interrupt, time jumps to the next timer. Each vCPU has a periodic timer; one-shot
 // timers model device completions and raise an external interrupt line, which the first vCPU
 // with interrupts enabled takes (as a PLIC routing to every hart does). An interrupt is delivered
@@ -168,9 +169,14 @@ class Simulator {
   // decider pick the vCPU to run next, and delivers pending interrupts to this fiber's vCPU.
   void Point();
   // A hand-placed point that only coarse granularity needs: at access granularity the cell
-  // accesses around it are points already.
+  // accesses around it are points already. Virtual time passes here at both granularities (cell
+  // accesses do not advance it), so a tick is the same amount of model work at both.
   void CoarsePoint() {
-    if (options_.granularity == Granularity::kCoarse) PointAt(__builtin_return_address(0));
+    if (options_.granularity == Granularity::kCoarse) {
+      PointAt(__builtin_return_address(0));
+    } else {
+      AdvanceTime();
+    }
   }
   Granularity granularity() const { return options_.granularity; }
   // A preemption point for one failed iteration of a spin-wait: this vCPU cannot make progress
@@ -198,6 +204,8 @@ class Simulator {
 
   // Interrupt-enable flag of the running vCPU (RISC-V sstatus.SIE).
   bool intr_get() const { return vcpus_[cpu_].intena; }
+  // Interrupt-enable flag of any vCPU, for checkers.
+  bool InterruptsEnabledOn(int cpu) const { return vcpus_[cpu].intena; }
   void intr_on() { vcpus_[cpu_].intena = true; }
   void intr_off() { vcpus_[cpu_].intena = false; }
   // Raises external interrupt line `line` (1..kMaxExternalLines) until a vCPU takes it.
@@ -219,6 +227,12 @@ class Simulator {
   // A point before an access, when accesses are points now (see Cell); then records it.
   [[gnu::always_inline]] static void CellAccess(uint32_t cell, AccessKind kind) {
     if (Simulator* sim = cell_points_; sim != nullptr) sim->AccessPoint(cell, kind);
+  }
+  // The same for a CPU-local cell (see CpuCell): a point only when interrupts are on.
+  [[gnu::always_inline]] static void CpuCellAccess(uint32_t cell, AccessKind kind) {
+    if (Simulator* sim = cell_points_; sim != nullptr && sim->vcpus_[sim->cpu_].intena) {
+      sim->AccessPoint(cell, kind);
+    }
   }
   // A store changed a cell's value: spinning vCPUs may get through now.
   static void CellChanged() {

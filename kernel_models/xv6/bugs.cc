@@ -4,8 +4,10 @@
 namespace switchyard::xv6 {
 
 std::vector<Bug> AllBugs() {
-  return {Bug::kWakeupWithoutLock, Bug::kSchedReleasesEarly, Bug::kSchedulerNoInterrupts,
-          Bug::kForkretKeepsLock, Bug::kSchedulerKeepsCProc};
+  return {Bug::kWakeupWithoutLock,   Bug::kSchedReleasesEarly,   Bug::kSchedulerNoInterrupts,
+          Bug::kForkretKeepsLock,    Bug::kSchedulerKeepsCProc,  Bug::kPopOffEnablesEarly,
+          Bug::kUsertrapIntrOnEarly, Bug::kAcquireBeforePushOff, Bug::kSchedForgetsIntena,
+          Bug::kPushOffSavesAfterOff};
 }
 
 const char* BugName(Bug bug) {
@@ -22,6 +24,16 @@ const char* BugName(Bug bug) {
       return "forkret-keeps-lock";
     case Bug::kSchedulerKeepsCProc:
       return "scheduler-keeps-c-proc";
+    case Bug::kPopOffEnablesEarly:
+      return "pop-off-enables-early";
+    case Bug::kAcquireBeforePushOff:
+      return "acquire-before-push-off";
+    case Bug::kUsertrapIntrOnEarly:
+      return "usertrap-intr-on-early";
+    case Bug::kSchedForgetsIntena:
+      return "sched-forgets-intena";
+    case Bug::kPushOffSavesAfterOff:
+      return "push-off-saves-after-off";
   }
   return "?";
 }
@@ -44,6 +56,22 @@ const char* BugDescription(Bug bug) {
     case Bug::kSchedulerKeepsCProc:
       return "the scheduler does not clear c->proc after swtch() returns: a timer tick in the "
              "scheduler yields a process that is not running there";
+    case Bug::kPopOffEnablesEarly:
+      return "pop_off() turns interrupts on before it decrements noff: an interrupt taken in "
+             "between yields with noff == 2 (narrow window: access granularity only)";
+    case Bug::kUsertrapIntrOnEarly:
+      return "usertrap() turns interrupts on before it saves sepc: a timer interrupt in between "
+             "leaves the kernel's pc there, and the system call returns to it (narrow window: "
+             "access granularity only)";
+    case Bug::kAcquireBeforePushOff:
+      return "acquire() sets lk->cpu before push_off(): an interrupt in between runs with the lock "
+             "held and interrupts on (narrow window: access granularity only)";
+    case Bug::kSchedForgetsIntena:
+      return "sched() does not give the thread back its intena after swtch(): it runs on with the "
+             "interrupt state of the scheduler (contract only: no other symptom)";
+    case Bug::kPushOffSavesAfterOff:
+      return "push_off() reads the interrupt state after turning interrupts off, so the outermost "
+             "pop_off() never turns them back on (contract only: no other symptom)";
   }
   return "?";
 }

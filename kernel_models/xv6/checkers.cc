@@ -1,13 +1,34 @@
-// The xv6 model's invariants, checked by the simulator after every step.
+// The xv6 model's invariants, checked by the simulator after every step, and its contract
+// checks, made at the site where xv6's comments make each promise.
 //
+// Invariants (every step):
 //   c-proc-agrees      the process a CPU thinks it runs (c->proc) is the thread its vCPU runs:
-//                      the scheduler thread has c->proc == 0, a process thread has c->proc == p.
+//                      the scheduler thread has c->proc == 0 (or p, while it holds p->lock
+//                      around its swtch()), a process thread has c->proc == p.
 //   state-consistency  for every process whose p->lock is free: RUNNING exactly when its thread
 //                      is on a CPU; RUNNABLE, SLEEPING, USED, ZOMBIE and UNUSED on none. (While
 //                      p->lock is held, its holder may be between the state change and swtch.)
+//   runnable-context-saved  a RUNNABLE process's thread runs on no CPU, except on the CPU that
+//                      holds its p->lock (yield() between the state change and swtch).
+//   interrupts-off-while-holding  "interrupts must be off while holding a spinlock" (the comment
+//                      on push_off): no CPU that holds a spinlock has interrupts enabled.
+// Contracts (at their sites):
+//   pop-off-restores-interrupts  "if interrupts are initially off, then push_off, pop_off leaves
+//                      them off": after the outermost pop_off() interrupts are on exactly when
+//                      they were before the outermost push_off() of that nesting.
+//   intena-belongs-to-thread  "intena is a property of this kernel thread, not this CPU": after
+//                      sched()'s swtch() returns, c->intena is what the thread had when it called
+//                      sched().
+//   user-mode-holds-no-locks  a CPU returns to user mode holding no spinlock, with noff == 0 and
+//                      interrupts on.
+//   lock-order         "wait_lock must be acquired before any p->lock".
+//   sleep-holds-lock   sleep(chan, lk) is called holding lk.
+//   unique-pids        allocproc() gives a pid no other live process has.
 // Reported elsewhere: xv6's own panics ("panic: SITE"), wrong exit statuses ("exit-status"),
 // slots left over when the workload ends ("no-leaked-procs"), and the simulator's generic
 // switch checks and liveness outcomes.
+//
+// Contract checks read cells with peek(): they are ghost code, and must not add points.
 #include "absl/strings/str_cat.h"
 #include "kernel_models/xv6/kernel.h"
 
@@ -16,6 +37,14 @@ namespace switchyard::xv6 {
 std::vector<std::string> Kernel::InvariantNames() {
   return {"c-proc-agrees",
           "state-consistency",
+          "runnable-context-saved",
+          "interrupts-off-while-holding",
+          "pop-off-restores-interrupts (contract)",
+          "intena-belongs-to-thread (contract)",
+          "user-mode-holds-no-locks (contract)",
+          "lock-order (contract)",
+          "sleep-holds-lock (contract)",
+          "unique-pids (contract)",
           "panic: SITE (xv6's own panics)",
           "exit-status",
           "no-leaked-procs",
@@ -34,10 +63,16 @@ void Kernel::AddInvariants() {
       const sim::Fiber* running = sim_.CurrentOn(i);
       uint32_t id = sim_.FiberId(running);
       proc* thread = id < proc_of_fiber_.size() ? proc_of_fiber_[id] : nullptr;
-      if (cpus_[i].proc != thread) {
-        *why = absl::StrCat(
-            "cpu", i, " runs ", sim_.FiberName(running), " but its c->proc is ",
-            cpus_[i].proc == nullptr ? std::string("0") : absl::StrCat("pid ", cpus_[i].proc->pid));
+      proc* p = cpus_[i].proc;
+      // The scheduler sets c->proc just before its swtch() and clears it just after, holding
+      // p->lock throughout: inside that window it runs with c->proc == p.
+      bool scheduler_window =
+          thread == nullptr && p != nullptr && p->lock.locked && p->lock.cpu == &cpus_[i];
+      if (p != thread && !scheduler_window) {
+        *why = absl::StrCat("cpu", i, " runs ", sim_.FiberName(running), " but its c->proc is ",
+                            cpus_[i].proc == nullptr
+                                ? std::string("0")
+                                : absl::StrCat("pid ", cpus_[i].proc->pid.peek()));
         return false;
       }
     }
@@ -51,14 +86,109 @@ void Kernel::AddInvariants() {
       int on = sim_.RunningOn(p.context);
       bool running = p.state == RUNNING;
       if (__builtin_expect(running != (on >= 0), 0)) {
-        *why = running ? absl::StrCat("pid ", p.pid, " is RUNNING but on no CPU")
-                       : absl::StrCat("pid ", p.pid, " is ", StateName(p.state),
+        *why = running ? absl::StrCat("pid ", p.pid.peek(), " is RUNNING but on no CPU")
+                       : absl::StrCat("pid ", p.pid.peek(), " is ", StateName(p.state),
                                       " but its thread runs on cpu", on);
         return false;
       }
     }
     return true;
   });
+  sim_.AddInvariant("runnable-context-saved", [this](std::string* why) {
+    for (int i = 0; i < config_.nproc; ++i) {
+      const proc& p = proc_[i];
+      if (p.state != RUNNABLE || p.context == nullptr) continue;
+      int on = sim_.RunningOn(p.context);
+      if (on < 0 || (p.lock.locked && p.lock.cpu == &cpus_[on])) continue;
+      *why =
+          absl::StrCat("pid ", p.pid.peek(), " is RUNNABLE, so any CPU may run it, but its thread ",
+                       "still runs on cpu", on, " without holding its p->lock");
+      return false;
+    }
+    return true;
+  });
+  if (!config_.check_contracts) return;
+  sim_.AddInvariant("interrupts-off-while-holding", [this](std::string* why) {
+    for (int i = 0; i < config_.ncpu; ++i) {
+      if (locks_held_[i] == 0 || !sim_.InterruptsEnabledOn(i)) continue;
+      *why = absl::StrCat("cpu", i, " holds ", locks_held_[i],
+                          " spinlock(s) with interrupts enabled: an interrupt handler that takes "
+                          "one of them spins forever");
+      return false;
+    }
+    return true;
+  });
+}
+
+ThreadGhost& Kernel::ghost() {
+  uint32_t id = sim_.FiberId(sim_.current());
+  if (ghost_.size() <= id) ghost_.resize(id + 1);
+  return ghost_[id];
+}
+
+void Kernel::CheckPopOffRestored(bool intr_after) {
+  if (!config_.check_contracts) return;
+  bool before = intr_before_push_off_[cpuid()];
+  if (intr_after == before) return;
+  proc* p = mycpu()->proc.peek();
+  sim_.Fail("pop-off-restores-interrupts",
+            absl::StrCat("the outermost pop_off() on cpu", cpuid(),
+                         p != nullptr ? absl::StrCat(" in pid ", p->pid.peek()) : "",
+                         " leaves interrupts ", intr_after ? "on" : "off", ", but they were ",
+                         before ? "on" : "off", " before the matching push_off()"));
+}
+
+void Kernel::CheckIntenaRestored() {
+  if (!config_.check_contracts) return;
+  int now = mycpu()->intena.peek();
+  int want = ghost().intena_at_sched;
+  if (now == want) return;
+  proc* p = mycpu()->proc.peek();
+  sim_.Fail("intena-belongs-to-thread",
+            absl::StrCat("pid ", p != nullptr ? p->pid.peek() : 0, " returns from sched() on cpu",
+                         cpuid(), " with c->intena=", now, ", but it called sched() with intena=",
+                         want, ": it inherits the scheduler's interrupt state"));
+}
+
+void Kernel::CheckUserModeEntry(bool interrupts_on) {
+  if (!config_.check_contracts) return;
+  const cpu* c = mycpu();
+  if (locks_held_[cpuid()] == 0 && c->noff.peek() == 0 && interrupts_on) return;
+  proc* p = c->proc.peek();
+  sim_.Fail("user-mode-holds-no-locks",
+            absl::StrCat("pid ", p != nullptr ? p->pid.peek() : 0, " returns to user mode on cpu",
+                         cpuid(), " holding ", locks_held_[cpuid()], " spinlock(s), noff=",
+                         c->noff.peek(), ", interrupts ", interrupts_on ? "on" : "off"));
+}
+
+void Kernel::CheckLockOrder(const spinlock* lk) {
+  if (!config_.check_contracts) return;
+  if (lk != &wait_lock_) return;
+  for (int i = 0; i < config_.nproc; ++i) {
+    const spinlock& held = proc_[i].lock;
+    if (!held.locked.peek() || held.cpu.peek() != mycpu()) continue;
+    sim_.Fail("lock-order", absl::StrCat("cpu", cpuid(), " acquires wait_lock while holding the ",
+                                         "p->lock of pid ", proc_[i].pid.peek(),
+                                         "; wait_lock must be acquired before any p->lock"));
+  }
+}
+
+void Kernel::CheckSleepHoldsLock(const spinlock* lk) {
+  if (!config_.check_contracts) return;
+  if (lk->locked.peek() && lk->cpu.peek() == mycpu()) return;
+  sim_.Fail("sleep-holds-lock", absl::StrCat("sleep() on cpu", cpuid(), " is called without ",
+                                             "holding its lock '", lk->name, "'"));
+}
+
+void Kernel::CheckUniquePid(const proc* p) {
+  if (!config_.check_contracts) return;
+  int pid = p->pid.peek();
+  for (int i = 0; i < config_.nproc; ++i) {
+    const proc& other = proc_[i];
+    if (&other == p || other.state.peek() == UNUSED || other.pid.peek() != pid) continue;
+    sim_.Fail("unique-pids", absl::StrCat("allocproc() gives pid ", pid, " to proc[", p - proc_,
+                                          "], but proc[", i, "] has it too"));
+  }
 }
 
 }  // namespace switchyard::xv6

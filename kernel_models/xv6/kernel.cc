@@ -56,9 +56,9 @@ void Kernel::ForkretMain(void* arg) {
 }
 
 void Kernel::panic(const char* site) {
-  proc* p = cpus_[cpuid()].proc;
+  proc* p = cpus_[cpuid()].proc.peek();
   std::string message = absl::StrCat("panic(\"", site, "\") on cpu", cpuid(),
-                                     p != nullptr ? absl::StrCat(" in pid ", p->pid) : "");
+                                     p != nullptr ? absl::StrCat(" in pid ", p->pid.peek()) : "");
   sim_.Fail(absl::StrCat("panic: ", site), std::move(message));
 }
 
@@ -98,7 +98,7 @@ std::string Kernel::DescribeStuck() {
   for (int i = 0; i < config_.nproc; ++i) {
     const proc& p = proc_[i];
     if (p.state == UNUSED) continue;
-    absl::StrAppend(&out, out.empty() ? "" : "; ", "pid ", p.pid, " ", StateName(p.state));
+    absl::StrAppend(&out, out.empty() ? "" : "; ", "pid ", p.pid.peek(), " ", StateName(p.state));
     if (p.state == SLEEPING) absl::StrAppend(&out, " on ", ChanName(p.chan));
     if (p.lock.locked) absl::StrAppend(&out, ", its lock held");
   }
@@ -108,7 +108,7 @@ std::string Kernel::DescribeStuck() {
     int holder = lk->cpu == nullptr ? -1 : static_cast<int>(lk->cpu - cpus_);
     absl::StrAppend(&out, out.empty() ? "" : "; ", "cpu", i, " spins on lock '", lk->name, "'");
     for (int j = 0; j < config_.nproc; ++j) {
-      if (lk == &proc_[j].lock) absl::StrAppend(&out, " of pid ", proc_[j].pid);
+      if (lk == &proc_[j].lock) absl::StrAppend(&out, " of pid ", proc_[j].pid.peek());
     }
     if (lk->locked) {
       absl::StrAppend(&out, " held by cpu", holder);
@@ -122,9 +122,10 @@ std::string Kernel::DescribeStuck() {
 void Kernel::CheckWorkloadDone() {
   for (int i = 0; i < config_.nproc; ++i) {
     const proc& p = proc_[i];
-    if (&p == initproc_ || p.state == UNUSED) continue;
-    std::string message = absl::StrCat("the workload ended but proc[", i, "] (pid ", p.pid, ") is ",
-                                       StateName(p.state), "; a zombie or a leaked slot");
+    if (&p == initproc_ || p.state.peek() == UNUSED) continue;
+    std::string message =
+        absl::StrCat("the workload ended but proc[", i, "] (pid ", p.pid.peek(), ") is ",
+                     StateName(p.state.peek()), "; a zombie or a leaked slot");
     sim_.Fail("no-leaked-procs", std::move(message));
   }
   sim_.Finish();

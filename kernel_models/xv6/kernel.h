@@ -10,9 +10,21 @@
 // fibers and swtch() is Simulator::Switch, so the stacks really switch.
 //
 // What is left out, on purpose: page tables and user memory (the workload's "user mode" is a
-// program the process interprets), files, and the file system. The preemption points are in
-// acquire() and release() (where another CPU can race for a lock), in the scheduler's loop, and
-// at each step of user-mode computation.
+// program the process interprets), files, and the file system.
+//
+// Preemption points. State that CPUs share lives in sim::Cell (lock words, p->state, p->chan,
+// p->killed, p->xstate, p->pid, p->parent, ticks, nextpid, semaphore counts, b->disk): at
+// access granularity (the default) each read and write of one is a point where another CPU may
+// run and an interrupt may arrive. Per-CPU state that a CPU shares only with its own interrupt
+// handlers (c->proc, c->noff, c->intena, the hart's sepc) lives in sim::CpuCell, whose accesses
+// are points only while interrupts are on. The explicit points left are the ones no shared access
+// stands for: an interrupt window between intr_on() and intr_off() in the scheduler, each step of
+// user-mode computation, and failed spin-lock iterations. At coarse granularity the hand-placed
+// CoarsePoints in acquire() and release() are the only other points (how the model ran before
+// cells).
+//
+// Contracts. Ghost state (never read by the modelled kernel) records what xv6's comments
+// promise, and checkers compare the kernel's real state with it (see checkers.cc).
 //
 // Planted bugs (Bug below) reintroduce classic mistakes; the default is the correct kernel.
 #ifndef SWITCHYARD_KERNEL_MODELS_XV6_KERNEL_H_
@@ -23,6 +35,7 @@
 #include <vector>
 
 #include "kernel_models/xv6/workload.h"
+#include "sim/cell.h"
 #include "sim/check.h"
 #include "sim/simulator.h"
 
@@ -32,6 +45,8 @@ inline constexpr int kMaxCpus = 8;    // NCPU in param.h
 inline constexpr int kMaxProcs = 64;  // NPROC in param.h
 static_assert(kMaxCpus <= sim::kMaxCpus);
 inline constexpr int kDiskLine = 1;  // VIRTIO0_IRQ, as an external line of the simulator
+// The pc a trap from kernel mode leaves in sepc: no user program has an instruction there.
+inline constexpr int kKernelPc = 0x80000000 >> 8;
 
 enum class Bug {
   kNone,
@@ -40,6 +55,13 @@ enum class Bug {
   kSchedulerNoInterrupts,  // scheduler() never enables interrupts
   kForkretKeepsLock,       // forkret() does not release p->lock
   kSchedulerKeepsCProc,    // scheduler() does not clear c->proc after swtch() returns
+  // Narrow windows, visible only at access granularity:
+  kPopOffEnablesEarly,    // pop_off() turns interrupts on before it decrements noff
+  kUsertrapIntrOnEarly,   // usertrap() turns interrupts on before it saves sepc
+  kAcquireBeforePushOff,  // acquire() takes the lock before it turns interrupts off
+  // Contracts broken without any other symptom:
+  kSchedForgetsIntena,    // sched() does not restore the thread's intena after swtch()
+  kPushOffSavesAfterOff,  // push_off() reads the interrupt state after turning them off
 };
 
 struct Config {
@@ -48,20 +70,23 @@ struct Config {
   uint64_t timer_period = 100;  // ticks between timer interrupts; at least 8 * nproc + 20
   WorkloadOptions workload;
   Bug bug = Bug::kNone;
+  // Check the contracts of xv6's comments (checkers.cc). Off only in the test that proves the
+  // contract-only bugs have no other symptom.
+  bool check_contracts = true;
 };
 
 // Mutual exclusion lock (kernel/spinlock.h).
 struct spinlock {
-  bool locked = false;
+  sim::Cell<bool> locked = false;  // Is the lock held?
   const char* name = "";
-  struct cpu* cpu = nullptr;  // the cpu holding the lock
+  sim::Cell<struct cpu*> cpu = nullptr;  // the cpu holding the lock
 };
 
 enum procstate { UNUSED, USED, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
 
 // A disk request buffer (kernel/buf.h), one per process here.
 struct buf {
-  int disk = 0;  // does the disk "own" buf?
+  sim::Cell<int> disk = 0;  // does the disk "own" buf?
   int blockno = 0;
 };
 
@@ -69,17 +94,18 @@ struct proc {
   spinlock lock;
 
   // p->lock must be held when using these:
-  procstate state = UNUSED;
-  const void* chan = nullptr;  // if non-zero, sleeping on chan
-  int killed = 0;
-  int xstate = 0;
-  int pid = 0;
+  sim::Cell<procstate> state = UNUSED;
+  sim::Cell<const void*> chan = nullptr;  // if non-zero, sleeping on chan
+  sim::Cell<int> killed = 0;
+  sim::Cell<int> xstate = 0;
+  sim::Cell<int> pid = 0;
 
   // wait_lock must be held when using this:
-  proc* parent = nullptr;
+  sim::Cell<proc*> parent = nullptr;
 
   // these are private to the process, so p->lock need not be held.
   sim::Fiber* context = nullptr;  // the kernel thread; swtch() here to run the process
+  int trapframe_epc = 0;          // p->trapframe->epc: the user pc to return to
   char name[16] = {};
   buf b;
   UserProcess user;                // the program it runs in user mode, and its bookkeeping
@@ -88,16 +114,23 @@ struct proc {
 
 // Per-CPU state (kernel/proc.h).
 struct cpu {
-  struct proc* proc = nullptr;    // The process running on this cpu, or null.
-  sim::Fiber* context = nullptr;  // swtch() here to enter scheduler().
-  int noff = 0;                   // Depth of push_off() nesting.
-  int intena = 0;                 // Were interrupts enabled before push_off()?
+  sim::CpuCell<struct proc*> proc = nullptr;  // The process running on this cpu, or null.
+  sim::Fiber* context = nullptr;              // swtch() here to enter scheduler().
+  sim::CpuCell<int> noff = 0;                 // Depth of push_off() nesting.
+  sim::CpuCell<int> intena = 0;               // Were interrupts enabled before push_off()?
+};
+
+// Ghost state for the contracts of spinlock.c and proc.c, per kernel thread: what sched()
+// must hand back to the thread after its swtch() (see checkers.cc).
+struct ThreadGhost {
+  int intena_at_sched = 0;            // c->intena when the thread called sched()
+  bool intr_before_push_off = false;  // the CPU's ghost intr_before_push_off_ then
 };
 
 // A counting semaphore built on sleep/wakeup, the way xv6's pipes and sleeplocks are.
 struct semaphore {
   spinlock lock;
-  int count = 0;
+  sim::Cell<int> count = 0;
 };
 
 class Kernel : public sim::Machine {
@@ -169,6 +202,15 @@ class Kernel : public sim::Machine {
   static void SchedulerMain(void* arg);
   static void ForkretMain(void* arg);
   void AddInvariants();
+  // The running thread's ghost. The reference lasts until the thread's next point or switch.
+  ThreadGhost& ghost();
+  // Contract checks at the sites where xv6's comments make the promise (checkers.cc).
+  void CheckLockOrder(const spinlock* lk);
+  void CheckPopOffRestored(bool intr_after);
+  void CheckIntenaRestored();
+  void CheckUserModeEntry(bool interrupts_on);
+  void CheckUniquePid(const proc* p);
+  void CheckSleepHoldsLock(const spinlock* lk);
   std::string ChanName(const void* chan) const;
   const char* StateName(procstate s) const;
   void CheckWorkloadDone();
@@ -182,19 +224,30 @@ class Kernel : public sim::Machine {
   cpu cpus_[kMaxCpus];
   proc proc_[kMaxProcs];
   proc* initproc_ = nullptr;
-  int nextpid_ = 1;
+  sim::Cell<int> nextpid_ = 1;
   spinlock pid_lock_;
   // helps ensure that wakeups of wait()ing parents are not lost. helps obey the memory model
   // when using p->parent. must be acquired before any p->lock.
   spinlock wait_lock_;
   spinlock tickslock_;
-  unsigned ticks_ = 0;
-  volatile bool started_ = false;
+  sim::Cell<unsigned> ticks_ = 0;
+  sim::Cell<bool> started_ = false;
   std::vector<semaphore> sems_;
   // Hardware state: is this CPU in user mode (sstatus.SPP clear)? Traps clear it.
   bool user_mode_[kMaxCpus] = {};
+  // Each hart's sepc: a trap sets it to the interrupted pc, sret jumps to it. Reading it is an
+  // instruction like any other, so an interrupt may arrive just before (a cell: a point).
+  sim::CpuCell<int> sepc_[kMaxCpus];
   const spinlock* spinning_on_[kMaxCpus] = {};  // for liveness reports
   std::vector<proc*> proc_of_fiber_;            // by simulator fiber id; null for scheduler threads
+  // Contract ghosts: per kernel thread, by simulator fiber id; per CPU, how many spinlocks it
+  // holds.
+  std::vector<ThreadGhost> ghost_;
+  int locks_held_[kMaxCpus] = {};
+  // Whether interrupts were on before the outermost push_off() of the CPU's current nesting.
+  // sched() hands it to the thread and back, as it does c->intena; the scheduler thread adopts
+  // the nesting it resumes into.
+  bool intr_before_push_off_[kMaxCpus] = {};
 
   // Workload bookkeeping, by pid: the exit status each process's program ends with, and whether
   // a kill was sent to it (then -1 is an acceptable status too).

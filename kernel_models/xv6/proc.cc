@@ -34,7 +34,9 @@ proc* Kernel::allocproc() {
 
 found:
   p->pid = allocpid();
+  CheckUniquePid(p);
   p->state = USED;
+  p->trapframe_epc = 0;  // a new program starts at its first instruction
   // Set up new context to start executing at forkret, which returns to user space.
   if (p->context == nullptr) {
     p->context = sim_.CreateFiber(absl::StrCat("proc[", p - proc_, "]"), &Kernel::ForkretMain, p);
@@ -173,7 +175,9 @@ void Kernel::scheduler() {
     // between an interrupt and wfi.
     if (config_.bug != Bug::kSchedulerNoInterrupts) {
       sim_.intr_on();
-      sim_.Point();  // pending interrupts are taken here
+      // An explicit point: between intr_on() and intr_off() no shared state is touched, but a
+      // pending interrupt is taken at this instruction boundary.
+      sim_.Point();
     }
     sim_.intr_off();
 
@@ -214,11 +218,16 @@ void Kernel::sched() {
   if (sim_.intr_get()) panic("sched interruptible");
 
   int intena = mycpu()->intena;
+  // Ghost: what this thread must get back, whichever CPU it resumes on.
+  ghost().intena_at_sched = intena;
+  ghost().intr_before_push_off = intr_before_push_off_[cpuid()];
   // The planted bug: let go of p->lock before the switch. Another CPU's scheduler can now pick
   // the process while this CPU is still running on its kernel stack.
   if (config_.bug == Bug::kSchedReleasesEarly) release(&p->lock);
   sim_.Switch(p->context, mycpu()->context);  // swtch(&p->context, &mycpu()->context)
-  mycpu()->intena = intena;
+  intr_before_push_off_[cpuid()] = ghost().intr_before_push_off;
+  if (config_.bug != Bug::kSchedForgetsIntena) mycpu()->intena = intena;
+  CheckIntenaRestored();
 }
 
 // Give up the CPU for one scheduling round.
@@ -240,6 +249,7 @@ void Kernel::forkret() {
 // Atomically release lock and sleep on chan. Reacquires lock when awakened.
 void Kernel::sleep(const void* chan, spinlock* lk) {
   proc* p = myproc();
+  CheckSleepHoldsLock(lk);
   // Must acquire p->lock in order to change p->state and then call sched. Once we hold
   // p->lock, we can be guaranteed that we won't miss any wakeup (wakeup locks p->lock), so it's
   // okay to release lk.
@@ -278,7 +288,7 @@ void Kernel::wakeup(const void* chan) {
     }
     // For the marker only (the kernel never looks): the sleeper may hold its lock because it is
     // inside sleep(), between release(lk) and sched(): the window a lost wakeup needs.
-    bool raced = p->lock.locked;
+    bool raced = p->lock.locked.peek();
     acquire(&p->lock);
     if (p->state == SLEEPING && p->chan == chan) {
       if (raced) sim_.Mark("wakeup-raced-sleep");

@@ -11,25 +11,36 @@ void Kernel::initlock(spinlock* lk, const char* name) {
 
 // Acquire the lock. Loops (spins) until the lock is acquired.
 void Kernel::acquire(spinlock* lk) {
-  push_off();  // disable interrupts to avoid deadlock.
-  if (holding(lk)) panic("acquire");
-  // Another CPU may take the lock first: this is where locks are raced for.
-  sim_.Point();
+  const bool early = config_.bug == Bug::kAcquireBeforePushOff;
+  if (!early) {
+    push_off();  // disable interrupts to avoid deadlock.
+    if (holding(lk)) panic("acquire");
+  }
+  CheckLockOrder(lk);
+  // Another CPU may take the lock first: this is where locks are raced for. (At access
+  // granularity the amoswap below is the point.)
+  sim_.CoarsePoint();
   spinning_on_[cpuid()] = lk;
-  while (lk->locked) sim_.Spin();
+  // On RISC-V, the sync_lock_test_and_set turns into an atomic swap: amoswap.w.aq a5, a5, (s1)
+  while (lk->locked.exchange(true)) sim_.Spin();
   spinning_on_[cpuid()] = nullptr;
-  lk->locked = true;
+  locks_held_[cpuid()] += 1;
   // Record info about lock acquisition for holding() and debugging.
   lk->cpu = mycpu();
+  // The planted bug: interrupts go off only now; one taken just before ran its handler on this
+  // CPU while the lock was held, and the handler may want the same lock.
+  if (early) push_off();
 }
 
 // Release the lock.
 void Kernel::release(spinlock* lk) {
   if (!holding(lk)) panic("release");
   lk->cpu = nullptr;
+  // Releases the lock, equivalent to lk->locked = 0 (amoswap.w zero, zero, (s1)).
   lk->locked = false;
+  locks_held_[cpuid()] -= 1;
   pop_off();
-  sim_.Point();
+  sim_.CoarsePoint();
 }
 
 // Check whether this cpu is holding the lock. Interrupts must be off.
@@ -39,9 +50,15 @@ bool Kernel::holding(spinlock* lk) { return lk->locked && lk->cpu == mycpu(); }
 // pop_off()s to undo two push_off()s. Also, if interrupts are initially off, then push_off,
 // pop_off leaves them off.
 void Kernel::push_off() {
+  const int intr_before = sim_.intr_get();  // ghost: what the outermost pop_off() must give back
   bool old = sim_.intr_get();
   sim_.intr_off();
-  if (mycpu()->noff == 0) mycpu()->intena = old;
+  // The planted bug "push-off-saves-after-off": the state is read once interrupts are off.
+  if (config_.bug == Bug::kPushOffSavesAfterOff) old = sim_.intr_get();
+  if (mycpu()->noff == 0) {
+    mycpu()->intena = old;
+    intr_before_push_off_[cpuid()] = intr_before;
+  }
   mycpu()->noff += 1;
 }
 
@@ -49,8 +66,16 @@ void Kernel::pop_off() {
   cpu* c = mycpu();
   if (sim_.intr_get()) panic("pop_off - interruptible");
   if (c->noff < 1) panic("pop_off");
-  c->noff -= 1;
-  if (c->noff == 0 && c->intena) sim_.intr_on();
+  if (config_.bug == Bug::kPopOffEnablesEarly) {
+    // The planted bug: interrupts come back on while noff still counts this nesting, so an
+    // interrupt taken before the decrement runs its handler as if a lock were still held.
+    if (c->noff == 1 && c->intena) sim_.intr_on();
+    c->noff -= 1;
+  } else {
+    c->noff -= 1;
+    if (c->noff == 0 && c->intena) sim_.intr_on();
+  }
+  if (c->noff.peek() == 0) CheckPopOffRestored(sim_.intr_get());
 }
 
 }  // namespace switchyard::xv6

@@ -6,6 +6,9 @@ namespace switchyard::xv6 {
 // The simulator delivers an interrupt on the current thread's stack with interrupts off; where
 // it came from (user or kernel mode) decides the path, as stvec does.
 void Kernel::Trap(int cpuid, int line) {
+  // The hart saves the interrupted pc in sepc: the user pc, or somewhere in the kernel.
+  proc* p = cpus_[cpuid].proc.peek();
+  sepc_[cpuid].poke(user_mode_[cpuid] && p != nullptr ? p->user.pc : kKernelPc);
   if (user_mode_[cpuid]) {
     usertrap_interrupt(line);
   } else {
@@ -22,13 +25,20 @@ void Kernel::usertrap_interrupt(int line) {
   // give up the CPU if this is a timer interrupt.
   if (which_dev == 2) yield();
   // usertrapret(): back to user mode; the simulator restores interrupts as sret does.
+  CheckUserModeEntry(/*interrupts_on=*/true);
   user_mode_[cpuid()] = true;
 }
 
 // The system-call half of usertrap(): the process asked for a service.
 void Kernel::usertrap_syscall(proc* p) {
   user_mode_[cpuid()] = false;
+  // The planted bug: interrupts on while sepc still holds the user pc.
+  if (config_.bug == Bug::kUsertrapIntrOnEarly) sim_.intr_on();
+  // save user program counter.
+  p->trapframe_epc = sepc_[cpuid()];
   if (killed(p)) exit(-1);
+  // sepc points to the ecall instruction, but we want to return to the next instruction.
+  p->trapframe_epc += 1;
   // an interrupt will change sepc, scause, and sstatus, so enable only now that we're done with
   // those registers.
   sim_.intr_on();
@@ -40,15 +50,24 @@ void Kernel::usertrapret() {
   // interrupts until we're back in user space, where usertrap() is correct.
   sim_.intr_off();
   user_mode_[cpuid()] = true;
-  sim_.intr_on();  // sret sets SIE from SPIE
+  // set S Exception Program Counter to the saved user pc.
+  sepc_[cpuid()] = myproc()->trapframe_epc;
+  // sret: jump to sepc and set SIE from SPIE, in one instruction.
+  myproc()->user.pc = sepc_[cpuid()].peek();
+  sim_.intr_on();
+  CheckUserModeEntry(sim_.intr_get());
 }
 
 // interrupts and exceptions from kernel code go here via kernelvec, on whatever the current
 // kernel stack is.
 void Kernel::kerneltrap(int line) {
+  int sepc = sepc_[cpuid()];
   int which_dev = devintr(line);
   // give up the CPU if this is a timer interrupt.
   if (which_dev == 2 && myproc() != nullptr) yield();
+  // the yield() may have caused some traps to occur, so restore trap registers for use by
+  // kernelvec.S's sepc instruction.
+  sepc_[cpuid()] = sepc;
 }
 
 void Kernel::clockintr() {

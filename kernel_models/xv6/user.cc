@@ -8,15 +8,32 @@ namespace switchyard::xv6 {
 void Kernel::UserMain() {
   for (;;) {
     proc* p = myproc();
-    const Action& action = p->user.program->actions[p->user.pc++];
+    const std::vector<Action>& actions = p->user.program->actions;
+    if (p->user.pc < 0 || p->user.pc >= static_cast<int>(actions.size())) {
+      // usertrap(): unexpected scause 0xc (instruction page fault): setkilled(p); exit(-1).
+      sim_.Note("page-fault", static_cast<uint64_t>(p->pid.peek()),
+                static_cast<uint64_t>(p->user.pc));
+      sim_.intr_off();  // the trap clears SIE
+      user_mode_[cpuid()] = false;
+      acquire(&p->lock);  // setkilled(p)
+      p->killed = 1;
+      release(&p->lock);
+      exit(-1);
+    }
+    const int pc = p->user.pc++;
+    const Action& action = actions[pc];
     if (action.op == Op::kCompute) {
-      // User-mode work: interrupts are on, and every step is a preemption point.
+      // User-mode work: interrupts are on, and every step is an explicit point (user code
+      // touches no kernel state; this is where the timer preempts it).
       for (int i = 0; i < action.arg; ++i) {
         sim_.NoteProgress();
         sim_.Point();
       }
       continue;
     }
+    // ecall: the trap saves the pc of the ecall in sepc and turns interrupts off.
+    sepc_[cpuid()].poke(pc);
+    sim_.intr_off();
     Syscall(action);
   }
 }
@@ -45,9 +62,10 @@ void Kernel::Syscall(const Action& action) {
         if (pid > 0) {
           int want = expected_status_[pid];
           if (status != want && !(kill_sent_[pid] && status == -1)) {
-            sim_.Fail("exit-status", absl::StrCat("wait() in pid ", p->pid, " got status ", status,
-                                                  " for pid ", pid, ", whose program exits with ",
-                                                  want, kill_sent_[pid] ? " (or -1, killed)" : ""));
+            sim_.Fail("exit-status",
+                      absl::StrCat("wait() in pid ", p->pid.peek(), " got status ", status,
+                                   " for pid ", pid, ", whose program exits with ", want,
+                                   kill_sent_[pid] ? " (or -1, killed)" : ""));
           }
         }
         if (action.op == Op::kWait || pid < 0) break;
