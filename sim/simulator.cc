@@ -408,10 +408,27 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
   }
   vcpus_[cpu_].idle = false;
   cell_points_ = points;
-  DeliverInterrupts();
+  DeliverInterrupts(kind);
 }
 
-void Simulator::DeliverInterrupts() {
+void Simulator::DeliverInterrupts(StepKind kind) {
+  Vcpu& here = vcpus_[cpu_];
+  if (!here.intena || !PendingFor(cpu_)) return;
+  if (kind == StepKind::kAccess) {
+    // Virtual time passes only at explicit points, so "when" an interrupt arrives within a tick
+    // is which of the following accesses it lands before: the decider picks how many it lets
+    // pass. (Otherwise every interrupt would land on the first access after a tick, and a window
+    // later in the tick could never be hit.)
+    if (here.defer < 0) {
+      if (interrupt_stream_ == 0) interrupt_stream_ = decider_.Stream("interrupt-delay");
+      here.defer = static_cast<int>(decider_.Choose(interrupt_stream_, kInterruptDeferMax + 1));
+    }
+    if (here.defer > 0) {
+      --here.defer;
+      return;
+    }
+  }
+  here.defer = -1;
   for (;;) {
     Vcpu& v = vcpus_[cpu_];
     if (!v.intena) return;

@@ -273,7 +273,11 @@ class Simulator {
     uint64_t timer_period = 0;
     uint64_t next_timer = 0;
     uint64_t last_ran = 0;  // the last step it was chosen at
+    // Access points a pending interrupt still lets pass before it is taken; -1: not drawn yet.
+    int defer = -1;
   };
+  // The most access points a pending interrupt may let pass (access granularity).
+  static constexpr uint32_t kInterruptDeferMax = 15;
   struct OneShot {
     uint64_t time;
     uint64_t sequence;  // ties are broken by insertion order, never by addresses
@@ -296,7 +300,7 @@ class Simulator {
   bool PendingFor(int cpu) const;
   int PickNext(StepKind kind);
   void AdvanceToNextEvent();
-  void DeliverInterrupts();
+  void DeliverInterrupts(StepKind kind);
   [[noreturn]] void End(Outcome::Kind kind, std::string invariant, std::string message);
   void Record(EventKind kind, uint64_t a, uint64_t b, const char* label = nullptr);
 
@@ -309,6 +313,7 @@ class Simulator {
   Decider& decider_;
   Machine* machine_ = nullptr;
   AccessObserver* observer_ = nullptr;
+  StreamId interrupt_stream_ = 0;  // opened at the first deferrable interrupt
   Trace trace_;
   std::vector<std::unique_ptr<Fiber>> fibers_;
   std::vector<Vcpu> vcpus_;

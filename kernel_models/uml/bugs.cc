@@ -4,8 +4,12 @@
 namespace switchyard::uml {
 
 std::vector<Bug> AllBugs() {
-  return {Bug::kWrapOffByOne, Bug::kPositionModulo, Bug::kSelfReclaimKeepsMapping,
-          Bug::kContinueBeforeStop};
+  return {Bug::kWrapOffByOne,
+          Bug::kPositionModulo,
+          Bug::kSelfReclaimKeepsMapping,
+          Bug::kContinueBeforeStop,
+          Bug::kKswapdChecksBeforeSleeping,
+          Bug::kReturnToUserInterruptible};
 }
 
 const char* BugName(Bug bug) {
@@ -20,6 +24,10 @@ const char* BugName(Bug bug) {
       return "self-reclaim-keeps-mapping";
     case Bug::kContinueBeforeStop:
       return "continue-before-stop";
+    case Bug::kKswapdChecksBeforeSleeping:
+      return "kswapd-checks-before-sleeping";
+    case Bug::kReturnToUserInterruptible:
+      return "return-to-user-interruptible";
   }
   return "?";
 }
@@ -40,6 +48,13 @@ const char* BugDescription(Bug bug) {
     case Bug::kContinueBeforeStop:
       return "the tracing thread continues the new process before stopping the old: two UML "
              "processes run on the host at once";
+    case Bug::kKswapdChecksBeforeSleeping:
+      return "kswapd tests its goal before it sets TASK_INTERRUPTIBLE: a tick in between asks "
+             "for pages, finds it running and does not wake it (narrow window: access "
+             "granularity only)";
+    case Bug::kReturnToUserInterruptible:
+      return "the return to user mode tests need_resched with signals unblocked: a tick after "
+             "the test goes unanswered (narrow window: access granularity only)";
   }
   return "?";
 }

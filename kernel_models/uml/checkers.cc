@@ -17,6 +17,14 @@
 //                             the unseen changes, oldest first; checked at each switch-in
 //                             against every change the mm ever made.
 //   no-leaked-frames          when every process has exited, every frame is free.
+//   private-count-bounded     every process's private count is at most its mm's count (the
+//                             paper: a process never believes it saw a change not yet made);
+//                             checked at every step.
+//   kswapd-sleeps-idle        kswapd never switches out asleep (TASK_INTERRUPTIBLE) while pages
+//                             are asked of it: that is a lost wakeup; checked at each switch.
+//   no-pending-resched-in-user  a process never returns to user mode with need_resched set: the
+//                             tick that asked for it would go unanswered until the next one;
+//                             checked at each return to user mode.
 // Reported elsewhere: the simulator's generic switch checks and liveness outcomes.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -31,6 +39,9 @@ std::vector<std::string> Kernel::InvariantNames() {
           "isolation",
           "wrap-accounting",
           "no-leaked-frames",
+          "private-count-bounded",
+          "kswapd-sleeps-idle (contract)",
+          "no-pending-resched-in-user (contract)",
           "one-thread-per-core",
           "resume-saved-context",
           "switch-saves-running-thread",
@@ -135,6 +146,31 @@ void Kernel::AddInvariants() {
     if (p == nullptr || p->mm == nullptr || !p->in_sync) return true;
     return host_agrees(p, why);
   });
+  sim_.AddInvariant("private-count-bounded", [this](std::string* why) {
+    for (int i = 0; i < config_.max_tasks; ++i) {
+      const task_struct& t = task_[i];
+      if (t.mm == nullptr || t.state == TASK_UNUSED || t.vm_seen <= t.mm->changes.count()) continue;
+      *why = absl::StrCat("pid ", t.pid, " has applied up to change ", t.vm_seen, " but mm ",
+                          t.mm->id, " has made only ", t.mm->changes.count());
+      return false;
+    }
+    return true;
+  });
+}
+
+void Kernel::check_kswapd_sleeps_idle() {
+  const task_struct* k = kswapd_task_;
+  if (k->state.peek() != TASK_INTERRUPTIBLE || kswapd_goal_.peek() == 0) return;
+  sim_.Fail("kswapd-sleeps-idle", absl::StrCat("kswapd goes to sleep with ", kswapd_goal_.peek(),
+                                               " page(s) asked of it: the wakeup that asked was "
+                                               "lost (it found kswapd still running)"));
+}
+
+void Kernel::check_no_pending_resched(const task_struct* p) {
+  if (!p->need_resched.peek()) return;
+  sim_.Fail("no-pending-resched-in-user",
+            absl::StrCat("pid ", p->pid, " returns to user mode with need_resched set: a tick ",
+                         "arrived after the test and its reschedule waits for the next tick"));
 }
 
 }  // namespace switchyard::uml

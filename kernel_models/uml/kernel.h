@@ -21,10 +21,19 @@
 // process only in user mode; in kernel mode it sets need_resched, which is honoured on the way
 // back to user mode and in kswapd's loop.
 //
-// Preemption points (sim.Point) are where the real system could be interrupted: in the tracing
-// thread between stopping the old host process and continuing the new one, before each page
-// touch in user mode, on entry to the page-fault handler, around each page a process reclaims
-// itself, and in kswapd's loop.
+// Preemption points. State that the timer interrupt (the host's SIGVTALRM) shares with the code
+// it interrupts lives in sim::Cell: task states, need_resched, user_mode, wake_tick, jiffies and
+// kswapd's goal. At access granularity (the default) each access to one is a point where the
+// timer may arrive while signals are unblocked. The explicit points left stand for what no
+// shared access does: the tracing thread between stopping the old host process and continuing
+// the new one (the host may run anything), each page touch in user mode, and, at coarse
+// granularity only (CoarsePoint), kernel entry, reclaim and kswapd's loop. Page tables, change
+// rings and host maps are touched only by the running process, kswapd and the tracing thread,
+// one at a time, and are plain memory.
+//
+// Contracts (checkers.cc): a process's private count never passes its mm's count; kswapd never
+// goes to sleep with work pending (a lost wakeup); a process never enters user mode with a
+// reschedule pending.
 //
 // Planted bugs (Bug below) reintroduce classic mistakes; the default is the correct kernel.
 #ifndef SWITCHYARD_KERNEL_MODELS_UML_KERNEL_H_
@@ -37,6 +46,7 @@
 
 #include "kernel_models/uml/change_ring.h"
 #include "kernel_models/uml/workload.h"
+#include "sim/cell.h"
 #include "sim/check.h"
 #include "sim/simulator.h"
 
@@ -51,6 +61,9 @@ enum class Bug {
   kPositionModulo,           // a process stores its position as count % slots
   kSelfReclaimKeepsMapping,  // a page reclaimed from the running process stays in its host map
   kContinueBeforeStop,       // the tracing thread continues the new process before stopping the old
+  // Narrow windows, visible only at access granularity:
+  kKswapdChecksBeforeSleeping,  // kswapd tests its goal before it sets TASK_INTERRUPTIBLE
+  kReturnToUserInterruptible,   // the return to user mode tests need_resched with signals open
 };
 
 struct Config {
@@ -114,7 +127,7 @@ enum task_state { TASK_UNUSED, TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_ZOMBIE };
 
 struct task_struct {
   int pid = 0;
-  task_state state = TASK_UNUSED;  // TASK_RUNNING: runnable or running
+  sim::Cell<task_state> state = TASK_UNUSED;  // TASK_RUNNING: runnable or running
   char comm[16] = {};
   enum Kind { kUser, kIdle, kKswapd } kind = kUser;
   mm_struct* mm = nullptr;  // null for kernel threads
@@ -122,10 +135,10 @@ struct task_struct {
   // The position in mm->changes this process's host address space has applied up to (the
   // private absolute count). Private to the process.
   uint64_t vm_seen = 0;
-  bool need_resched = false;
-  bool user_mode = false;  // in user mode: the timer preempts at once
-  bool intena = false;     // interrupt state saved across switch_to
-  uint64_t wake_tick = 0;  // TASK_INTERRUPTIBLE in sleep: when the timer wakes it
+  sim::Cell<bool> need_resched = false;
+  sim::Cell<bool> user_mode = false;  // in user mode: the timer preempts at once
+  bool intena = false;                // interrupt state saved across switch_to
+  sim::Cell<uint64_t> wake_tick = 0;  // TASK_INTERRUPTIBLE in sleep: when the timer wakes it
   UserProcess user;
   sim::Fiber* thread = nullptr;  // the host process's execution; the tracing thread resumes it
   class Kernel* kernel = nullptr;
@@ -195,6 +208,8 @@ class Kernel : public sim::Machine {
   void AddInvariants();
   void check_no_lost_unmaps(const task_struct* p, const char* when);
   void check_wrap_accounting(task_struct* p, bool rescanned);
+  void check_kswapd_sleeps_idle();
+  void check_no_pending_resched(const task_struct* p);
   bool host_agrees(const task_struct* p, std::string* why) const;
   int runnable_count() const;
   int user_tasks() const;
@@ -221,9 +236,9 @@ class Kernel : public sim::Machine {
   task_struct* switch_next_ = nullptr;
   int nextpid_ = 0;
   int next_host_pid_ = 100;
-  uint64_t jiffies_ = 0;
-  int pressure_odds_ = 1;  // each tick wakes kswapd with probability 1/pressure_odds_
-  int kswapd_goal_ = 0;    // pages kswapd has been asked to free
+  sim::Cell<uint64_t> jiffies_ = 0;
+  int pressure_odds_ = 1;           // each tick wakes kswapd with probability 1/pressure_odds_
+  sim::Cell<int> kswapd_goal_ = 0;  // pages kswapd has been asked to free
   uint64_t write_serial_ = 0;
 
   std::vector<std::unique_ptr<mm_struct>> mms_;  // by id, freed ones included

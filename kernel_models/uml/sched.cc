@@ -12,6 +12,9 @@ namespace switchyard::uml {
 void Kernel::schedule() {
   task_struct* prev = current_;
   SY_CHECK(prev != nullptr);
+  // spin_lock_irq(&runqueue_lock): the tick must not change task states under the scan.
+  const bool intena = sim_.intr_get();
+  sim_.intr_off();
   prev->need_resched = false;
   candidates_.clear();
   for (int i = 0; i < config_.max_tasks; ++i) {
@@ -25,8 +28,11 @@ void Kernel::schedule() {
       candidate_pids_.push_back(static_cast<uint32_t>(t->pid));
     next = candidates_[sim_.decider().PickThread(runqueue_stream_, candidate_pids_, sim_.step())];
   }
-  if (next == prev) return;
-  switch_to(prev, next);
+  if (next != prev) {
+    if (prev == kswapd_task_) check_kswapd_sleeps_idle();
+    switch_to(prev, next);
+  }
+  if (intena) sim_.intr_on();
 }
 
 // The process half of a switch: hand the switch to the tracing thread, which stops this host
@@ -125,15 +131,28 @@ int Kernel::runnable_count() const {
 void Kernel::kswapd() {
   task_struct* self = kswapd_task_;
   for (;;) {
-    while (kswapd_goal_ == 0) {
-      self->state = TASK_INTERRUPTIBLE;
-      schedule();
+    if (config_.bug == Bug::kKswapdChecksBeforeSleeping) {
+      // The planted bug: a tick between the test and the state change asks for work and finds
+      // kswapd still TASK_RUNNING, so it does not wake it; kswapd then sleeps with work to do.
+      while (kswapd_goal_ == 0) {
+        self->state = TASK_INTERRUPTIBLE;
+        schedule();
+      }
+    } else {
+      // As kswapd() in 2.4's mm/vmscan.c: announce the sleep first, then test, so a wakeup
+      // between the test and schedule() makes the task runnable again.
+      for (;;) {
+        self->state = TASK_INTERRUPTIBLE;
+        if (kswapd_goal_ != 0) break;
+        schedule();
+      }
+      self->state = TASK_RUNNING;
     }
     // One page per pass; the timer may tick here and ask for a reschedule.
-    sim_.Point();
+    sim_.CoarsePoint();
     if (kswapd_goal_ > 0) {
       if (try_to_free_pages(self)) {
-        --kswapd_goal_;
+        kswapd_goal_ -= 1;
         sim_.NoteProgress();
       } else {
         kswapd_goal_ = 0;  // nothing left in memory to swap
@@ -145,10 +164,15 @@ void Kernel::kswapd() {
 
 // Asks kswapd to free `pages` more pages.
 void Kernel::wakeup_kswapd(int pages) {
+  // The wait queue's lock is taken with interrupts saved and off (spin_lock_irqsave): a tick
+  // must not wake kswapd between the test and the wakeup.
+  const bool intena = sim_.intr_get();
+  sim_.intr_off();
   kswapd_goal_ += pages;
   if (kswapd_task_ != nullptr && kswapd_task_->state == TASK_INTERRUPTIBLE) {
     wake_up_process(kswapd_task_);
   }
+  if (intena) sim_.intr_on();
 }
 
 }  // namespace switchyard::uml

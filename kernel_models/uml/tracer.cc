@@ -170,7 +170,7 @@ const char* Kernel::StateName(task_state s) const {
 }
 
 std::string Kernel::DescribeStuck() {
-  std::string out = absl::StrCat("jiffies ", jiffies_);
+  std::string out = absl::StrCat("jiffies ", jiffies_.peek());
   for (int i = 0; i < config_.max_tasks; ++i) {
     const task_struct& p = task_[i];
     if (p.state == TASK_UNUSED) continue;
@@ -180,7 +180,7 @@ std::string Kernel::DescribeStuck() {
       if (p.kind == task_struct::kKswapd) {
         absl::StrAppend(&out, " waiting for memory pressure");
       } else {
-        absl::StrAppend(&out, " sleeping until tick ", p.wake_tick);
+        absl::StrAppend(&out, " sleeping until tick ", p.wake_tick.peek());
       }
     }
     absl::StrAppend(&out, ", host pid ", p.host.pid, p.host.running ? " running" : " stopped");

@@ -120,3 +120,48 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace switchyard::uml
+
+namespace switchyard::uml {
+namespace {
+
+sim::Outcome RunAt(const Config& config, uint64_t seed, sim::Granularity granularity) {
+  sim::RandomDecider decider(seed);
+  sim::SimOptions options;
+  options.granularity = granularity;
+  return Run(config, decider, options);
+}
+
+// The narrow-window bugs race the timer between two statements with no hand-placed point
+// between them: coarse granularity cannot see them, access granularity finds them, under the
+// contract they break.
+TEST(Uml, NarrowWindowBugsNeedAccessGranularity) {
+  struct Case {
+    Bug bug;
+    const char* invariant;
+  };
+  for (Case c : {Case{Bug::kKswapdChecksBeforeSleeping, "kswapd-sleeps-idle"},
+                 Case{Bug::kReturnToUserInterruptible, "no-pending-resched-in-user"}}) {
+    Config config;
+    config.bug = c.bug;
+    int coarse = 0;
+    for (uint64_t seed = 0; seed < 300; ++seed) {
+      coarse += RunAt(config, seed, sim::Granularity::kCoarse).kind != sim::Outcome::Kind::kPass;
+    }
+    EXPECT_EQ(coarse, 0) << BugName(c.bug) << " was seen at coarse granularity";
+    sim::Outcome found;
+    for (uint64_t seed = 0; seed < 300 && found.kind == sim::Outcome::Kind::kPass; ++seed) {
+      found = RunAt(config, seed, sim::Granularity::kAccess);
+    }
+    EXPECT_EQ(found.invariant, c.invariant) << BugName(c.bug) << ": " << found.message;
+  }
+}
+
+TEST(Uml, CorrectKernelPassesAtCoarseGranularity) {
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    sim::Outcome o = RunAt(Config{}, seed, sim::Granularity::kCoarse);
+    ASSERT_EQ(o.kind, sim::Outcome::Kind::kPass) << "seed " << seed << ": " << o.message;
+  }
+}
+
+}  // namespace
+}  // namespace switchyard::uml

@@ -23,7 +23,7 @@ void Kernel::user_main() {
       case Op::kFork:
       case Op::kClone:
         p->user_mode = false;
-        sim_.Point();  // system call entry
+        sim_.CoarsePoint();  // system call entry
         do_fork(action.op == Op::kClone, action.child);
         return_to_user(p);
         break;
@@ -31,11 +31,11 @@ void Kernel::user_main() {
         // The process allocates under pressure and reclaims memory itself, in its own context.
         p->user_mode = false;
         for (int i = 0; i < action.arg; ++i) {
-          sim_.Point();  // before reclaim
+          sim_.CoarsePoint();  // before reclaim
           if (!try_to_free_pages(p)) break;
           check_no_lost_unmaps(p, "after it reclaimed a page");
         }
-        sim_.Point();  // after reclaim
+        sim_.CoarsePoint();  // after reclaim
         return_to_user(p);
         break;
       case Op::kExit:

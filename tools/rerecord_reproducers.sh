@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Re-records corpora/reproducers/ after a model change that alters what a seed does (a new
+# fingerprint): for every planted bug of every model, the first seed the default campaign finds
+# it at becomes the stored reproducer. Usage: bash tools/rerecord_reproducers.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bazel build --config=opt //:switchyard
+bin=bazel-bin/cli/switchyard
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+rm -f corpora/reproducers/*.json
+for model in $("$bin" list --json | python3 -c 'import json,sys; print(" ".join(m["name"] for m in json.load(sys.stdin)["models"]))'); do
+  for bug in $("$bin" list --json | python3 -c "import json,sys; print(' '.join(b['name'] for m in json.load(sys.stdin)['models'] if m['name']=='$model' for b in m['bugs']))"); do
+    rm -f "$out"/*.json
+    "$bin" explore --model="$model" --bug="$bug" --runs=20000 --out="$out" >/dev/null || true
+    f=$(ls "$out"/*.json | head -1)
+    cp "$f" corpora/reproducers/
+    echo "rerecord: $(basename "$f")"
+  done
+done
