@@ -204,6 +204,9 @@ class Simulator {
 
   // Interrupt-enable flag of the running vCPU (RISC-V sstatus.SIE).
   bool intr_get() const { return vcpus_[cpu_].intena; }
+  // An interrupt is pending for the running vCPU (for marks: the model may be in a window where
+  // it would be taken).
+  bool interrupt_pending() const { return PendingFor(cpu_); }
   // Interrupt-enable flag of any vCPU, for checkers.
   bool InterruptsEnabledOn(int cpu) const { return vcpus_[cpu].intena; }
   void intr_on() { vcpus_[cpu_].intena = true; }

@@ -70,6 +70,8 @@ void Kernel::return_to_user(task_struct* p) {
   // As ret_from_sys_call: signals blocked from the test to the return, so a tick cannot set
   // need_resched behind the test. The planted bug leaves them open.
   const bool block = config_.bug != Bug::kReturnToUserInterruptible;
+  // The window "return-to-user-interruptible" needs: a tick due as the process heads back.
+  if (sim_.interrupt_pending()) sim_.Mark("tick-due-at-return-to-user");
   if (block) sim_.intr_off();
   if (p->need_resched) schedule();
   p->user_mode = true;

@@ -169,6 +169,11 @@ void Kernel::wakeup_kswapd(int pages) {
   const bool intena = sim_.intr_get();
   sim_.intr_off();
   kswapd_goal_ += pages;
+  // The window "kswapd-checks-before-sleeping" needs: work asked of kswapd while it is the
+  // running task, between its state change and its test.
+  if (current_ == kswapd_task_ && kswapd_task_->state.peek() == TASK_INTERRUPTIBLE) {
+    sim_.Mark("kswapd-woken-in-its-sleep-window");
+  }
   if (kswapd_task_ != nullptr && kswapd_task_->state == TASK_INTERRUPTIBLE) {
     wake_up_process(kswapd_task_);
   }

@@ -3,6 +3,7 @@
 // expected invariant, within a fixed budget of random runs.
 #include "kernel_models/uml/uml.h"
 
+#include <map>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -153,6 +154,18 @@ TEST(Uml, NarrowWindowBugsNeedAccessGranularity) {
       found = RunAt(config, seed, sim::Granularity::kAccess);
     }
     EXPECT_EQ(found.invariant, c.invariant) << BugName(c.bug) << ": " << found.message;
+  }
+}
+
+TEST(Uml, ExplorationReachesTheBugWindows) {
+  std::map<std::string, uint64_t> reached;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    sim::Outcome o = RunAt(Config{}, seed, sim::Granularity::kAccess);
+    ASSERT_EQ(o.kind, sim::Outcome::Kind::kPass);
+    for (const auto& [site, count] : o.marks) reached[site] += count;
+  }
+  for (const char* site : {"kswapd-woken-in-its-sleep-window", "tick-due-at-return-to-user"}) {
+    EXPECT_GT(reached[site], 0u) << site;
   }
 }
 

@@ -12,6 +12,9 @@ void Kernel::initlock(spinlock* lk, const char* name) {
 // Acquire the lock. Loops (spins) until the lock is acquired.
 void Kernel::acquire(spinlock* lk) {
   const bool early = config_.bug == Bug::kAcquireBeforePushOff;
+  // The window "acquire-before-push-off" needs: an interrupt due while acquire() begins with
+  // interrupts on.
+  if (sim_.intr_get() && sim_.interrupt_pending()) sim_.Mark("interrupt-due-at-acquire");
   if (!early) {
     push_off();  // disable interrupts to avoid deadlock.
     if (holding(lk)) panic("acquire");
@@ -73,7 +76,11 @@ void Kernel::pop_off() {
     c->noff -= 1;
   } else {
     c->noff -= 1;
-    if (c->noff == 0 && c->intena) sim_.intr_on();
+    if (c->noff == 0 && c->intena) {
+      // The window "pop-off-enables-early" needs: an interrupt waiting for this very moment.
+      if (sim_.interrupt_pending()) sim_.Mark("interrupt-waits-for-pop-off");
+      sim_.intr_on();
+    }
   }
   if (c->noff.peek() == 0) CheckPopOffRestored(sim_.intr_get());
 }

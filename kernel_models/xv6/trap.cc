@@ -32,6 +32,8 @@ void Kernel::usertrap_interrupt(int line) {
 // The system-call half of usertrap(): the process asked for a service.
 void Kernel::usertrap_syscall(proc* p) {
   user_mode_[cpuid()] = false;
+  // The window "usertrap-intr-on-early" needs: an interrupt that became due during the ecall.
+  if (sim_.interrupt_pending()) sim_.Mark("interrupt-due-at-syscall-entry");
   // The planted bug: interrupts on while sepc still holds the user pc.
   if (config_.bug == Bug::kUsertrapIntrOnEarly) sim_.intr_on();
   // save user program counter.
