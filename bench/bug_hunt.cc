@@ -32,6 +32,7 @@
 ABSL_FLAG(std::string, model, "", "only this model (default: every model)");
 ABSL_FLAG(std::string, bug, "", "only this planted bug (default: every bug of each model)");
 ABSL_FLAG(int, campaigns, 5, "campaigns per model, bug and strategy");
+ABSL_FLAG(std::string, granularity, "access", "where vCPUs interleave: access or coarse");
 ABSL_FLAG(int64_t, max_runs, 20000, "runs per campaign before the bug counts as not found");
 ABSL_FLAG(int64_t, clean_min_runs, 20000,
           "the correct model runs at least this many seeds per campaign and strategy, even when "
@@ -58,6 +59,7 @@ scenario::Scenario Make(const std::string& model, const std::string& bug,
   s.strategy = strategy;
   s.pct_depth = 3;
   s.seed = seed;
+  s.granularity = absl::GetFlag(FLAGS_granularity);
   return s;
 }
 

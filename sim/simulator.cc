@@ -59,6 +59,7 @@ void Simulator::ResetFiber(Fiber* fiber, void (*entry)(void*), void* arg) {
          absl::StrCat("a new thread is built on the stack of '", fiber->name,
                       "', which is still running on cpu", fiber->cpu));
   }
+  changed_ = true;
   fiber->entry = entry;
   fiber->arg = arg;
   fiber->state = Fiber::State::kFresh;
@@ -70,6 +71,7 @@ void Simulator::ResetFiber(Fiber* fiber, void (*entry)(void*), void* arg) {
 
 void Simulator::RetireFiber(Fiber* fiber) {
   SY_CHECK(fiber->state != Fiber::State::kRunning);
+  changed_ = true;
   fiber->state = Fiber::State::kRetired;
 }
 
@@ -213,6 +215,7 @@ void Simulator::Switch(Fiber* from, Fiber* to) {
   }
   SY_CHECK(to->state == Fiber::State::kSaved || to->state == Fiber::State::kFresh);
   ++outcome_.switches;
+  changed_ = true;
   Record(EventKind::kSwitch, from->id, to->id);
   from->state = Fiber::State::kSaved;
   from->cpu = -1;
@@ -248,6 +251,7 @@ void Simulator::AccessPoint(uint32_t cell, AccessKind kind) {
 }
 
 void Simulator::EndSpins() {
+  changed_ = true;
   ++spin_epoch_;
   vcpus_[cpu_].spinning = false;
 }
@@ -278,6 +282,7 @@ void Simulator::CheckInvariants() {
 
 void Simulator::FireDueTimers() {
   if (now_ < next_due_ && external_pending_ == 0) return;
+  changed_ = true;  // a timer or a device callback may have changed what checkers read
   for (Vcpu& v : vcpus_) {
     if (v.timer_period != 0 && v.next_timer <= now_) {
       v.timer_pending = true;
@@ -380,7 +385,10 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
     vcpus_[cpu_].spinning = false;
     ++spin_epoch_;
   }
-  CheckInvariants();
+  if (changed_ || kind != StepKind::kAccess || options_.check_every_step) {
+    changed_ = false;
+    CheckInvariants();
+  }
   if (decider_.divergence()) {
     End(Outcome::Kind::kDiverged, "replay-diverged", decider_.divergence()->detail);
   }
@@ -443,12 +451,14 @@ void Simulator::DeliverInterrupts(StepKind kind) {
       return;
     }
     ++outcome_.interrupts;
+    changed_ = true;
     Record(EventKind::kInterrupt, static_cast<uint64_t>(line), 0);
     v.intena = false;  // the trap entry turns interrupts off, as hardware does
     machine_->Trap(cpu_, line);
     // The handler may have switched away and come back on another vCPU; sret turns interrupts
     // back on there.
     vcpus_[cpu_].intena = true;
+    changed_ = true;
   }
 }
 

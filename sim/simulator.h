@@ -23,10 +23,17 @@
 // Checks. Switch verifies, before switching, that the saving fiber is the one running on this
 // vCPU, that the target is not running on any vCPU (one-thread-per-core), that its context was
 // saved by a switch and not resumed since, and that it has not been retired. Registered
-// invariants run at every step. The first failure ends the run; so does a liveness failure: the
-// step budget is exhausted, no progress (Simulator::NoteProgress) happens within the progress
-// budget, or every vCPU spins with interrupts off (deadlock). At access granularity a vCPU that
-// spins stays "spinning" across the cell reads of its spin loop; any store that changes a cell
+// invariants run at every step at which anything they read may have changed: after a store that
+// changed a cell, a switch, an interrupt, a change of a vCPU's interrupt state, a timer, fiber
+// setup or retirement, an explicit point, or Changed(); a step reached through cell accesses
+// alone, with none of those since the last check, skips them, because no checker can see a
+// difference. (Model code between two points that writes plain memory its checkers read must call
+// Changed(); the models' checkers read cells, simulator state, and plain state written next to a
+// cell store or an interrupt-state change. SimOptions::check_every_step turns the skipping off;
+// tests prove both give the same outcomes.) The first failure ends the run; so does a liveness
+// failure: the step budget is exhausted, no progress (Simulator::NoteProgress) happens within the
+// progress budget, or every vCPU spins with interrupts off (deadlock). At access granularity a vCPU
+// that spins stays "spinning" across the cell reads of its spin loop; any store that changes a cell
 // ends every vCPU's spin (it may have released the lock).
 //
 // Accesses. Every cell access that is performed at access granularity is reported, in the order
@@ -91,6 +98,9 @@ struct SimOptions {
   // would be imaginary. Models must give liveness budgets well above cpus * this.
   uint64_t fairness_window_steps = 200;
   size_t stack_bytes = arch::kDefaultStackBytes;
+  // Run the invariants at every step, even where nothing they read can have changed (a
+  // cross-check of the skipping; see "Checks" in the header comment).
+  bool check_every_step = false;
 };
 
 // The model's machine-level hooks, called by the simulator.
@@ -199,6 +209,9 @@ class Simulator {
   [[noreturn]] void FailLiveness(std::string invariant, std::string message);
   // Ends the run: the workload completed. Never returns.
   [[noreturn]] void Finish();
+  // The model changed plain (non-cell) memory that its invariant checkers read, in a stretch
+  // that may contain only cell reads (see "Checks" in the header comment).
+  void Changed() { changed_ = true; }
   // The model did useful work; resets the no-progress budget.
   void NoteProgress() { last_progress_ = now_; }
 
@@ -209,8 +222,8 @@ class Simulator {
   bool interrupt_pending() const { return PendingFor(cpu_); }
   // Interrupt-enable flag of any vCPU, for checkers.
   bool InterruptsEnabledOn(int cpu) const { return vcpus_[cpu].intena; }
-  void intr_on() { vcpus_[cpu_].intena = true; }
-  void intr_off() { vcpus_[cpu_].intena = false; }
+  void intr_on() { SetIntena(true); }
+  void intr_off() { SetIntena(false); }
   // Raises external interrupt line `line` (1..kMaxExternalLines) until a vCPU takes it.
   void RaiseExternal(int line);
   // Calls `fire` (device side: no points, no switches) when `delay` ticks have passed.
@@ -296,6 +309,10 @@ class Simulator {
   void PointAt(const void* pc);
   [[gnu::noinline]] void AccessPoint(uint32_t cell, AccessKind kind);
   void EndSpins();
+  void SetIntena(bool on) {
+    changed_ |= vcpus_[cpu_].intena != on;
+    vcpus_[cpu_].intena = on;
+  }
   void Step(StepKind kind, const void* pc, uint32_t cell = 0, PointKind point = PointKind::kPoint);
   void AdvanceTime();
   void CheckInvariants();
@@ -336,6 +353,8 @@ class Simulator {
   int steps_this_tick_ = 0;
   bool running_ = false;
   bool ended_ = false;
+  // Something an invariant checker reads may have changed since the last check.
+  bool changed_ = true;
   Outcome outcome_;
 };
 
