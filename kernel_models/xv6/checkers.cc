@@ -28,7 +28,8 @@
 // slots left over when the workload ends ("no-leaked-procs"), and the simulator's generic
 // switch checks and liveness outcomes.
 //
-// Contract checks read cells with peek(): they are ghost code, and must not add points.
+// Checkers read cells with peek(): contract checks are ghost code and must not add points, and
+// the per-step invariants run on the hot path.
 #include "absl/strings/str_cat.h"
 #include "kernel_models/xv6/kernel.h"
 
@@ -63,16 +64,14 @@ void Kernel::AddInvariants() {
       const sim::Fiber* running = sim_.CurrentOn(i);
       uint32_t id = sim_.FiberId(running);
       proc* thread = id < proc_of_fiber_.size() ? proc_of_fiber_[id] : nullptr;
-      proc* p = cpus_[i].proc;
+      proc* p = cpus_[i].proc.peek();
       // The scheduler sets c->proc just before its swtch() and clears it just after, holding
       // p->lock throughout: inside that window it runs with c->proc == p.
-      bool scheduler_window =
-          thread == nullptr && p != nullptr && p->lock.locked && p->lock.cpu == &cpus_[i];
+      bool scheduler_window = thread == nullptr && p != nullptr && p->lock.locked.peek() &&
+                              p->lock.cpu.peek() == &cpus_[i];
       if (p != thread && !scheduler_window) {
         *why = absl::StrCat("cpu", i, " runs ", sim_.FiberName(running), " but its c->proc is ",
-                            cpus_[i].proc == nullptr
-                                ? std::string("0")
-                                : absl::StrCat("pid ", cpus_[i].proc->pid.peek()));
+                            p == nullptr ? std::string("0") : absl::StrCat("pid ", p->pid.peek()));
         return false;
       }
     }
@@ -82,12 +81,12 @@ void Kernel::AddInvariants() {
     const int nproc = config_.nproc;
     for (int i = 0; i < nproc; ++i) {
       const proc& p = proc_[i];
-      if (p.lock.locked || p.context == nullptr) continue;
+      if (p.context == nullptr || p.lock.locked.peek()) continue;
       int on = sim_.RunningOn(p.context);
-      bool running = p.state == RUNNING;
+      bool running = p.state.peek() == RUNNING;
       if (__builtin_expect(running != (on >= 0), 0)) {
         *why = running ? absl::StrCat("pid ", p.pid.peek(), " is RUNNING but on no CPU")
-                       : absl::StrCat("pid ", p.pid.peek(), " is ", StateName(p.state),
+                       : absl::StrCat("pid ", p.pid.peek(), " is ", StateName(p.state.peek()),
                                       " but its thread runs on cpu", on);
         return false;
       }
@@ -97,9 +96,9 @@ void Kernel::AddInvariants() {
   sim_.AddInvariant("runnable-context-saved", [this](std::string* why) {
     for (int i = 0; i < config_.nproc; ++i) {
       const proc& p = proc_[i];
-      if (p.state != RUNNABLE || p.context == nullptr) continue;
+      if (p.context == nullptr || p.state.peek() != RUNNABLE) continue;
       int on = sim_.RunningOn(p.context);
-      if (on < 0 || (p.lock.locked && p.lock.cpu == &cpus_[on])) continue;
+      if (on < 0 || (p.lock.locked.peek() && p.lock.cpu.peek() == &cpus_[on])) continue;
       *why =
           absl::StrCat("pid ", p.pid.peek(), " is RUNNABLE, so any CPU may run it, but its thread ",
                        "still runs on cpu", on, " without holding its p->lock");
