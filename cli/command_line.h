@@ -19,6 +19,7 @@ inline constexpr int kExitSafety = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitLiveness = 3;
 inline constexpr int kExitDiverged = 4;
+inline constexpr int kExitCrash = 5;  // the code under test crashed the host process
 
 struct ParsedArgs {
   std::vector<std::string> positional;

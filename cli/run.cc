@@ -120,20 +120,43 @@ int RunMain(const ParsedArgs& args) {
   if (!ScenarioFromFlags("run", args, &s) || !CheckTraceFlags("run")) return kExitUsage;
   std::printf("switchyard run: %s\n", scenario::Describe(s).c_str());
   std::fflush(stdout);
-  bool keep_trace = !absl::GetFlag(FLAGS_trace).empty();
-  scenario::RunResult r = scenario::RunScenario(s, keep_trace);
-  if (!WriteTimeline("run", r)) return kExitUsage;
-  PrintOutcome(r);
+  int signal = 0;
+  int code = RunInChild(
+      [&s] {
+        bool keep_trace = !absl::GetFlag(FLAGS_trace).empty();
+        scenario::RunResult r = scenario::RunScenario(s, keep_trace);
+        if (!WriteTimeline("run", r)) return kExitUsage;
+        PrintOutcome(r);
+        if (!absl::GetFlag(FLAGS_output).empty()) {
+          absl::Status status =
+              sim::WriteReproducer(absl::GetFlag(FLAGS_output), scenario::ToReproducer(s, r));
+          if (!status.ok()) return UsageError("run", std::string(status.message()));
+          std::printf("reproducer: %s\n", absl::GetFlag(FLAGS_output).c_str());
+        }
+        if (r.outcome.kind != sim::Outcome::Kind::kPass) {
+          std::printf("reproduce: %s\n", scenario::RunCommand(s).c_str());
+        }
+        return scenario::ExitStatus(r.outcome);
+      },
+      &signal);
+  if (code >= 0) return code;
+  // The run crashed the process that made it: run it again, isolated, to see where.
+  scenario::IsolatedRun crash =
+      ClassifyCrash(s, [&s] { return scenario::MakeDecider(s, nullptr, {}); });
+  if (!crash.crashed) {
+    std::printf("outcome: crash: %s, but not when run again in isolation (%s)\n",
+                scenario::SignalName(signal).c_str(), crash.outcome.invariant.c_str());
+    return kExitCrash;
+  }
+  PrintCrash(crash);
   if (!absl::GetFlag(FLAGS_output).empty()) {
-    absl::Status status =
-        sim::WriteReproducer(absl::GetFlag(FLAGS_output), scenario::ToReproducer(s, r));
+    absl::Status status = sim::WriteReproducer(absl::GetFlag(FLAGS_output),
+                                               scenario::ToReproducer(s, CrashResult(crash)));
     if (!status.ok()) return UsageError("run", std::string(status.message()));
     std::printf("reproducer: %s\n", absl::GetFlag(FLAGS_output).c_str());
   }
-  if (r.outcome.kind != sim::Outcome::Kind::kPass) {
-    std::printf("reproduce: %s\n", scenario::RunCommand(s).c_str());
-  }
-  return scenario::ExitStatus(r.outcome);
+  std::printf("reproduce: %s\n", scenario::RunCommand(s).c_str());
+  return kExitCrash;
 }
 
 namespace {
@@ -155,17 +178,33 @@ int ReplayFuzzInput(const ParsedArgs& args) {
   std::printf("switchyard replay: fuzz input %s (%zu bytes): %s\n",
               absl::GetFlag(FLAGS_fuzz_input).c_str(), bytes->size(),
               scenario::Describe(s).c_str());
-  std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, nullptr, decisions);
-  scenario::RunResult r = scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
-  if (!WriteTimeline("replay", r)) return kExitUsage;
-  PrintOutcome(r);
   std::string out = absl::GetFlag(FLAGS_output);
-  if (!out.empty()) {
-    absl::Status written = sim::WriteReproducer(out, scenario::ToReproducer(s, r));
+  int signal = 0;
+  int code = RunInChild(
+      [&] {
+        std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, nullptr, decisions);
+        scenario::RunResult r =
+            scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
+        if (!WriteTimeline("replay", r)) return kExitUsage;
+        PrintOutcome(r);
+        if (!out.empty()) {
+          absl::Status written = sim::WriteReproducer(out, scenario::ToReproducer(s, r));
+          if (!written.ok()) return UsageError("replay", std::string(written.message()));
+          std::printf("reproducer: %s\nreplay: switchyard replay %s\n", out.c_str(), out.c_str());
+        }
+        return scenario::ExitStatus(r.outcome);
+      },
+      &signal);
+  if (code >= 0) return code;
+  scenario::IsolatedRun crash = ClassifyCrash(
+      s, [&s, decisions] { return scenario::MakeDecider(s, nullptr, decisions); });
+  PrintCrash(crash);
+  if (!out.empty() && crash.crashed) {
+    absl::Status written = sim::WriteReproducer(out, scenario::ToReproducer(s, CrashResult(crash)));
     if (!written.ok()) return UsageError("replay", std::string(written.message()));
     std::printf("reproducer: %s\nreplay: switchyard replay %s\n", out.c_str(), out.c_str());
   }
-  return scenario::ExitStatus(r.outcome);
+  return kExitCrash;
 }
 
 }  // namespace
@@ -184,6 +223,33 @@ int ReplayMain(const ParsedArgs& args) {
   if (!status.ok()) return UsageError("replay", absl::StrCat(path, ": ", status.message()));
   std::printf("switchyard replay: %s: %s (found by %s)\n", path.c_str(),
               scenario::Describe(s).c_str(), file->strategy.c_str());
+  if (file->outcome_kind == "crash") {
+    // A crash is replayed isolated: it kills the process that replays it.
+    scenario::IsolatedRun crash =
+        ClassifyCrash(s, [&s, &file] { return scenario::MakeDecider(s, &file->log, {}); });
+    PrintCrash(crash);
+    if (!crash.crashed || crash.outcome.invariant != file->invariant) {
+      std::printf("replay diverged: the file recorded '%s', the replay gave %s '%s'\n",
+                  file->invariant.c_str(), scenario::OutcomeKindName(crash.outcome.kind).c_str(),
+                  crash.outcome.invariant.c_str());
+      return kExitDiverged;
+    }
+    std::printf("replay matches: the same crash\n");
+    return kExitCrash;
+  }
+  int signal = 0;
+  int code = RunInChild([&] { return ReplayBody(s, *file); }, &signal);
+  if (code >= 0) return code;
+  scenario::IsolatedRun crash =
+      ClassifyCrash(s, [&s, &file] { return scenario::MakeDecider(s, &file->log, {}); });
+  PrintCrash(crash);
+  std::printf("replay diverged: the file recorded %s '%s', the replay crashed\n",
+              file->outcome_kind.c_str(), file->invariant.c_str());
+  return kExitCrash;
+}
+
+int ReplayBody(const scenario::Scenario& s, const sim::Reproducer& file_value) {
+  const sim::Reproducer* file = &file_value;
   std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, &file->log, {});
   scenario::RunResult r = scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
   if (!WriteTimeline("replay", r)) return kExitUsage;

@@ -139,6 +139,8 @@ std::string OutcomeKindName(sim::Outcome::Kind kind) {
       return "liveness";
     case sim::Outcome::Kind::kDiverged:
       return "diverged";
+    case sim::Outcome::Kind::kCrash:
+      return "crash";
   }
   return "?";
 }
@@ -153,6 +155,8 @@ int ExitStatus(const sim::Outcome& o) {
       return 3;
     case sim::Outcome::Kind::kDiverged:
       return 4;
+    case sim::Outcome::Kind::kCrash:
+      return 5;
   }
   return 1;
 }

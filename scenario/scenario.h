@@ -72,7 +72,7 @@ std::string Describe(const Scenario& scenario);
 // The exact command that runs this scenario again.
 std::string RunCommand(const Scenario& scenario);
 
-// Exit status for an outcome: 0 pass, 1 safety, 3 liveness, 4 diverged.
+// Exit status for an outcome: 0 pass, 1 safety, 3 liveness, 4 diverged, 5 crash.
 int ExitStatus(const sim::Outcome& outcome);
 std::string OutcomeKindName(sim::Outcome::Kind kind);  // "pass", "safety", ...
 

@@ -1,6 +1,10 @@
 #include "sim/decider.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "sim/check.h"
@@ -26,7 +30,50 @@ StreamId Decider::Stream(std::string_view name) {
   log_.stream_names.emplace_back(name);
   StreamId id = static_cast<StreamId>(log_.stream_names.size() - 1);
   OnStreamOpened(id, name);
+  if (tee_fd_ >= 0) TeeStream(id);
   return id;
+}
+
+// The tee's records: 'S', id (2 bytes), length (2 bytes), name; 'D', stream (2), options (4),
+// value (4). Little-endian host order: the reader is the writer's parent on the same machine.
+namespace {
+void WriteFully(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // the reader is gone; the run goes on
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+}  // namespace
+
+void Decider::TeeTo(int fd) {
+  tee_fd_ = fd;
+  if (fd < 0) return;
+  for (size_t i = 0; i < log_.stream_names.size(); ++i) TeeStream(static_cast<StreamId>(i));
+  for (const Decision& d : log_.decisions) Tee(d);
+}
+
+void Decider::TeeStream(StreamId id) {
+  const std::string& name = log_.stream_names[id];
+  char record[5 + 0xFFFF];
+  uint16_t length = static_cast<uint16_t>(std::min<size_t>(name.size(), 0xFFFF));
+  record[0] = 'S';
+  std::memcpy(record + 1, &id, 2);
+  std::memcpy(record + 3, &length, 2);
+  std::memcpy(record + 5, name.data(), length);
+  WriteFully(tee_fd_, record, 5u + length);
+}
+
+void Decider::Tee(const Decision& d) {
+  char record[11];
+  record[0] = 'D';
+  std::memcpy(record + 1, &d.stream, 2);
+  std::memcpy(record + 3, &d.options, 4);
+  std::memcpy(record + 7, &d.value, 4);
+  WriteFully(tee_fd_, record, sizeof record);
 }
 
 void Decider::SetDivergence(std::string detail) {

@@ -90,7 +90,7 @@ class Decider {
   uint32_t Choose(StreamId stream, uint32_t n) {
     if (n <= 1) return 0;
     uint32_t value = DoChoose(stream, n);
-    log_.decisions.push_back({stream, n, value});
+    Record({stream, n, value});
     return value;
   }
 
@@ -100,7 +100,7 @@ class Decider {
     uint32_t n = static_cast<uint32_t>(candidates.size());
     if (n <= 1) return 0;
     uint32_t value = DoPickCpu(candidates, step);
-    log_.decisions.push_back({kScheduleStream, n, value});
+    Record({kScheduleStream, n, value});
     return value;
   }
 
@@ -112,11 +112,15 @@ class Decider {
     uint32_t n = static_cast<uint32_t>(thread_ids.size());
     if (n <= 1) return 0;
     uint32_t value = DoPickThread(stream, thread_ids, step);
-    log_.decisions.push_back({stream, n, value});
+    Record({stream, n, value});
     return value;
   }
 
   const DecisionLog& log() const { return log_; }
+  // Also writes every stream opened and every decision recorded from now on to file descriptor
+  // `fd` as it happens (see scenario/isolation.h), so that a process that crashes mid-run has
+  // handed its decision log to its parent. -1: stop.
+  void TeeTo(int fd);
   // Hands the log over (a run's result keeps it without a copy); the decider's log is empty
   // after.
   DecisionLog TakeLog() { return std::move(log_); }
@@ -137,6 +141,13 @@ class Decider {
   void SetDivergence(std::string detail);
 
  private:
+  void Record(const Decision& d) {
+    log_.decisions.push_back(d);
+    if (__builtin_expect(tee_fd_ >= 0, 0)) Tee(d);
+  }
+  void Tee(const Decision& d);
+  void TeeStream(StreamId id);
+  int tee_fd_ = -1;
   DecisionLog log_;
   std::optional<Divergence> divergence_;
 };

@@ -19,6 +19,8 @@ const char* KindName(Outcome::Kind kind) {
       return "liveness violation";
     case Outcome::Kind::kDiverged:
       return "replay diverged";
+    case Outcome::Kind::kCrash:
+      return "crash";
   }
   return "?";
 }
@@ -39,6 +41,7 @@ Simulator::Simulator(const SimOptions& options, Decider& decider)
 
 Simulator::~Simulator() {
   if (cell_points_ == this) cell_points_ = nullptr;
+  if (active_ == this) active_ = nullptr;
 }
 
 Fiber* Simulator::CreateFiber(std::string name, void (*entry)(void*), void* arg) {
@@ -153,8 +156,10 @@ Outcome Simulator::Run() {
   for (int i = 0; i < cpus(); ++i) all[i] = static_cast<uint8_t>(i);
   cpu_ = all[decider_.PickCpu({all, static_cast<size_t>(cpus())}, 0)];
   cell_points_ = options_.granularity == Granularity::kAccess ? this : nullptr;
+  active_ = this;
   arch::SwitchContext(&host_, &vcpus_[cpu_].current->context);
   // Back on the host stack: End() switched here.
+  active_ = nullptr;
   cell_points_ = nullptr;
   outcome_.trace_hash = trace_.hash();
   return outcome_;

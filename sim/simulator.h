@@ -114,7 +114,9 @@ class Machine {
 };
 
 struct Outcome {
-  enum class Kind { kPass, kSafety, kLiveness, kDiverged };
+  // kCrash: the host process died during the run (a signal); the simulator never reports it
+  // itself: scenario/isolation.h runs the model in a child process and classifies its death.
+  enum class Kind { kPass, kSafety, kLiveness, kDiverged, kCrash };
   Kind kind = Kind::kPass;
   std::string invariant;  // the violated invariant's name; empty for a pass
   std::string message;    // one line in the model's terms
@@ -260,6 +262,23 @@ class Simulator {
     if (Simulator* sim = cell_points_; sim != nullptr) sim->EndSpins();
   }
 
+  // Where the running simulation stands, for a crash report written from a signal handler
+  // (plain fields only; no allocation). Null when no simulation runs on this thread.
+  struct Whereabouts {
+    uint64_t step;
+    int cpu;
+    uint32_t fiber;
+    const char* fiber_name;
+  };
+  static bool Where(Whereabouts* out) {
+    const Simulator* sim = active_;
+    if (sim == nullptr) return false;
+    const Fiber* f = sim->vcpus_[sim->cpu_].current;
+    *out = {sim->step_, sim->cpu_, f != nullptr ? f->id : 0,
+            f != nullptr ? f->name.c_str() : ""};
+    return true;
+  }
+
   int cpu() const { return cpu_; }  // the running vCPU
   // The fiber current on vCPU `cpu` (running, or paused at a point).
   const Fiber* CurrentOn(int cpu) const { return vcpus_[cpu].current; }
@@ -333,6 +352,7 @@ class Simulator {
   // checkers and timer callbacks); null otherwise. One host thread runs one simulation at a time.
   static inline thread_local Simulator* cell_points_ = nullptr;
   static inline thread_local uint32_t next_cell_id_ = 0;
+  static inline thread_local Simulator* active_ = nullptr;  // between Run's start and end
 
   SimOptions options_;
   Decider& decider_;

@@ -1,0 +1,301 @@
+#include "scenario/isolation.h"
+
+#include <execinfo.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace switchyard::scenario {
+namespace {
+
+constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+constexpr char kFramesMarker[] = "switchyard: crash frames:\n";
+
+int recorder_fd = -1;
+struct sigaction previous_actions[NSIG];
+
+void WriteAll(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+// Async-signal-safe: plain stores, write(2), backtrace (preloaded), sigaction, raise.
+void OnFatalSignal(int signal, siginfo_t* info, void*) {
+  sim::Simulator::Whereabouts where{};
+  const bool in_run = sim::Simulator::Where(&where);
+  char record[1 + 4 + 1 + 8 + 4 + 4 + 2 + 64];
+  size_t at = 0;
+  auto put = [&record, &at](const void* data, size_t size) {
+    std::memcpy(record + at, data, size);
+    at += size;
+  };
+  const char tag = 'C';
+  const int32_t sig = signal;
+  const uint8_t have = in_run ? 1 : 0;
+  const int32_t cpu = where.cpu;
+  uint16_t length = 0;
+  if (in_run) {
+    while (length < 64 && where.fiber_name[length] != '\0') ++length;
+  }
+  put(&tag, 1);
+  put(&sig, 4);
+  put(&have, 1);
+  put(&where.step, 8);
+  put(&cpu, 4);
+  put(&where.fiber, 4);
+  put(&length, 2);
+  if (length > 0) put(where.fiber_name, length);
+  WriteAll(recorder_fd, record, at);
+  void* frames[12];
+  int n = backtrace(frames, 12);
+  WriteAll(STDERR_FILENO, kFramesMarker, sizeof kFramesMarker - 1);
+  backtrace_symbols_fd(frames, n, STDERR_FILENO);
+  // Hand the signal on to whatever was there before (the stack-overflow reporter, ASan, or the
+  // default action): a fault re-executes and faults again; a raised signal is raised again.
+  sigaction(signal, &previous_actions[signal], nullptr);
+  if (info == nullptr || info->si_code <= 0) raise(signal);
+}
+
+std::string ReadString(const std::string& buffer, size_t* at, size_t length) {
+  std::string s = buffer.substr(*at, length);
+  *at += length;
+  return s;
+}
+
+template <typename T>
+bool ReadValue(const std::string& buffer, size_t* at, T* out) {
+  if (*at + sizeof(T) > buffer.size()) return false;
+  std::memcpy(out, buffer.data() + *at, sizeof(T));
+  *at += sizeof(T);
+  return true;
+}
+
+// Parses the child's records: streams, decisions, a crash, an outcome. Stops at a torn record.
+void Parse(const std::string& buffer, IsolatedRun* result, bool* finished, bool* recorded_crash,
+           sim::Simulator::Whereabouts* where, std::string* fiber_name, bool* in_run) {
+  size_t at = 0;
+  while (at < buffer.size()) {
+    const char tag = buffer[at++];
+    if (tag == 'S') {
+      uint16_t id = 0, length = 0;
+      if (!ReadValue(buffer, &at, &id) || !ReadValue(buffer, &at, &length) ||
+          at + length > buffer.size()) {
+        return;
+      }
+      std::string name = ReadString(buffer, &at, length);
+      if (result->log.stream_names.size() <= id) result->log.stream_names.resize(id + 1);
+      result->log.stream_names[id] = name;
+    } else if (tag == 'D') {
+      sim::Decision d{};
+      if (!ReadValue(buffer, &at, &d.stream) || !ReadValue(buffer, &at, &d.options) ||
+          !ReadValue(buffer, &at, &d.value)) {
+        return;
+      }
+      result->log.decisions.push_back(d);
+    } else if (tag == 'C') {
+      int32_t sig = 0, cpu = 0;
+      uint8_t have = 0;
+      uint16_t length = 0;
+      if (!ReadValue(buffer, &at, &sig) || !ReadValue(buffer, &at, &have) ||
+          !ReadValue(buffer, &at, &where->step) || !ReadValue(buffer, &at, &cpu) ||
+          !ReadValue(buffer, &at, &where->fiber) || !ReadValue(buffer, &at, &length) ||
+          at + length > buffer.size()) {
+        return;
+      }
+      std::string name = ReadString(buffer, &at, length);
+      if (!*recorded_crash) {  // the first fatal signal is the crash; later ones are its echo
+        *recorded_crash = true;
+        result->signal = sig;
+        where->cpu = cpu;
+        *fiber_name = name;
+        *in_run = have != 0;
+      }
+    } else if (tag == 'O') {
+      uint8_t kind = 0;
+      uint32_t invariant_length = 0, message_length = 0;
+      if (!ReadValue(buffer, &at, &kind) || !ReadValue(buffer, &at, &result->outcome.step) ||
+          !ReadValue(buffer, &at, &result->outcome.trace_hash) ||
+          !ReadValue(buffer, &at, &result->outcome.time) ||
+          !ReadValue(buffer, &at, &invariant_length) ||
+          at + invariant_length > buffer.size()) {
+        return;
+      }
+      result->outcome.invariant = ReadString(buffer, &at, invariant_length);
+      if (!ReadValue(buffer, &at, &message_length) || at + message_length > buffer.size()) return;
+      result->outcome.message = ReadString(buffer, &at, message_length);
+      result->outcome.kind = static_cast<sim::Outcome::Kind>(kind);
+      *finished = true;
+    } else {
+      return;
+    }
+  }
+}
+
+void WriteOutcome(int fd, const sim::Outcome& o) {
+  std::string record = "O";
+  auto put = [&record](const void* data, size_t size) {
+    record.append(static_cast<const char*>(data), size);
+  };
+  const uint8_t kind = static_cast<uint8_t>(o.kind);
+  const uint32_t invariant_length = static_cast<uint32_t>(o.invariant.size());
+  const uint32_t message_length = static_cast<uint32_t>(o.message.size());
+  put(&kind, 1);
+  put(&o.step, 8);
+  put(&o.trace_hash, 8);
+  put(&o.time, 8);
+  put(&invariant_length, 4);
+  put(o.invariant.data(), invariant_length);
+  put(&message_length, 4);
+  put(o.message.data(), message_length);
+  WriteAll(fd, record.data(), record.size());
+}
+
+}  // namespace
+
+std::string SignalName(int signal) {
+  switch (signal) {
+    case SIGSEGV:
+      return "SIGSEGV";
+    case SIGBUS:
+      return "SIGBUS";
+    case SIGFPE:
+      return "SIGFPE";
+    case SIGILL:
+      return "SIGILL";
+    case SIGABRT:
+      return "SIGABRT";
+    case SIGKILL:
+      return "SIGKILL";
+    case SIGTERM:
+      return "SIGTERM";
+    default:
+      return absl::StrCat("signal ", signal);
+  }
+}
+
+std::string CrashInvariant(int signal) { return absl::StrCat("crash: ", SignalName(signal)); }
+
+void InstallCrashRecorder(int fd) {
+  recorder_fd = fd;
+  void* preload[1];
+  backtrace(preload, 1);  // loads the unwinder now: it may allocate, a signal handler must not
+  static char alternate[64 * 1024];
+  stack_t stack{};
+  stack.ss_sp = alternate;
+  stack.ss_size = sizeof alternate;
+  sigaltstack(&stack, nullptr);
+  for (int signal : kFatalSignals) {
+    struct sigaction action {};
+    action.sa_sigaction = OnFatalSignal;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    sigaction(signal, &action, &previous_actions[signal]);
+  }
+}
+
+IsolatedRun RunIsolated(const std::function<RunResult(int tee_fd)>& run) {
+  IsolatedRun result;
+  int records[2], errors[2];
+  if (pipe(records) != 0 || pipe(errors) != 0) {
+    result.crashed = true;
+    result.outcome.kind = sim::Outcome::Kind::kCrash;
+    result.outcome.invariant = "crash: cannot isolate";
+    result.outcome.message = absl::StrCat("cannot create a pipe: ", std::strerror(errno));
+    return result;
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(records[0]);
+    close(errors[0]);
+    dup2(errors[1], STDERR_FILENO);
+    close(errors[1]);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_DFL);
+    InstallCrashRecorder(records[1]);
+    RunResult r = run(records[1]);
+    WriteOutcome(records[1], r.outcome);
+    _exit(0);
+  }
+  close(records[1]);
+  close(errors[1]);
+  std::string buffer, errors_text;
+  pollfd fds[2] = {{records[0], POLLIN, 0}, {errors[0], POLLIN, 0}};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (pollfd& p : fds) {
+      if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char chunk[65536];
+      ssize_t n = read(p.fd, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        close(p.fd);
+        p.fd = -1;
+        --open_fds;
+        continue;
+      }
+      (p.fd == records[0] ? buffer : errors_text).append(chunk, static_cast<size_t>(n));
+    }
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  bool finished = false, recorded_crash = false, in_run = false;
+  sim::Simulator::Whereabouts where{};
+  std::string fiber_name;
+  Parse(buffer, &result, &finished, &recorded_crash, &where, &fiber_name, &in_run);
+  // The child's stderr: the last line before the frames marker says what went wrong in its own
+  // words; the frames follow the marker.
+  size_t marker = errors_text.find(kFramesMarker);
+  std::string before = errors_text.substr(0, marker);
+  for (absl::string_view line : absl::StrSplit(before, '\n', absl::SkipEmpty())) {
+    result.stderr_tail = std::string(line);
+  }
+  if (marker != std::string::npos) {
+    std::string frames = errors_text.substr(marker + sizeof kFramesMarker - 1);
+    for (absl::string_view line : absl::StrSplit(frames, '\n', absl::SkipEmpty())) {
+      if (line.find(kFramesMarker) == 0) break;
+      result.frames.emplace_back(line);
+    }
+  }
+  if (finished && WIFEXITED(status) && WEXITSTATUS(status) == 0) return result;
+  result.crashed = true;
+  if (!recorded_crash) {
+    result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  }
+  result.outcome.kind = sim::Outcome::Kind::kCrash;
+  result.outcome.step = where.step;
+  result.outcome.trace_hash = 0;
+  result.outcome.invariant =
+      result.signal != 0 ? CrashInvariant(result.signal)
+                         : absl::StrCat("crash: exit ", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  std::string message =
+      in_run ? absl::StrCat(SignalName(result.signal), " in fiber '", fiber_name, "' on cpu",
+                            where.cpu, " at step ", where.step)
+             : absl::StrCat(SignalName(result.signal), " outside the simulation");
+  if (!result.stderr_tail.empty()) absl::StrAppend(&message, "; stderr: ", result.stderr_tail);
+  result.outcome.message = std::move(message);
+  return result;
+}
+
+}  // namespace switchyard::scenario
