@@ -9,6 +9,8 @@
 #include "cli/subcommands.h"
 #include "scenario/fuzz_input.h"
 #include "sim/reproducer.h"
+#include "views/html.h"
+#include "views/interleaving.h"
 
 namespace switchyard::cli {
 
@@ -77,26 +79,47 @@ void PrintOutcome(const scenario::RunResult& r) {
 
 bool CheckTraceFlags(const char* subcommand) {
   std::string trace = absl::GetFlag(FLAGS_trace);
-  if (!trace.empty() && trace != "text" && trace != "chrome") {
-    UsageError(subcommand, absl::StrCat("--trace must be text or chrome, not '", trace, "'"));
+  if (!trace.empty() && trace != "text" && trace != "chrome" && trace != "interleaving" &&
+      trace != "html") {
+    UsageError(subcommand, absl::StrCat("--trace must be text, interleaving, chrome or html, not '",
+                                        trace, "'"));
     return false;
   }
   if (trace.empty() && !absl::GetFlag(FLAGS_trace_out).empty()) {
-    UsageError(subcommand, "--trace_out needs --trace=text or --trace=chrome");
+    UsageError(subcommand, "--trace_out needs --trace=text, interleaving, chrome or html");
     return false;
   }
   return true;
 }
 
-bool WriteTimeline(const char* subcommand, const scenario::RunResult& r) {
+bool WriteTimeline(const char* subcommand, const scenario::RunResult& r, const std::string& title,
+                   const std::string& replay_command) {
   std::string trace = absl::GetFlag(FLAGS_trace);
   if (trace.empty()) return true;
   std::string violation =
       r.outcome.invariant.empty() ? "" : r.outcome.invariant + ": " + r.outcome.message;
-  std::string text = trace == "text"
-                         ? sim::FormatTextTimeline(r.records, r.fiber_names, violation)
-                         : sim::FormatChromeTrace(r.records, r.fiber_names, r.boot_fibers,
-                                                  r.outcome.time, violation);
+  std::string text;
+  if (trace == "text") {
+    text = sim::FormatTextTimeline(r.records, r.fiber_names, violation);
+  } else {
+    views::RunView view;
+    view.records = r.records;
+    view.points = r.points;
+    view.fiber_names = r.fiber_names;
+    view.boot_fibers = r.boot_fibers;
+    view.outcome = r.outcome;
+    view.replay_command = replay_command;
+    views::SymbolizePoints(&view);
+    if (trace == "interleaving") {
+      text = views::FormatInterleaving(view);
+    } else if (trace == "html") {
+      text = views::FormatHtml(view, title);
+    } else {
+      std::vector<std::string> where = views::EventLocations(view);
+      text = sim::FormatChromeTrace(r.records, r.fiber_names, r.boot_fibers, r.outcome.time,
+                                    violation, &where);
+    }
+  }
   std::string path = absl::GetFlag(FLAGS_trace_out);
   if (path.empty()) {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -107,8 +130,10 @@ bool WriteTimeline(const char* subcommand, const scenario::RunResult& r) {
     std::fprintf(stderr, "switchyard %s: %s\n", subcommand, std::string(status.message()).c_str());
     return false;
   }
-  std::printf("timeline: %s (%s)\n", path.c_str(),
-              trace == "chrome" ? "open it in ui.perfetto.dev or chrome://tracing" : "text");
+  const char* how = trace == "chrome" ? "open it in ui.perfetto.dev or chrome://tracing"
+                    : trace == "html" ? "open it in a browser; it needs no network"
+                                      : "text";
+  std::printf("timeline: %s (%s)\n", path.c_str(), how);
   return true;
 }
 
@@ -122,7 +147,7 @@ int RunMain(const ParsedArgs& args) {
   std::fflush(stdout);
   bool keep_trace = !absl::GetFlag(FLAGS_trace).empty();
   scenario::RunResult r = scenario::RunScenario(s, keep_trace);
-  if (!WriteTimeline("run", r)) return kExitUsage;
+  if (!WriteTimeline("run", r, scenario::Describe(s), scenario::RunCommand(s))) return kExitUsage;
   PrintOutcome(r);
   if (!absl::GetFlag(FLAGS_output).empty()) {
     absl::Status status =
@@ -157,13 +182,13 @@ int ReplayFuzzInput(const ParsedArgs& args) {
               scenario::Describe(s).c_str());
   std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, nullptr, decisions);
   scenario::RunResult r = scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
-  if (!WriteTimeline("replay", r)) return kExitUsage;
+  if (!WriteTimeline("replay", r, scenario::Describe(s), "")) return kExitUsage;
   PrintOutcome(r);
   std::string out = absl::GetFlag(FLAGS_output);
   if (!out.empty()) {
     absl::Status written = sim::WriteReproducer(out, scenario::ToReproducer(s, r));
     if (!written.ok()) return UsageError("replay", std::string(written.message()));
-    std::printf("reproducer: %s\nreplay: switchyard replay %s\n", out.c_str(), out.c_str());
+    std::printf("reproducer: %s\nreplay: %s\n", out.c_str(), scenario::ReplayCommand(out).c_str());
   }
   return scenario::ExitStatus(r.outcome);
 }
@@ -186,7 +211,10 @@ int ReplayMain(const ParsedArgs& args) {
               scenario::Describe(s).c_str(), file->strategy.c_str());
   std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, &file->log, {});
   scenario::RunResult r = scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
-  if (!WriteTimeline("replay", r)) return kExitUsage;
+  if (!WriteTimeline("replay", r, absl::StrCat(path, ": ", scenario::Describe(s)),
+                     scenario::ReplayCommand(path, "--trace=interleaving"))) {
+    return kExitUsage;
+  }
   PrintOutcome(r);
   if (r.outcome.kind == sim::Outcome::Kind::kDiverged) {
     std::printf("replay diverged at step %" PRIu64 ": %s\n", r.outcome.step,

@@ -31,7 +31,8 @@ bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario:
 void PrintOutcome(const scenario::RunResult& result);
 // Writes the timeline that --trace/--trace_out ask for. Returns false (after printing an
 // error) when it cannot.
-bool WriteTimeline(const char* subcommand, const scenario::RunResult& result);
+bool WriteTimeline(const char* subcommand, const scenario::RunResult& result,
+                   const std::string& title, const std::string& replay_command);
 // Checks --trace before a run, so a typo fails before any work.
 bool CheckTraceFlags(const char* subcommand);
 

@@ -47,6 +47,7 @@ struct RunResult {
   sim::DecisionLog log;
   // Kept only when asked for (keep_trace):
   std::vector<sim::TraceRecord> records;
+  std::vector<sim::PointRecord> points;  // one per step: where the fiber stood (pc)
   std::vector<std::string> fiber_names;
   std::vector<uint32_t> boot_fibers;
 };
@@ -69,8 +70,14 @@ absl::Status FromReproducer(const sim::Reproducer& file, Scenario* scenario);
 
 // "model=xv6 bug=none strategy=random seed=7 cpus=2 nproc=8 ..." for the first line of output.
 std::string Describe(const Scenario& scenario);
-// The exact command that runs this scenario again.
+// How printed commands invoke switchyard, so that they can be pasted as printed into a shell
+// in the workspace: "bazel run //:switchyard --".
+inline constexpr const char* kCommandPrefix = "bazel run //:switchyard --";
+// The exact command that runs this scenario again ("bazel run //:switchyard -- run ...").
 std::string RunCommand(const Scenario& scenario);
+// "bazel run //:switchyard -- replay /abs/path/FILE [extra]": `path` made absolute (from the
+// current directory, which `switchyard` sets to the user's under `bazel run`).
+std::string ReplayCommand(const std::string& path, const std::string& extra = "");
 
 // Exit status for an outcome: 0 pass, 1 safety, 3 liveness, 4 diverged.
 int ExitStatus(const sim::Outcome& outcome);
