@@ -1,4 +1,5 @@
-// A campaign as a Bazel test: campaign_test --model=M --runs=N [--bug=B] [--expect=pass|found]
+// A campaign as a Bazel test: campaign_test --model=M --runs=N [--bug=B] [--strategy=S]
+// [--granularity=G] [--expect=pass|found]
 //
 // Sharded: with TEST_TOTAL_SHARDS=T and TEST_SHARD_INDEX=I, this shard runs the seeds i < N with
 // i % T == I, so the shards together run exactly seeds 0..N-1. A violation (or, with
@@ -33,6 +34,10 @@ int Main(int argc, char** argv) {
     } else if (arg.rfind("--bug=", 0) == 0) {
       s.bug = arg.substr(6);
     } else if (arg.rfind("--runs=", 0) == 0 && absl::SimpleAtoi(arg.substr(7), &runs)) {
+    } else if (arg.rfind("--strategy=", 0) == 0) {
+      s.strategy = arg.substr(11);
+    } else if (arg.rfind("--granularity=", 0) == 0) {
+      s.granularity = arg.substr(14);
     } else if (arg.rfind("--expect=", 0) == 0) {
       expect = arg.substr(9);
     } else {
