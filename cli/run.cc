@@ -211,7 +211,8 @@ int ReplayMain(const ParsedArgs& args) {
               scenario::Describe(s).c_str(), file->strategy.c_str());
   std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, &file->log, {});
   scenario::RunResult r = scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
-  if (!WriteTimeline("replay", r, absl::StrCat(path, ": ", scenario::Describe(s)),
+  std::string name = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  if (!WriteTimeline("replay", r, absl::StrCat(name, ": ", scenario::Describe(s)),
                      scenario::ReplayCommand(path, "--trace=interleaving"))) {
     return kExitUsage;
   }

@@ -70,12 +70,13 @@ absl::Status FromReproducer(const sim::Reproducer& file, Scenario* scenario);
 
 // "model=xv6 bug=none strategy=random seed=7 cpus=2 nproc=8 ..." for the first line of output.
 std::string Describe(const Scenario& scenario);
-// How printed commands invoke switchyard, so that they can be pasted as printed into a shell
-// in the workspace: "bazel run //:switchyard --".
-inline constexpr const char* kCommandPrefix = "bazel run //:switchyard --";
-// The exact command that runs this scenario again ("bazel run //:switchyard -- run ...").
+// How printed commands invoke switchyard, so that they can be pasted as printed into a shell in
+// the workspace; the same form as the README's workflow (an optimised build, whose cache the
+// campaign that printed the command has just filled).
+inline constexpr const char* kCommandPrefix = "bazel run --config=opt //:switchyard --";
+// The exact command that runs this scenario again ("bazel run ... -- run --model=...").
 std::string RunCommand(const Scenario& scenario);
-// "bazel run //:switchyard -- replay /abs/path/FILE [extra]": `path` made absolute (from the
+// "bazel run ... -- replay /abs/path/FILE [extra]": `path` made absolute (from the
 // current directory, which `switchyard` sets to the user's under `bazel run`).
 std::string ReplayCommand(const std::string& path, const std::string& extra = "");
 

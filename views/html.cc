@@ -51,6 +51,7 @@ svg{border:1px solid #ccc;background:#fafafa;cursor:grab;user-select:none}
 .instant.note{stroke:#2a7ae2}
 .instant.idle{stroke:#aaa}
 .instant.violation{stroke:#d00;stroke-width:3}
+.instant.explained{stroke:#90c;stroke-width:3}
 .idle-band{fill:#ddd;opacity:.5}
 #tip{position:fixed;display:none;background:#222;color:#eee;padding:6px 8px;border-radius:4px;
   font:12px ui-monospace,monospace;max-width:760px;white-space:pre-wrap;pointer-events:none}
@@ -65,7 +66,7 @@ svg{border:1px solid #ccc;background:#fafafa;cursor:grab;user-select:none}
 <svg id="timeline" xmlns="http://www.w3.org/2000/svg"></svg>
 <div id="legend" class="mono"><span style="color:#e67e00">| interrupt</span><span>| swtch</span>
 <span style="color:#2a7ae2">| note</span><span style="color:#aaa">| wfi</span>
-<span style="color:#d00">| violation</span><span>grey band: idle stretch (only boot threads ran)</span></div>
+<span style="color:#d00">| violation</span><span style="color:#90c">| the last wakeup of a stuck thread</span><span>grey band: idle stretch (only boot threads ran)</span></div>
 <p id="replay" class="mono"></p>
 <p id="note"></p>
 <div id="tip"></div>
@@ -128,7 +129,7 @@ function draw() {
       if (i.cpu !== c || i.step < view[0] || i.step > view[1]) continue;
       const xi = x(i.step);
       const ln = el("line", {class: "instant " + i.kind, x1: xi, x2: xi, y1: y + 2, y2: y + 14}, g);
-      ln.dataset.label = "step " + i.step + "  cpu" + c + "  " + i.label + "\nat " + (i.loc || "?");
+      ln.dataset.label = "step " + i.step + "  cpu" + c + "  " + i.label + (i.loc ? "\nat " + i.loc : "");
     }
   }
 }
@@ -143,6 +144,7 @@ function stepAt(px) { return view[0] + (px - LEFT) / (W - LEFT - 4) * (view[1] -
 document.getElementById("zoom-in").onclick = () => zoom(0.5);
 document.getElementById("zoom-out").onclick = () => zoom(2);
 document.getElementById("zoom-reset").onclick = () => { view = [0, D.end + 1]; draw(); };
+document.getElementById("zoom-violation").textContent = D.focus_label;
 document.getElementById("zoom-violation").onclick = () => {
   const at = D.focus; view = [Math.max(0, at - 60), Math.min(D.end + 1, at + 20)]; draw();
 };
@@ -198,8 +200,8 @@ std::string FormatHtml(const RunView& view, const std::string& title) {
   data["violation"] = view.outcome.kind == sim::Outcome::Kind::kPass
                           ? ""
                           : std::string(sim::KindName(view.outcome.kind)) + " " +
-                                view.ViolationLine() +
-                                " (step " + std::to_string(view.outcome.step) + ")";
+                                view.ViolationLine() + " (step " +
+                                std::to_string(view.outcome.step) + ")";
   data["focus"] = view.outcome.step;
   json explanations = json::array();
   for (const sim::StuckExplanation& e : view.outcome.stuck) {
@@ -207,6 +209,8 @@ std::string FormatHtml(const RunView& view, const std::string& title) {
                            "\nwhy: " + e.why);
     if (e.wakeup_step != 0) data["focus"] = e.wakeup_step;
   }
+  data["focus_label"] =
+      view.outcome.stuck.empty() ? "around the violation" : "around the last wakeup";
   data["explanations"] = explanations;
   data["replay"] = view.replay_command;
   data["note"] = view.symbols.note;
@@ -261,6 +265,14 @@ std::string FormatHtml(const RunView& view, const std::string& title) {
                         {"loc", s.location != nullptr ? s.location->Long() : ""}});
   }
   for (int c = 0; c < view.cpus(); ++c) close_slice(c, data["end"].get<uint64_t>() + 1);
+  for (const sim::StuckExplanation& e : view.outcome.stuck) {
+    if (e.wakeup_step == 0 || e.wakeup_cpu < 0 || e.wakeup_cpu >= view.cpus()) continue;
+    instants.push_back({{"cpu", e.wakeup_cpu},
+                        {"step", e.wakeup_step},
+                        {"kind", "explained"},
+                        {"label", "the last wakeup for " + view.FiberName(e.fiber) + ": " + e.why},
+                        {"loc", ""}});
+  }
   json idle = json::array();
   for (const auto& [begin, end] : IdleStretches(entries, 24)) {
     uint64_t first = 0, last = 0;

@@ -38,15 +38,15 @@ class Formatter {
   // they stand. Events: the event in its vCPU's column.
   std::string Row(const Entry& e) const {
     if (e.event != nullptr && e.event->kind == sim::EventKind::kCpu) return "";
-    std::string out =
-        e.point != nullptr ? absl::StrFormat("%7d  ", e.step) : std::string(9, ' ');
+    std::string out = e.point != nullptr ? absl::StrFormat("%7d  ", e.step) : std::string(9, ' ');
     for (int c = 0; c < view_.cpus(); ++c) {
       std::string cell;
       if (e.event != nullptr) {
         if (c == e.cpu) {
-          cell = absl::StrCat("~ ", e.event->kind == sim::EventKind::kSwitch
-                                        ? ""
-                                        : absl::StrCat("[", view_.FiberName(e.event->fiber), "] "),
+          cell = absl::StrCat("~ ",
+                              e.event->kind == sim::EventKind::kSwitch
+                                  ? ""
+                                  : absl::StrCat("[", view_.FiberName(e.event->fiber), "] "),
                               DescribeEvent(view_, *e.event));
           if (e.event->kind == sim::EventKind::kViolation) {
             absl::StrAppend(&out, "| ", cell, "\n");
@@ -55,8 +55,8 @@ class Formatter {
         }
       } else if (c == e.cpu) {
         const SourceLocation& loc = *e.standing[c].location;
-        cell = absl::StrCat(e.preempted ? "* " : "> ", loc.Short(),
-                            loc.text.empty() ? "" : "  ", loc.text);
+        cell = absl::StrCat(e.preempted ? "* " : "> ", loc.Short(), loc.text.empty() ? "" : "  ",
+                            loc.text);
       } else {
         cell = Standing(e.standing[c]);
       }
@@ -67,7 +67,8 @@ class Formatter {
 
   std::string Standing(const views::Standing& s) const {
     if (s.idle) return "  (idle: wfi)";
-    if (s.location == nullptr) return absl::StrCat("  ", view_.FiberName(s.fiber), " (not started)");
+    if (s.location == nullptr)
+      return absl::StrCat("  ", view_.FiberName(s.fiber), " (not started)");
     return absl::StrCat("  ", s.location->Short());
   }
 
@@ -132,7 +133,8 @@ class Formatter {
   std::pair<size_t, size_t> Window(size_t center, uint64_t before, uint64_t after) const {
     size_t begin = center, end = center;
     for (uint64_t n = 0; begin > 0 && n < before;) n += entries_[--begin].point != nullptr;
-    for (uint64_t n = 0; end < entries_.size() && n <= after;) n += entries_[end++].point != nullptr;
+    for (uint64_t n = 0; end < entries_.size() && n <= after;)
+      n += entries_[end++].point != nullptr;
     while (end < entries_.size() && entries_[end].point == nullptr) ++end;
     return {begin, end};
   }

@@ -23,7 +23,7 @@ struct RunView {
   sim::Outcome outcome;
   // What the model says about a liveness failure, one entry per stuck thread (may be empty).
   std::vector<sim::StuckExplanation> explanations;
-  Symbolized symbols;  // locations of every pc in `points`
+  Symbolized symbols;          // locations of every pc in `points`
   std::string replay_command;  // pasteable; "" if none
 
   int cpus() const { return static_cast<int>(boot_fibers.size()); }

@@ -1,12 +1,11 @@
 #include "views/symbolize.h"
 
+#include <cxxabi.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cxxabi.h>
 
 #include <cstdint>
 #include <cstdlib>
