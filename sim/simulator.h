@@ -112,6 +112,9 @@ struct StuckExplanation {
   uint64_t slept_step = 0;   // the step at which it went to sleep (0: unknown)
   uint64_t wakeup_step = 0;  // the last wakeup on its channel (0: there was none)
   int wakeup_cpu = -1;
+  // That wakeup looked while the thread was on its way to sleep: a lost wakeup. Views show
+  // these first.
+  bool lost = false;
   std::string why;  // one line: why that wakeup did not wake it
 };
 

@@ -205,9 +205,12 @@ std::string FormatHtml(const RunView& view, const std::string& title) {
   data["focus"] = view.outcome.step;
   json explanations = json::array();
   for (const sim::StuckExplanation& e : view.outcome.stuck) {
-    explanations.push_back("stuck: " + view.FiberName(e.fiber) + " waits for " + e.waits_for +
+    explanations.push_back(std::string(e.lost ? "LOST WAKEUP: " : "stuck: ") +
+                           view.FiberName(e.fiber) + " waits for " + e.waits_for +
                            "\nwhy: " + e.why);
-    if (e.wakeup_step != 0) data["focus"] = e.wakeup_step;
+  }
+  for (auto it = view.outcome.stuck.rbegin(); it != view.outcome.stuck.rend(); ++it) {
+    if (it->wakeup_step != 0) data["focus"] = it->wakeup_step;  // the first explained one
   }
   data["focus_label"] =
       view.outcome.stuck.empty() ? "around the violation" : "around the last wakeup";

@@ -163,13 +163,14 @@ std::string FormatInterleaving(const RunView& view) {
 
   // 1-2. The model's explanation, and the rows around the step it points at.
   for (const sim::StuckExplanation& e : o.stuck) {
-    absl::StrAppend(&out, "\nstuck: ", view.FiberName(e.fiber), " waits for ", e.waits_for,
-                    "\n  why: ", e.why, "\n");
+    absl::StrAppend(&out, "\n", e.lost ? "LOST WAKEUP: " : "stuck: ", view.FiberName(e.fiber),
+                    " waits for ", e.waits_for, "\n  why: ", e.why, "\n");
     if (e.wakeup_step == 0) continue;
     absl::StrAppend(&out, "\nside by side at step ", e.wakeup_step, ", the last wakeup on ",
                     e.waits_for, ":\n", f.Header());
     auto [begin, end] = f.Window(f.IndexOfStep(e.wakeup_step), kWindowRows, kWindowRows);
-    absl::StrAppend(&out, f.Rows(begin, end, {}, e.wakeup_step, "the last wakeup"));
+    absl::StrAppend(&out, f.Rows(begin, end, {}, e.wakeup_step,
+                                 e.lost ? "the wakeup misses the sleeper" : "the last wakeup"));
   }
   if (o.kind == sim::Outcome::Kind::kSafety) {
     absl::StrAppend(&out, "\nside by side before the violation:\n", f.Header());

@@ -113,12 +113,16 @@ TEST(InterleavingTest, LostWakeupRowShowsWakeupBesideTheSleeperInItsWindow) {
   // The model explains the stuck sleeper: the last wakeup on its channel passed it over.
   const sim::StuckExplanation* missed = nullptr;
   for (const sim::StuckExplanation& e : view.outcome.stuck) {
-    if (absl::StrContains(e.why, "passed it over")) missed = &e;
+    if (e.lost) missed = &e;
   }
   ASSERT_NE(missed, nullptr) << text.substr(0, 3000);
   ASSERT_GE(missed->wakeup_cpu, 0);
   ASSERT_LT(missed->wakeup_cpu, 2);
+  EXPECT_TRUE(absl::StrContains(text, "LOST WAKEUP: " + view.FiberName(missed->fiber)));
   EXPECT_TRUE(absl::StrContains(text, missed->why));
+  EXPECT_TRUE(absl::StrContains(missed->why, "passed it over")) << missed->why;
+  // Shown first: the lost wakeup comes before any other stuck thread's explanation.
+  EXPECT_EQ(&view.outcome.stuck.front(), missed);
 
   // Its row, in the side-by-side window that comes before the full listing.
   auto [release_line, sleeping_line] = SleepWindowLines();
@@ -140,7 +144,7 @@ TEST(InterleavingTest, LostWakeupRowShowsWakeupBesideTheSleeperInItsWindow) {
     int at = LineIn(sleeper, "sleep");
     EXPECT_GT(at, release_line) << "the sleeper is not past release(lk): " << line;
     EXPECT_LE(at, sleeping_line) << "the sleeper already set SLEEPING: " << line;
-    EXPECT_TRUE(absl::StrContains(line, "<== the last wakeup")) << line;
+    EXPECT_TRUE(absl::StrContains(line, "<== the wakeup misses the sleeper")) << line;
   }
   EXPECT_TRUE(found) << "no row for step " << missed->wakeup_step << " before the listing";
 

@@ -1,4 +1,6 @@
 // Processes, the per-CPU scheduler, sleep and wakeup (kernel/proc.c).
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "kernel_models/xv6/kernel.h"
 
@@ -346,6 +348,7 @@ std::vector<sim::StuckExplanation> Kernel::ExplainStuck() {
                            "; no wakeup() on that channel ever ran");
     } else if (w->state_step[i] >= sleep_entered_[i] && w->state_step[i] < sleeping_set_[i]) {
       // The race: the wakeup looked while the sleeper was inside sleep(), not yet SLEEPING.
+      e.lost = true;
       e.wakeup_step = w->state_step[i];
       e.wakeup_cpu = w->cpu;
       e.why = absl::StrCat("the last wakeup(", e.waits_for, ") read ", who, "'s state at step ",
@@ -370,6 +373,8 @@ std::vector<sim::StuckExplanation> Kernel::ExplainStuck() {
     }
     out.push_back(std::move(e));
   }
+  std::stable_partition(out.begin(), out.end(),
+                        [](const sim::StuckExplanation& e) { return e.lost; });
   return out;
 }
 
