@@ -206,9 +206,11 @@ class Simulator {
   // A hand-placed point that only coarse granularity needs: at access granularity the cell
   // accesses around it are points already. Virtual time passes here at both granularities (cell
   // accesses do not advance it), so a tick is the same amount of model work at both.
-  void CoarsePoint() {
+  // Always inlined, so that Point's return address (the location views show) is in the model's
+  // code at every optimisation level.
+  [[gnu::always_inline]] void CoarsePoint() {
     if (options_.granularity == Granularity::kCoarse) {
-      PointAt(__builtin_return_address(0));
+      Point();
     } else {
       AdvanceTime();
     }
