@@ -282,7 +282,7 @@ Symbolized Symbolize(const std::vector<const void*>& pcs) {
   }
   if (result.note.empty() && missing_lines) {
     result.note =
-        "some code has no line table (stripped, or built without -gline-tables-only; see "
+        "some code has no line table (stripped, or built without -g1; see "
         ".bazelrc): those locations are function names only";
   } else if (result.note.empty() && missing_text) {
     result.note =

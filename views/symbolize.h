@@ -11,7 +11,7 @@
 // file when it can be found (see SourceRoots).
 //
 // Degrades, never fails: without llvm-symbolizer a location is the module and offset; without
-// line tables (a stripped binary, or one built without -gline-tables-only) it is the function
+// line tables (a stripped binary, or one built without -g1) it is the function
 // name; `note` says which, once.
 #ifndef SWITCHYARD_VIEWS_SYMBOLIZE_H_
 #define SWITCHYARD_VIEWS_SYMBOLIZE_H_
