@@ -116,10 +116,10 @@ class Formatter {
     for (uint32_t fiber : view_.boot_fibers) {
       absl::StrAppend(&threads, threads.empty() ? "" : ", ", view_.FiberName(fiber));
     }
-    return absl::StrCat("         ... steps ", first, "-", last, ": ",
-                        ticks == 0 ? "" : absl::StrCat(ticks, " timer ticks, "), who,
-                        waited ? " idle" : " in their boot threads", " (only ", threads,
-                        " ran) ...\n");
+    return absl::StrCat(
+        "         ... steps ", first, "-", last, ": ",
+        ticks == 0 ? "" : absl::StrCat(ticks, ticks == 1 ? " timer tick, " : " timer ticks, "), who,
+        waited ? " idle" : " in their boot threads", " (only ", threads, " ran) ...\n");
   }
 
   size_t IndexOfStep(uint64_t step) const {
