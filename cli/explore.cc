@@ -247,7 +247,9 @@ int Campaign::Run() {
                 base_.seed + value.second);
   }
   for (const std::string& path : reproducers_) {
-    std::printf("reproducer: %s\nreplay: switchyard replay %s\n", path.c_str(), path.c_str());
+    std::printf("reproducer: %s\nreplay: %s\nlook at it: %s\n", path.c_str(),
+                scenario::ReplayCommand(path).c_str(),
+                scenario::ReplayCommand(path, "--trace=interleaving").c_str());
   }
   return first_status_;
 }

@@ -11,7 +11,9 @@ ABSL_FLAG(std::string, granularity, "access",
           "where vCPUs interleave: access (every shared-state access) or coarse (hand-placed "
           "points only)");
 ABSL_FLAG(bool, swarm, false, "let each seed also draw the model's options");
-ABSL_FLAG(std::string, trace, "", "print the run's timeline: text or chrome (Perfetto)");
+ABSL_FLAG(std::string, trace, "",
+          "print the run's timeline: text, interleaving (a column per vCPU, source lines), "
+          "chrome (Perfetto JSON) or html (a self-contained page)");
 ABSL_FLAG(std::string, trace_out, "", "write the timeline to this file instead of stdout");
 ABSL_FLAG(int64_t, runs, 0, "runs in the campaign (default 1000 unless --time is given)");
 ABSL_FLAG(absl::Duration, time, absl::ZeroDuration(),

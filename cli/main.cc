@@ -36,7 +36,7 @@ const std::vector<Subcommand>& Subcommands() {
       {"run",
        "switchyard run --model=M --seed=S [--bug=B] [--strategy=random|pct] "
        "[--granularity=access|coarse] [--MODEL_OPTION=N "
-       "...] [--trace=text|chrome] [--trace_out=FILE] [-o REPRODUCER]",
+       "...] [--trace=text|interleaving|chrome|html] [--trace_out=FILE] [-o REPRODUCER]",
        "one run: prints its outcome and trace hash",
        With(kScenarioFlags, {"trace", "trace_out", "output"}), true, RunMain},
       {"explore",
@@ -46,7 +46,7 @@ const std::vector<Subcommand>& Subcommands() {
        "a campaign over consecutive seeds; writes a reproducer for what it finds",
        With(kScenarioFlags, {"runs", "time", "jobs", "out", "keep_going"}), true, ExploreMain},
       {"replay",
-       "switchyard replay FILE [--trace=text|chrome] [--trace_out=FILE]\n"
+       "switchyard replay FILE [--trace=text|interleaving|chrome|html] [--trace_out=FILE]\n"
        "       switchyard replay --fuzz_input=FILE --model=M [--bug=B] [-o REPRODUCER]",
        "replays a reproducer file (or a libFuzzer input): same violation, same trace hash",
        {"trace", "trace_out", "fuzz_input", "model", "bug", "output"},

@@ -9,6 +9,8 @@
 #include "cli/subcommands.h"
 #include "scenario/fuzz_input.h"
 #include "sim/reproducer.h"
+#include "views/html.h"
+#include "views/interleaving.h"
 
 namespace switchyard::cli {
 
@@ -77,26 +79,47 @@ void PrintOutcome(const scenario::RunResult& r) {
 
 bool CheckTraceFlags(const char* subcommand) {
   std::string trace = absl::GetFlag(FLAGS_trace);
-  if (!trace.empty() && trace != "text" && trace != "chrome") {
-    UsageError(subcommand, absl::StrCat("--trace must be text or chrome, not '", trace, "'"));
+  if (!trace.empty() && trace != "text" && trace != "chrome" && trace != "interleaving" &&
+      trace != "html") {
+    UsageError(subcommand, absl::StrCat("--trace must be text, interleaving, chrome or html, not '",
+                                        trace, "'"));
     return false;
   }
   if (trace.empty() && !absl::GetFlag(FLAGS_trace_out).empty()) {
-    UsageError(subcommand, "--trace_out needs --trace=text or --trace=chrome");
+    UsageError(subcommand, "--trace_out needs --trace=text, interleaving, chrome or html");
     return false;
   }
   return true;
 }
 
-bool WriteTimeline(const char* subcommand, const scenario::RunResult& r) {
+bool WriteTimeline(const char* subcommand, const scenario::RunResult& r, const std::string& title,
+                   const std::string& replay_command) {
   std::string trace = absl::GetFlag(FLAGS_trace);
   if (trace.empty()) return true;
   std::string violation =
       r.outcome.invariant.empty() ? "" : r.outcome.invariant + ": " + r.outcome.message;
-  std::string text = trace == "text"
-                         ? sim::FormatTextTimeline(r.records, r.fiber_names, violation)
-                         : sim::FormatChromeTrace(r.records, r.fiber_names, r.boot_fibers,
-                                                  r.outcome.time, violation);
+  std::string text;
+  if (trace == "text") {
+    text = sim::FormatTextTimeline(r.records, r.fiber_names, violation);
+  } else {
+    views::RunView view;
+    view.records = r.records;
+    view.points = r.points;
+    view.fiber_names = r.fiber_names;
+    view.boot_fibers = r.boot_fibers;
+    view.outcome = r.outcome;
+    view.replay_command = replay_command;
+    views::SymbolizePoints(&view);
+    if (trace == "interleaving") {
+      text = views::FormatInterleaving(view);
+    } else if (trace == "html") {
+      text = views::FormatHtml(view, title);
+    } else {
+      std::vector<std::string> where = views::EventLocations(view);
+      text = sim::FormatChromeTrace(r.records, r.fiber_names, r.boot_fibers, r.outcome.time,
+                                    violation, &where);
+    }
+  }
   std::string path = absl::GetFlag(FLAGS_trace_out);
   if (path.empty()) {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -107,8 +130,10 @@ bool WriteTimeline(const char* subcommand, const scenario::RunResult& r) {
     std::fprintf(stderr, "switchyard %s: %s\n", subcommand, std::string(status.message()).c_str());
     return false;
   }
-  std::printf("timeline: %s (%s)\n", path.c_str(),
-              trace == "chrome" ? "open it in ui.perfetto.dev or chrome://tracing" : "text");
+  const char* how = trace == "chrome" ? "open it in ui.perfetto.dev or chrome://tracing"
+                    : trace == "html" ? "open it in a browser; it needs no network"
+                                      : "text";
+  std::printf("timeline: %s (%s)\n", path.c_str(), how);
   return true;
 }
 
@@ -125,7 +150,9 @@ int RunMain(const ParsedArgs& args) {
       [&s] {
         bool keep_trace = !absl::GetFlag(FLAGS_trace).empty();
         scenario::RunResult r = scenario::RunScenario(s, keep_trace);
-        if (!WriteTimeline("run", r)) return kExitUsage;
+        if (!WriteTimeline("run", r, scenario::Describe(s), scenario::RunCommand(s))) {
+          return kExitUsage;
+        }
         PrintOutcome(r);
         if (!absl::GetFlag(FLAGS_output).empty()) {
           absl::Status status =
@@ -185,12 +212,13 @@ int ReplayFuzzInput(const ParsedArgs& args) {
         std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, nullptr, decisions);
         scenario::RunResult r =
             scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
-        if (!WriteTimeline("replay", r)) return kExitUsage;
+        if (!WriteTimeline("replay", r, scenario::Describe(s), "")) return kExitUsage;
         PrintOutcome(r);
         if (!out.empty()) {
           absl::Status written = sim::WriteReproducer(out, scenario::ToReproducer(s, r));
           if (!written.ok()) return UsageError("replay", std::string(written.message()));
-          std::printf("reproducer: %s\nreplay: switchyard replay %s\n", out.c_str(), out.c_str());
+          std::printf("reproducer: %s\nreplay: %s\n", out.c_str(),
+                      scenario::ReplayCommand(out).c_str());
         }
         return scenario::ExitStatus(r.outcome);
       },
@@ -202,7 +230,7 @@ int ReplayFuzzInput(const ParsedArgs& args) {
   if (!out.empty() && crash.crashed) {
     absl::Status written = sim::WriteReproducer(out, scenario::ToReproducer(s, CrashResult(crash)));
     if (!written.ok()) return UsageError("replay", std::string(written.message()));
-    std::printf("reproducer: %s\nreplay: switchyard replay %s\n", out.c_str(), out.c_str());
+    std::printf("reproducer: %s\nreplay: %s\n", out.c_str(), scenario::ReplayCommand(out).c_str());
   }
   return kExitCrash;
 }
@@ -238,7 +266,7 @@ int ReplayMain(const ParsedArgs& args) {
     return kExitCrash;
   }
   int signal = 0;
-  int code = RunInChild([&] { return ReplayBody(s, *file); }, &signal);
+  int code = RunInChild([&] { return ReplayBody(path, s, *file); }, &signal);
   if (code >= 0) return code;
   scenario::IsolatedRun crash =
       ClassifyCrash(s, [&s, &file] { return scenario::MakeDecider(s, &file->log, {}); });
@@ -248,11 +276,16 @@ int ReplayMain(const ParsedArgs& args) {
   return kExitCrash;
 }
 
-int ReplayBody(const scenario::Scenario& s, const sim::Reproducer& file_value) {
+int ReplayBody(const std::string& path, const scenario::Scenario& s,
+               const sim::Reproducer& file_value) {
   const sim::Reproducer* file = &file_value;
   std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, &file->log, {});
   scenario::RunResult r = scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
-  if (!WriteTimeline("replay", r)) return kExitUsage;
+  std::string name = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  if (!WriteTimeline("replay", r, absl::StrCat(name, ": ", scenario::Describe(s)),
+                     scenario::ReplayCommand(path, "--trace=interleaving"))) {
+    return kExitUsage;
+  }
   PrintOutcome(r);
   if (r.outcome.kind == sim::Outcome::Kind::kDiverged) {
     std::printf("replay diverged at step %" PRIu64 ": %s\n", r.outcome.step,

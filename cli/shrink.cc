@@ -180,7 +180,9 @@ int ShrinkMain(const ParsedArgs& args) {
   }
   std::printf("outcome: %s: %s: %s\n", sim::KindName(check.outcome.kind),
               check.outcome.invariant.c_str(), check.outcome.message.c_str());
-  std::printf("reproducer: %s\nreplay: switchyard replay %s\n", out.c_str(), out.c_str());
+  std::printf("reproducer: %s\nreplay: %s\nlook at it: %s\n", out.c_str(),
+              scenario::ReplayCommand(out).c_str(),
+              scenario::ReplayCommand(out, "--trace=interleaving").c_str());
   return scenario::ExitStatus(check.outcome);
 }
 

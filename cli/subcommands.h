@@ -16,7 +16,8 @@ namespace switchyard::cli {
 int RunMain(const ParsedArgs& args);
 int ReplayMain(const ParsedArgs& args);
 // Replays a read reproducer in this process (ReplayMain runs it in a child).
-int ReplayBody(const scenario::Scenario& s, const sim::Reproducer& file);
+int ReplayBody(const std::string& path, const scenario::Scenario& s,
+               const sim::Reproducer& file);
 int ExploreMain(const ParsedArgs& args);
 int ShrinkMain(const ParsedArgs& args);
 int CheckDeterminismMain(const ParsedArgs& args);
@@ -36,7 +37,8 @@ bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario:
 void PrintOutcome(const scenario::RunResult& result);
 // Writes the timeline that --trace/--trace_out ask for. Returns false (after printing an
 // error) when it cannot.
-bool WriteTimeline(const char* subcommand, const scenario::RunResult& result);
+bool WriteTimeline(const char* subcommand, const scenario::RunResult& result,
+                   const std::string& title, const std::string& replay_command);
 // Checks --trace before a run, so a typo fails before any work.
 bool CheckTraceFlags(const char* subcommand);
 

@@ -33,13 +33,15 @@ int RunModel(const char* model, const uint8_t* data, size_t size) {
   std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, nullptr, decisions);
   scenario::RunResult r = scenario::RunWith(s, *decider, false);
   if (r.outcome.kind != sim::Outcome::Kind::kPass) {
-    std::fprintf(stderr,
-                 "switchyard fuzz: %s: %s at step %llu: %s\n"
-                 "triage: switchyard replay --fuzz_input=CRASH_FILE --model=%s --bug=%s -o "
-                 "repro.json\n",
-                 scenario::OutcomeKindName(r.outcome.kind).c_str(), r.outcome.invariant.c_str(),
-                 static_cast<unsigned long long>(r.outcome.step), r.outcome.message.c_str(), model,
-                 bug.empty() ? "none" : bug.c_str());
+    std::fprintf(
+        stderr,
+        "switchyard fuzz: %s: %s at step %llu: %s\n"
+        "triage: bazel run --config=opt //:switchyard -- replay --fuzz_input=/abs/path/CRASH_FILE "
+        "--model=%s --bug=%s -o "
+        "repro.json\n",
+        scenario::OutcomeKindName(r.outcome.kind).c_str(), r.outcome.invariant.c_str(),
+        static_cast<unsigned long long>(r.outcome.step), r.outcome.message.c_str(), model,
+        bug.empty() ? "none" : bug.c_str());
     std::abort();
   }
   return 0;

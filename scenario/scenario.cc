@@ -1,5 +1,7 @@
 #include "scenario/scenario.h"
 
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -115,6 +117,7 @@ RunResult RunWith(const Scenario& s, sim::Decider& decider, bool keep_trace,
   if (keep_trace) {
     after = [&result](const sim::Simulator& simulator) {
       result.records = simulator.trace().records();
+      result.points = simulator.trace().points();
       result.fiber_names = simulator.FiberNames();
       result.boot_fibers = simulator.BootFiberIds();
     };
@@ -221,7 +224,7 @@ std::string Describe(const Scenario& s) {
 }
 
 std::string RunCommand(const Scenario& s) {
-  std::string out = absl::StrCat("switchyard run --model=", s.model, " --seed=", s.seed);
+  std::string out = absl::StrCat(kCommandPrefix, " run --model=", s.model, " --seed=", s.seed);
   if (!s.bug.empty()) absl::StrAppend(&out, " --bug=", s.bug);
   if (s.strategy != "random") absl::StrAppend(&out, " --strategy=", s.strategy);
   if (s.strategy == "pct") absl::StrAppend(&out, " --pct_depth=", s.pct_depth);
@@ -234,6 +237,15 @@ std::string RunCommand(const Scenario& s) {
     }
   }
   return out;
+}
+
+std::string ReplayCommand(const std::string& path, const std::string& extra) {
+  std::string absolute = path;
+  if (!path.empty() && path[0] != '/') {
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) != nullptr) absolute = absl::StrCat(cwd, "/", path);
+  }
+  return absl::StrCat(kCommandPrefix, " replay ", absolute, extra.empty() ? "" : " ", extra);
 }
 
 }  // namespace switchyard::scenario

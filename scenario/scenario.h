@@ -47,6 +47,7 @@ struct RunResult {
   sim::DecisionLog log;
   // Kept only when asked for (keep_trace):
   std::vector<sim::TraceRecord> records;
+  std::vector<sim::PointRecord> points;  // one per step: where the fiber stood (pc)
   std::vector<std::string> fiber_names;
   std::vector<uint32_t> boot_fibers;
 };
@@ -69,8 +70,15 @@ absl::Status FromReproducer(const sim::Reproducer& file, Scenario* scenario);
 
 // "model=xv6 bug=none strategy=random seed=7 cpus=2 nproc=8 ..." for the first line of output.
 std::string Describe(const Scenario& scenario);
-// The exact command that runs this scenario again.
+// How printed commands invoke switchyard, so that they can be pasted as printed into a shell in
+// the workspace; the same form as the README's workflow (an optimised build, whose cache the
+// campaign that printed the command has just filled).
+inline constexpr const char* kCommandPrefix = "bazel run --config=opt //:switchyard --";
+// The exact command that runs this scenario again ("bazel run ... -- run --model=...").
 std::string RunCommand(const Scenario& scenario);
+// "bazel run ... -- replay /abs/path/FILE [extra]": `path` made absolute (from the
+// current directory, which `switchyard` sets to the user's under `bazel run`).
+std::string ReplayCommand(const std::string& path, const std::string& extra = "");
 
 // Exit status for an outcome: 0 pass, 1 safety, 3 liveness, 4 diverged, 5 crash.
 int ExitStatus(const sim::Outcome& outcome);

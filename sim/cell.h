@@ -53,14 +53,20 @@ class Cell {
   Cell(T value) : value_(value), id_(Simulator::NewCellId()) {}  // NOLINT: reads like C
   // A copy is a new variable: it gets a new id and copying it is not an access.
   Cell(const Cell& other) : value_(other.value_), id_(Simulator::NewCellId()) {}
-  Cell& operator=(const Cell& other) { return *this = static_cast<T>(other); }
+  [[gnu::always_inline]] Cell& operator=(const Cell& other) {
+    return *this = static_cast<T>(other);
+  }
 
   // A read: a point, then the load.
   [[gnu::always_inline]] operator T() const {  // NOLINT: reads like C
     Access(AccessKind::kRead);
     return value_;
   }
-  T operator->() const requires std::is_pointer_v<T> { return static_cast<T>(*this); }
+  // Always inlined, as every accessor here: the access's recorded code address must be in the
+  // model's code (views/symbolize.h), not in this header.
+  [[gnu::always_inline]] T operator->() const requires std::is_pointer_v<T> {
+    return static_cast<T>(*this);
+  }
   // A write: a point, then the store.
   [[gnu::always_inline]] Cell& operator=(T value) {
     Access(AccessKind::kWrite);

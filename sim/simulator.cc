@@ -174,6 +174,7 @@ void Simulator::End(Outcome::Kind kind, std::string invariant, std::string messa
   outcome_.step = step_;
   outcome_.time = now_;
   for (const auto& [name, count] : marks_) outcome_.marks.emplace_back(name, count);
+  if (kind == Outcome::Kind::kLiveness) outcome_.stuck = machine_->ExplainStuck();
   std::sort(outcome_.marks.begin(), outcome_.marks.end());
   if (kind != Outcome::Kind::kPass) {
     Record(EventKind::kViolation, 0, 0,

@@ -103,6 +103,21 @@ struct SimOptions {
   bool check_every_step = false;
 };
 
+// For a liveness failure, where the model can tell: one stuck thread, what it waits for, and the
+// last step at which it could have been woken (the last wakeup on its channel) with why that
+// wakeup did not apply. Only for reading (views, `explain`): never part of the trace hash.
+struct StuckExplanation {
+  uint32_t fiber = 0;        // the stuck thread
+  std::string waits_for;     // in the model's terms: "the disk buffer of proc[2]"
+  uint64_t slept_step = 0;   // the step at which it went to sleep (0: unknown)
+  uint64_t wakeup_step = 0;  // the last wakeup on its channel (0: there was none)
+  int wakeup_cpu = -1;
+  // That wakeup looked while the thread was on its way to sleep: a lost wakeup. Views show
+  // these first.
+  bool lost = false;
+  std::string why;  // one line: why that wakeup did not wake it
+};
+
 // The model's machine-level hooks, called by the simulator.
 class Machine {
  public:
@@ -111,6 +126,9 @@ class Machine {
   virtual void Trap(int cpu, int line) = 0;
   // For a liveness failure: what each stuck thread waits for, in the model's terms, one line.
   virtual std::string DescribeStuck() = 0;
+  // For a liveness failure: for each stuck thread, the last step it could have been woken, where
+  // the model can tell (see StuckExplanation). Called once, when the run ends with one.
+  virtual std::vector<StuckExplanation> ExplainStuck() { return {}; }
 };
 
 struct Outcome {
@@ -129,6 +147,8 @@ struct Outcome {
   uint64_t interrupts = 0;
   // How often each rare interleaving marked by the model (Simulator::Mark) was reached, by name.
   std::vector<std::pair<std::string, uint64_t>> marks;
+  // Liveness failures: the model's explanation of each stuck thread (Machine::ExplainStuck).
+  std::vector<StuckExplanation> stuck;
 };
 
 const char* KindName(Outcome::Kind kind);
@@ -188,9 +208,11 @@ class Simulator {
   // A hand-placed point that only coarse granularity needs: at access granularity the cell
   // accesses around it are points already. Virtual time passes here at both granularities (cell
   // accesses do not advance it), so a tick is the same amount of model work at both.
-  void CoarsePoint() {
+  // Always inlined, so that Point's return address (the location views show) is in the model's
+  // code at every optimisation level.
+  [[gnu::always_inline]] void CoarsePoint() {
     if (options_.granularity == Granularity::kCoarse) {
-      PointAt(__builtin_return_address(0));
+      Point();
     } else {
       AdvanceTime();
     }

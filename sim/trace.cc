@@ -47,7 +47,7 @@ std::string FormatTextTimeline(const std::vector<TraceRecord>& records,
 std::string FormatChromeTrace(const std::vector<TraceRecord>& records,
                               const std::vector<std::string>& fiber_names,
                               const std::vector<uint32_t>& boot_fibers, uint64_t end_time,
-                              const std::string& violation) {
+                              const std::string& violation, const std::vector<std::string>* where) {
   using nlohmann::json;
   json events = json::array();
   for (size_t cpu = 0; cpu < boot_fibers.size(); ++cpu) {
@@ -70,7 +70,8 @@ std::string FormatChromeTrace(const std::vector<TraceRecord>& records,
     }
     since[cpu] = now;
   };
-  for (const TraceRecord& r : records) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    const TraceRecord& r = records[i];
     if (r.cpu >= running.size()) continue;
     if (r.kind == EventKind::kSwitch) {
       close_slice(r.cpu, r.time);
@@ -84,6 +85,9 @@ std::string FormatChromeTrace(const std::vector<TraceRecord>& records,
                       {"ts", r.time},
                       {"name", Describe(r, fiber_names, violation)},
                       {"args", {{"step", r.step}}}});
+    if (where != nullptr && i < where->size() && !(*where)[i].empty()) {
+      events.back()["args"]["source"] = (*where)[i];
+    }
   }
   for (size_t cpu = 0; cpu < running.size(); ++cpu) close_slice(cpu, end_time);
   json doc = {{"traceEvents", events}, {"displayTimeUnit", "ns"}};

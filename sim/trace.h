@@ -101,11 +101,14 @@ std::string FormatTextTimeline(const std::vector<TraceRecord>& records,
 
 // Chrome trace event JSON: one lane (thread) per vCPU, one slice per fiber run on that vCPU,
 // instant events for interrupts, switches, notes and the violation. One tick of virtual time is
-// shown as one microsecond. `boot_fibers[cpu]` is the fiber each vCPU starts with.
+// shown as one microsecond. `boot_fibers[cpu]` is the fiber each vCPU starts with. `where`, if
+// given, has one entry per record: the source location of its vCPU then (views/html.h,
+// EventLocations), put in the instant's args as "source".
 std::string FormatChromeTrace(const std::vector<TraceRecord>& records,
                               const std::vector<std::string>& fiber_names,
                               const std::vector<uint32_t>& boot_fibers, uint64_t end_time,
-                              const std::string& violation = "");
+                              const std::string& violation = "",
+                              const std::vector<std::string>* where = nullptr);
 
 }  // namespace switchyard::sim
 

@@ -16,6 +16,8 @@ packages=(
   libgmock-dev
   libbenchmark-dev   # benchmarks
   nlohmann-json3-dev # reproducer files, `list --json`, Chrome traces
+  llvm-14            # llvm-symbolizer: source lines for --trace=interleaving and --trace=html
+  chromium           # headless browser for //views:html_browser_test (skipped without it)
 )
 
 missing=()

@@ -140,6 +140,7 @@ class Kernel : public sim::Machine {
   // sim::Machine
   void Trap(int cpuid, int line) override;
   std::string DescribeStuck() override;
+  std::vector<sim::StuckExplanation> ExplainStuck() override;
 
   // Names of the model's own invariants, for `switchyard list`.
   static std::vector<std::string> InvariantNames();
@@ -252,6 +253,21 @@ class Kernel : public sim::Machine {
   // Workload bookkeeping, by pid: the exit status each process's program ends with, and whether
   // a kill was sent to it (then -1 is an acceptable status too).
   std::vector<int> expected_status_;
+  // Ghost, for explaining a lost wakeup (ExplainStuck): the last wakeup() on each channel and
+  // what it read of each process's state, and when each process last entered sleep() and set
+  // SLEEPING. Steps, never part of the trace.
+  struct WakeupSeen {
+    const void* chan = nullptr;
+    uint64_t step = 0;
+    int cpu = -1;
+    procstate state[kMaxProcs] = {};
+    uint64_t state_step[kMaxProcs] = {};  // 0: this wakeup did not read it
+  };
+  WakeupSeen& LastWakeupOn(const void* chan);
+  void NoteWakeupRead(const void* chan, const proc* p, procstate seen);
+  std::vector<WakeupSeen> last_wakeups_;
+  uint64_t sleep_entered_[kMaxProcs] = {};
+  uint64_t sleeping_set_[kMaxProcs] = {};
   std::vector<bool> kill_sent_;
 
   // The disk: requests in flight complete after a latency drawn by the decider; the device puts

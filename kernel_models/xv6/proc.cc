@@ -1,4 +1,6 @@
 // Processes, the per-CPU scheduler, sleep and wakeup (kernel/proc.c).
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "kernel_models/xv6/kernel.h"
 
@@ -249,6 +251,7 @@ void Kernel::forkret() {
 // Atomically release lock and sleep on chan. Reacquires lock when awakened.
 void Kernel::sleep(const void* chan, spinlock* lk) {
   proc* p = myproc();
+  sleep_entered_[p - proc_] = sim_.step();  // ghost, for ExplainStuck
   CheckSleepHoldsLock(lk);
   // Must acquire p->lock in order to change p->state and then call sched. Once we hold
   // p->lock, we can be guaranteed that we won't miss any wakeup (wakeup locks p->lock), so it's
@@ -259,6 +262,7 @@ void Kernel::sleep(const void* chan, spinlock* lk) {
   // Go to sleep.
   p->chan = chan;
   p->state = SLEEPING;
+  sleeping_set_[p - proc_] = sim_.step();  // ghost, for ExplainStuck
   sim_.Note("sleep", static_cast<uint64_t>(p->pid));
 
   sched();
@@ -273,12 +277,18 @@ void Kernel::sleep(const void* chan, spinlock* lk) {
 
 // Wake up all processes sleeping on chan. Must be called without any p->lock.
 void Kernel::wakeup(const void* chan) {
+  WakeupSeen& seen = LastWakeupOn(chan);  // ghost, for ExplainStuck
+  seen.step = sim_.step();
+  seen.cpu = cpuid();
+  for (uint64_t& step : seen.state_step) step = 0;
   for (proc* p = proc_; p < &proc_[config_.nproc]; p++) {
     if (p == myproc()) continue;
     if (config_.bug == Bug::kWakeupWithoutLock) {
       // The planted bug: look before locking. A sleeper between release(lk) and
       // p->state = SLEEPING is missed, and its wakeup is lost.
-      if (p->state == SLEEPING && p->chan == chan) {
+      procstate state = p->state;
+      NoteWakeupRead(chan, p, state);  // ghost, for ExplainStuck
+      if (state == SLEEPING && p->chan == chan) {
         acquire(&p->lock);
         p->state = RUNNABLE;
         sim_.Note("wakeup", static_cast<uint64_t>(p->pid));
@@ -290,13 +300,82 @@ void Kernel::wakeup(const void* chan) {
     // inside sleep(), between release(lk) and sched(): the window a lost wakeup needs.
     bool raced = p->lock.locked.peek();
     acquire(&p->lock);
-    if (p->state == SLEEPING && p->chan == chan) {
+    procstate state = p->state;
+    NoteWakeupRead(chan, p, state);  // ghost, for ExplainStuck
+    if (state == SLEEPING && p->chan == chan) {
       if (raced) sim_.Mark("wakeup-raced-sleep");
       p->state = RUNNABLE;
       sim_.Note("wakeup", static_cast<uint64_t>(p->pid));
     }
     release(&p->lock);
   }
+}
+
+Kernel::WakeupSeen& Kernel::LastWakeupOn(const void* chan) {
+  for (WakeupSeen& w : last_wakeups_) {
+    if (w.chan == chan) return w;
+  }
+  last_wakeups_.emplace_back();
+  last_wakeups_.back().chan = chan;
+  return last_wakeups_.back();
+}
+
+void Kernel::NoteWakeupRead(const void* chan, const proc* p, procstate seen) {
+  WakeupSeen& w = LastWakeupOn(chan);
+  w.state[p - proc_] = seen;
+  w.state_step[p - proc_] = sim_.step();
+}
+
+// For each process asleep at a liveness failure: the last wakeup() on its channel, and why it
+// did not wake it. Reads ghost state and peeks cells: it runs after the run has ended.
+std::vector<sim::StuckExplanation> Kernel::ExplainStuck() {
+  std::vector<sim::StuckExplanation> out;
+  for (int i = 0; i < config_.nproc; ++i) {
+    const proc& p = proc_[i];
+    if (p.state.peek() != SLEEPING || p.context == nullptr) continue;
+    const void* chan = p.chan.peek();
+    sim::StuckExplanation e;
+    e.fiber = sim_.FiberId(p.context);
+    e.waits_for = ChanName(chan);
+    e.slept_step = sleeping_set_[i];
+    std::string who = absl::StrCat("pid ", p.pid.peek());
+    const WakeupSeen* w = nullptr;
+    for (const WakeupSeen& candidate : last_wakeups_) {
+      if (candidate.chan == chan) w = &candidate;
+    }
+    if (w == nullptr) {
+      e.why = absl::StrCat(who, " sleeps on ", e.waits_for, " since step ", sleeping_set_[i],
+                           "; no wakeup() on that channel ever ran");
+    } else if (w->state_step[i] >= sleep_entered_[i] && w->state_step[i] < sleeping_set_[i]) {
+      // The race: the wakeup looked while the sleeper was inside sleep(), not yet SLEEPING.
+      e.lost = true;
+      e.wakeup_step = w->state_step[i];
+      e.wakeup_cpu = w->cpu;
+      e.why = absl::StrCat("the last wakeup(", e.waits_for, ") read ", who, "'s state at step ",
+                           w->state_step[i], " on cpu", w->cpu, " as ", StateName(w->state[i]),
+                           ", not SLEEPING, and passed it over: ", who,
+                           " was inside sleep() (entered at step ", sleep_entered_[i],
+                           ") and set SLEEPING only at step ", sleeping_set_[i],
+                           "; no wakeup on that channel came after");
+    } else if (w->step < sleep_entered_[i]) {
+      e.wakeup_step = w->step;
+      e.wakeup_cpu = w->cpu;
+      e.why = absl::StrCat("the last wakeup(", e.waits_for, ") ran at step ", w->step, " on cpu",
+                           w->cpu, ", before ", who, " entered this sleep() (step ",
+                           sleep_entered_[i], "); none came after");
+    } else {
+      e.wakeup_step = w->step;
+      e.wakeup_cpu = w->cpu;
+      e.why = absl::StrCat("the last wakeup(", e.waits_for, ") ran at step ", w->step, " on cpu",
+                           w->cpu, " while ", who, " was going to sleep (entered step ",
+                           sleep_entered_[i], ", SLEEPING at step ", sleeping_set_[i],
+                           "), but did not wake it");
+    }
+    out.push_back(std::move(e));
+  }
+  std::stable_partition(out.begin(), out.end(),
+                        [](const sim::StuckExplanation& e) { return e.lost; });
+  return out;
 }
 
 // Kill the process with the given pid. The victim won't exit until it tries to return to user

@@ -1,0 +1,295 @@
+#include "views/symbolize.h"
+
+#include <cxxabi.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "nlohmann/json.hpp"
+
+extern char** environ;
+
+namespace switchyard::views {
+namespace {
+
+std::string Basename(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string SelfExe() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// "switchyard::xv6::Kernel::sleep(void const*, switchyard::xv6::spinlock*)" -> "sleep".
+std::string ShortFunction(const std::string& name) {
+  if (name.empty() || name == "??") return "?";
+  std::string s = name;
+  // Cut the parameter list: the first '(' at template depth 0.
+  int depth = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '<') ++depth;
+    if (s[i] == '>') --depth;
+    if (s[i] == '(' && depth == 0 && i > 0) {
+      s.resize(i);
+      break;
+    }
+  }
+  depth = 0;
+  for (size_t i = s.size(); i-- > 0;) {
+    if (s[i] == '>') ++depth;
+    if (s[i] == '<') --depth;
+    if (depth == 0 && i > 0 && s[i] == ':' && s[i - 1] == ':') return s.substr(i + 1);
+  }
+  return s;
+}
+
+// The path the compiler recorded, made relative to the workspace: Bazel compiles in a sandboxed
+// execroot (".../execroot/switchyard/kernel_models/xv6/proc.cc") that is gone after the build.
+std::string WorkspaceRelative(std::string path) {
+  if (path.empty() || path == "??") return "";
+  static constexpr std::string_view kExecroot = "/execroot/";
+  if (size_t at = path.rfind(kExecroot); at != std::string::npos) {
+    size_t workspace_end = path.find('/', at + kExecroot.size());  // execroot/WORKSPACE/...
+    if (workspace_end != std::string::npos) path = path.substr(workspace_end + 1);
+  }
+  // Bazel's toolchain maps the execroot to /proc/self/cwd (-fdebug-prefix-map).
+  if (absl::StartsWith(path, "/proc/self/cwd/")) path = path.substr(15);
+  while (absl::StartsWith(path, "./")) path = path.substr(2);
+  return path;
+}
+
+// The simulator's own headers: an access's frames inside them are not where the model stands.
+bool IsSimulatorFrame(const std::string& file) {
+  return absl::EndsWith(file, "sim/cell.h") || absl::EndsWith(file, "sim/simulator.h");
+}
+
+// Runs `argv`, returns its standard output; false if it could not run or failed.
+bool RunCapture(const std::vector<std::string>& argv, std::string* out) {
+  int pipefd[2];
+  if (pipe(pipefd) != 0) return false;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
+  posix_spawn_file_actions_addclose(&actions, pipefd[0]);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipefd[1]);
+  if (rc != 0) {
+    close(pipefd[0]);
+    return false;
+  }
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(pipefd[0], buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
+  close(pipefd[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+class SourceFiles {
+ public:
+  SourceFiles() : roots_(SourceRoots()) {}
+  // The trimmed text of `line` of workspace-relative `file`, or "".
+  std::string Line(const std::string& file, int line) {
+    auto it = files_.find(file);
+    if (it == files_.end()) it = files_.emplace(file, Load(file)).first;
+    const std::vector<std::string>& lines = it->second;
+    if (line < 1 || static_cast<size_t>(line) > lines.size()) return "";
+    return std::string(absl::StripAsciiWhitespace(lines[line - 1]));
+  }
+
+ private:
+  std::vector<std::string> Load(const std::string& file) {
+    std::vector<std::string> lines;
+    std::vector<std::string> candidates;
+    if (!file.empty() && file[0] == '/') {
+      candidates.push_back(file);
+    } else {
+      for (const std::string& root : roots_) candidates.push_back(root + "/" + file);
+    }
+    for (const std::string& path : candidates) {
+      std::ifstream in(path);
+      if (!in) continue;
+      for (std::string l; std::getline(in, l);) lines.push_back(l);
+      break;
+    }
+    return lines;
+  }
+  std::vector<std::string> roots_;
+  std::map<std::string, std::vector<std::string>> files_;
+};
+
+struct Module {
+  std::string path;
+  std::vector<std::pair<const void*, uintptr_t>> pcs;  // address, offset in the module
+};
+
+}  // namespace
+
+std::string SourceLocation::Short() const {
+  if (has_line()) return absl::StrCat(function, " ", Basename(file), ":", line);
+  bool named = function != "?" && !function.empty();
+  if (named && !absl::StartsWith(fallback, function)) {
+    return fallback.empty() ? function : absl::StrCat(function, " (", fallback, ")");
+  }
+  return fallback.empty() ? "?" : fallback;
+}
+
+std::string SourceLocation::Long() const {
+  if (has_line()) return absl::StrCat(function, " (", file, ":", line, ")");
+  return Short();
+}
+
+std::vector<std::string> SourceRoots() {
+  std::vector<std::string> roots;
+  for (const char* var : {"SWITCHYARD_SOURCE_ROOT", "BUILD_WORKSPACE_DIRECTORY"}) {
+    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') roots.push_back(v);
+  }
+  if (const char* srcdir = std::getenv("TEST_SRCDIR")) {
+    const char* ws = std::getenv("TEST_WORKSPACE");
+    roots.push_back(absl::StrCat(srcdir, "/", ws != nullptr ? ws : "switchyard"));
+  }
+  // A binary under bazel-out: its execroot links to the workspace's top-level directories.
+  std::string exe = SelfExe();
+  if (size_t at = exe.find("/bazel-out/"); at != std::string::npos) {
+    roots.push_back(exe.substr(0, at));
+  }
+  roots.push_back(".");
+  return roots;
+}
+
+std::string FindSymbolizer() {
+  if (const char* v = std::getenv("SWITCHYARD_SYMBOLIZER"); v != nullptr) return v;
+  std::vector<std::string> dirs = absl::StrSplit(
+      std::getenv("PATH") != nullptr ? std::getenv("PATH") : "/usr/bin", ':', absl::SkipEmpty());
+  for (const char* name : {"llvm-symbolizer", "llvm-symbolizer-14"}) {
+    for (const std::string& dir : dirs) {
+      std::string path = absl::StrCat(dir, "/", name);
+      if (access(path.c_str(), X_OK) == 0) return path;
+    }
+  }
+  for (const char* path : {"/usr/bin/llvm-symbolizer", "/usr/lib/llvm-14/bin/llvm-symbolizer"}) {
+    if (access(path, X_OK) == 0) return path;
+  }
+  return "";
+}
+
+Symbolized Symbolize(const std::vector<const void*>& pcs) {
+  Symbolized result;
+  std::set<const void*> unique(pcs.begin(), pcs.end());
+  unique.erase(nullptr);
+  // Group by module. A return address points after the call; the call is one byte earlier.
+  std::map<std::string, Module> modules;
+  const std::string self = SelfExe();
+  Dl_info self_info{};
+  dladdr(reinterpret_cast<const void*>(&Symbolize), &self_info);
+  for (const void* pc : unique) {
+    Dl_info info{};
+    SourceLocation& loc = result.locations[pc];
+    loc.function = "?";
+    if (dladdr(pc, &info) == 0 || info.dli_fbase == nullptr) continue;
+    std::string path = info.dli_fbase == self_info.dli_fbase || info.dli_fname == nullptr
+                           ? self
+                           : std::string(info.dli_fname);
+    uintptr_t offset =
+        reinterpret_cast<uintptr_t>(pc) - 1 - reinterpret_cast<uintptr_t>(info.dli_fbase);
+    loc.fallback = absl::StrFormat("%s+0x%x", Basename(path), offset);
+    if (info.dli_sname != nullptr && info.dli_saddr != nullptr) {
+      int status = 0;
+      char* demangled = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
+      loc.function = ShortFunction(demangled != nullptr ? demangled : info.dli_sname);
+      std::free(demangled);
+      loc.fallback = absl::StrFormat(
+          "%s+0x%x", loc.function,
+          reinterpret_cast<uintptr_t>(pc) - 1 - reinterpret_cast<uintptr_t>(info.dli_saddr));
+    }
+    Module& m = modules[path];
+    m.path = path;
+    m.pcs.emplace_back(pc, offset);
+  }
+  std::string symbolizer = FindSymbolizer();
+  if (symbolizer.empty()) {
+    result.note =
+        "no llvm-symbolizer (Debian package llvm-14; `bash tools/setup.sh` installs it): "
+        "locations are module+offset";
+    return result;
+  }
+  SourceFiles sources;
+  bool missing_lines = false;
+  bool missing_text = false;
+  for (auto& [path, module] : modules) {
+    std::vector<std::string> argv = {symbolizer, "--output-style=JSON", "--inlines",
+                                     absl::StrCat("--obj=", path)};
+    for (const auto& [pc, offset] : module.pcs) argv.push_back(absl::StrFormat("0x%x", offset));
+    std::string out;
+    if (!RunCapture(argv, &out)) {
+      result.note = absl::StrCat(symbolizer, " failed on ", path, ": locations are module+offset");
+      continue;
+    }
+    nlohmann::json answers = nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
+    if (!answers.is_array() || answers.size() != module.pcs.size()) {
+      result.note = absl::StrCat(symbolizer, " gave an unexpected answer for ", path);
+      continue;
+    }
+    for (size_t i = 0; i < module.pcs.size(); ++i) {
+      SourceLocation& loc = result.locations[module.pcs[i].first];
+      const nlohmann::json& frames = answers[i].value("Symbol", nlohmann::json::array());
+      std::vector<const nlohmann::json*> model_frames;
+      for (const nlohmann::json& f : frames) {
+        std::string file = WorkspaceRelative(f.value("FileName", ""));
+        if (!IsSimulatorFrame(file)) model_frames.push_back(&f);
+      }
+      if (model_frames.empty() && !frames.empty()) model_frames.push_back(&frames[0]);
+      if (model_frames.empty()) continue;
+      const nlohmann::json& f = *model_frames[0];
+      std::string function = ShortFunction(f.value("FunctionName", ""));
+      if (function != "?") loc.function = function;
+      loc.file = WorkspaceRelative(f.value("FileName", ""));
+      loc.line = f.value("Line", 0);
+      if (!loc.has_line()) {
+        loc.file.clear();
+        missing_lines = true;
+        continue;
+      }
+      for (size_t k = 1; k < model_frames.size(); ++k) {
+        absl::StrAppend(&loc.inlined_into, k == 1 ? "" : " < ",
+                        ShortFunction(model_frames[k]->value("FunctionName", "")));
+      }
+      loc.text = sources.Line(loc.file, loc.line);
+      if (loc.text.empty()) missing_text = true;
+    }
+  }
+  if (result.note.empty() && missing_lines) {
+    result.note =
+        "some code has no line table (stripped, or built without -g1; see "
+        ".bazelrc): those locations are function names only";
+  } else if (result.note.empty() && missing_text) {
+    result.note =
+        "some source files were not found (set SWITCHYARD_SOURCE_ROOT to the workspace): those "
+        "lines have no text";
+  }
+  return result;
+}
+
+}  // namespace switchyard::views
