@@ -18,7 +18,7 @@ def cross_program(name, srcs, compiler, objdump, copts = [], text_address = "0x1
         srcs = srcs + hdrs,
         outs = [elf],
         cmd = ("%s -ffreestanding -nostdlib -static -fno-pic -fno-pie -no-pie " +
-               "-fno-asynchronous-unwind-tables -fno-stack-protector -Wl,--build-id=none -Wl,-N -Wl,--no-warn-rwx-segments " +
+               "-fno-asynchronous-unwind-tables -fno-stack-protector -Wl,--build-id=none -Wl,-N -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack " +
                "-Wl,-Ttext=%s -Wl,-e,_start -I. %s -o $@ %s") % (compiler, text_address, " ".join(copts), src_paths),
     )
     native.genrule(

@@ -45,8 +45,7 @@ void Parse(const ElfImage& image, uint64_t* entry, std::vector<Segment>* segment
       SY_CHECK(name_offset < image.size);
       const char* name = reinterpret_cast<const char*>(image.bytes + name_offset);
       size_t length = strnlen(name, image.size - name_offset);
-      symbols->push_back(
-          {std::string(name, length), sym.st_value, sym.st_size, type == STT_FUNC});
+      symbols->push_back({std::string(name, length), sym.st_value, sym.st_size, type == STT_FUNC});
     }
   }
 }

@@ -31,8 +31,8 @@ Machine::Machine(Isa isa, const Elf& elf, uint64_t memory_base, uint64_t memory_
              UC_ERR_OK);
   }
   uc_hook hook;
-  SY_CHECK(uc_hook_add(uc_, &hook, UC_HOOK_CODE, reinterpret_cast<void*>(&Machine::OnCode), this,
-                       1, 0) == UC_ERR_OK);
+  SY_CHECK(uc_hook_add(uc_, &hook, UC_HOOK_CODE, reinterpret_cast<void*>(&Machine::OnCode), this, 1,
+                       0) == UC_ERR_OK);
   SY_CHECK(uc_hook_add(uc_, &hook, UC_HOOK_INTR, reinterpret_cast<void*>(&Machine::OnInterrupt),
                        this, 1, 0) == UC_ERR_OK);
   set_pc(elf.entry());
@@ -178,6 +178,19 @@ std::string Machine::Disassemble(uint64_t address) const {
   }
   auto it = listing_.find(address);
   return it == listing_.end() ? "?" : it->second;
+}
+
+uint64_t Machine::InstructionLength(uint64_t address) const {
+  if (capstone_ == 0 || !Mapped(address, 1)) return 1;
+  uint8_t bytes[16] = {};
+  uint64_t n = std::min<uint64_t>(16, memory_base_ + memory_size_ - address);
+  SY_CHECK(uc_mem_read(uc_, address, bytes, n) == UC_ERR_OK);
+  cs_insn* insn = nullptr;
+  size_t count = cs_disasm(capstone_, bytes, n, address, 1, &insn);
+  if (count == 0) return 1;
+  uint64_t size = insn[0].size;
+  cs_free(insn, count);
+  return size;
 }
 
 std::string Machine::Where(uint64_t address) const {

@@ -71,6 +71,8 @@ class Machine {
 
   // "mov %ebp,%esp" (AT&T, i386, Capstone) or objdump's text (RISC-V); "?" when unknown.
   std::string Disassemble(uint64_t address) const;
+  // The length in bytes of the instruction at `address` (i386 only, Capstone); 1 if unknown.
+  uint64_t InstructionLength(uint64_t address) const;
   // "switch_context+12" or a hex address.
   std::string Where(uint64_t address) const;
 
