@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "config_table: runs must be a positive number\n");
     return 2;
   }
-  std::printf("| program | flags | cooperative | preemptive | cooperative, no ABI check | first failure |\n");
+  std::printf(
+      "| program | flags | cooperative | preemptive | cooperative, no ABI check | first failure "
+      "|\n");
   std::printf("|---|---|---|---|---|---|\n");
   for (const Program& p : AllPrograms()) {
     std::string first;

@@ -107,8 +107,8 @@ class Model : public sim::Machine {
       if (!violation_.empty()) sim_.Fail(violated_, violation_);
       switch (why) {
         case emu::StopReason::kFault:
-          sim_.Fail("no-cpu-fault", absl::StrCat("the emulated CPU faulted: ", cpu_.fault(),
-                                                 LastSwitchNote()));
+          sim_.Fail("no-cpu-fault",
+                    absl::StrCat("the emulated CPU faulted: ", cpu_.fault(), LastSwitchNote()));
         case emu::StopReason::kStopped:
           break;
         case emu::StopReason::kCountExhausted:
@@ -146,14 +146,16 @@ class Model : public sim::Machine {
                                               : "failed";
       if (a == kFailRing) {
         sim_.Fail("thread-self-check",
-                  absl::StrCat("thread ", b, ": thread_exit() returned to its caller: the thread "
+                  absl::StrCat("thread ", b,
+                               ": thread_exit() returned to its caller: the thread "
                                "was removed from the ring while it runs, and release() did not "
                                "switch away from it",
                                LastSwitchNote()));
       }
       if (a == kFailTrap) {
         sim_.Fail("new-thread-entry",
-                  absl::StrCat("thread ", b, " did not enter thread_start: switch_context's ret "
+                  absl::StrCat("thread ", b,
+                               " did not enter thread_start: switch_context's ret "
                                "took thread_start_trap from the fabricated first frame, which is "
                                "off by one word",
                                LastSwitchNote()));
@@ -165,8 +167,8 @@ class Model : public sim::Machine {
     } else if (number == kHcSigreturn) {
       // The frame DeliverSignal pushed, after the stub's return address was popped.
       uint32_t sp = R(UC_X86_REG_ESP);
-      static constexpr int kRegs[] = {UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX,
-                                      UC_X86_REG_EBX, UC_X86_REG_ESI, UC_X86_REG_EDI,
+      static constexpr int kRegs[] = {UC_X86_REG_EAX, UC_X86_REG_ECX,   UC_X86_REG_EDX,
+                                      UC_X86_REG_EBX, UC_X86_REG_ESI,   UC_X86_REG_EDI,
                                       UC_X86_REG_EBP, UC_X86_REG_EFLAGS};
       for (int i = 0; i < 8; ++i) cpu_.SetReg(kRegs[i], Mem(sp + 4 * i));
       cpu_.set_pc(Mem(sp + 32));
@@ -174,8 +176,8 @@ class Model : public sim::Machine {
       uint32_t id = CurrentId();
       if (id < kMaxThreads) in_handler_[id] = false;
     } else {
-      sim_.Fail("no-cpu-fault", absl::StrCat("unknown hypercall ", number, " at ",
-                                             cpu_.Where(cpu_.pc())));
+      sim_.Fail("no-cpu-fault",
+                absl::StrCat("unknown hypercall ", number, " at ", cpu_.Where(cpu_.pc())));
     }
   }
 
@@ -191,12 +193,19 @@ class Model : public sim::Machine {
     uint32_t frame = ((esp - 40 - 128) & ~15u) - 4;  // below a red zone; (frame + 4) % 16 == 0
     if (!cpu_.Mapped(frame, 44)) {
       Violation("no-cpu-fault", absl::StrFormat("the timer signal arrived with esp=%#x, outside "
-                                                "memory%s", esp, LastSwitchNote()));
+                                                "memory%s",
+                                                esp, LastSwitchNote()));
       return;
     }
-    uint32_t saved[10] = {R(UC_X86_REG_EAX), R(UC_X86_REG_ECX), R(UC_X86_REG_EDX),
-                          R(UC_X86_REG_EBX), R(UC_X86_REG_ESI), R(UC_X86_REG_EDI),
-                          R(UC_X86_REG_EBP), R(UC_X86_REG_EFLAGS), static_cast<uint32_t>(cpu_.pc()),
+    uint32_t saved[10] = {R(UC_X86_REG_EAX),
+                          R(UC_X86_REG_ECX),
+                          R(UC_X86_REG_EDX),
+                          R(UC_X86_REG_EBX),
+                          R(UC_X86_REG_ESI),
+                          R(UC_X86_REG_EDI),
+                          R(UC_X86_REG_EBP),
+                          R(UC_X86_REG_EFLAGS),
+                          static_cast<uint32_t>(cpu_.pc()),
                           esp};
     cpu_.Write32(frame, sigreturn_stub_);
     for (int i = 0; i < 10; ++i) cpu_.Write32(frame + 4 + 4 * i, saved[i]);
@@ -235,9 +244,9 @@ class Model : public sim::Machine {
     uint32_t id = CurrentId();
     ++releases_;
     if (id >= kMaxThreads) {
-      Violation("current-names-active-stack",
-                absl::StrFormat("release() entered with current = %#x, not a context",
-                                Mem(current_)));
+      Violation(
+          "current-names-active-stack",
+          absl::StrFormat("release() entered with current = %#x, not a context", Mem(current_)));
       return;
     }
     int owner = StackOwner(esp);
@@ -263,8 +272,8 @@ class Model : public sim::Machine {
       if (!in_ring_[cid]) last_ran_[cid] = releases_;  // joined the ring since the last walk
       if (releases_ - last_ran_[cid] > 2 * kMaxThreads + 2) {
         Violation("ring-progress",
-                  absl::StrFormat("thread %u is in the ring but has not run for %u releases%s",
-                                  cid, releases_ - last_ran_[cid], LastSwitchNote()));
+                  absl::StrFormat("thread %u is in the ring but has not run for %u releases%s", cid,
+                                  releases_ - last_ran_[cid], LastSwitchNote()));
         return;
       }
       c = Mem(c + kOffNext);
@@ -272,9 +281,9 @@ class Model : public sim::Machine {
     for (int t = 0; t < kMaxThreads; ++t) in_ring_[t] = seen[t];
     uint32_t threadcount = Mem(threadcount_);
     if (static_cast<int>(threadcount) != length) {
-      Violation("threadcount-matches-ring",
-                absl::StrFormat("threadcount is %u but the ring holds %d threads", threadcount,
-                                length));
+      Violation(
+          "threadcount-matches-ring",
+          absl::StrFormat("threadcount is %u but the ring holds %d threads", threadcount, length));
       return;
     }
     pending_.push_back({id, esp, R(UC_X86_REG_EBX), R(UC_X86_REG_ESI), R(UC_X86_REG_EDI),
@@ -364,11 +373,10 @@ class Model : public sim::Machine {
                 absl::StrFormat("thread %u entered worker() with argument %#x, not %u: the "
                                 "fabricated first frame is off",
                                 id, Mem(esp + 4), arg));
-    } else if (StackOwner(esp) != static_cast<int>(id) ||
-               Mem(context + kOffState) != kRunnable) {
-      Violation("current-names-active-stack",
-                absl::StrFormat("thread %u entered worker() on thread %d's stack", id,
-                                StackOwner(esp)));
+    } else if (StackOwner(esp) != static_cast<int>(id) || Mem(context + kOffState) != kRunnable) {
+      Violation(
+          "current-names-active-stack",
+          absl::StrFormat("thread %u entered worker() on thread %d's stack", id, StackOwner(esp)));
     }
   }
 
@@ -464,8 +472,8 @@ const std::vector<Bug>& Bugs() {
        "the seed's switch at -O2 -fno-omit-frame-pointer, not inlined: the switch works, but "
        "ebx/esi/edi live across release() come back with another thread's values",
        "ebp-O2-fp-noinline", false},
-      {"frame-off-by-one", "thread_create's fabricated first frame is one word off", "bug-frame-off-by-one",
-       false},
+      {"frame-off-by-one", "thread_create's fabricated first frame is one word off",
+       "bug-frame-off-by-one", false},
       {"frame-misaligned",
        "thread_create's fabricated first frame leaves the new thread's stack misaligned",
        "bug-frame-misaligned", false},
@@ -482,9 +490,14 @@ const std::vector<Bug>& Bugs() {
 }
 
 std::vector<std::string> InvariantNames() {
-  return {"switch-moves-stack",        "callee-saved-preserved", "current-names-active-stack",
-          "threadcount-matches-ring", "ring-progress",          "new-thread-entry",
-          "thread-self-check",        "no-cpu-fault"};
+  return {"switch-moves-stack",
+          "callee-saved-preserved",
+          "current-names-active-stack",
+          "threadcount-matches-ring",
+          "ring-progress",
+          "new-thread-entry",
+          "thread-self-check",
+          "no-cpu-fault"};
 }
 
 const Program* FindProgram(std::string_view name) {

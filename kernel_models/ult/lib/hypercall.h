@@ -8,10 +8,10 @@
 #define HC_HALT 3      /* the workload is over */
 #define HC_SIGRETURN 4 /* the timer signal's handler returned (from sigreturn_stub) */
 
-#define FAIL_LOCALS 1       /* values kept across release() changed; ecx = thread id */
-#define FAIL_ARGUMENT 2     /* a new thread's argument is wrong; ecx = thread id */
-#define FAIL_RING 3         /* code that must never run ran; ecx = thread id */
-#define FAIL_TRAP 4         /* a new thread returned into its frame's trap slot; ecx = id */
+#define FAIL_LOCALS 1   /* values kept across release() changed; ecx = thread id */
+#define FAIL_ARGUMENT 2 /* a new thread's argument is wrong; ecx = thread id */
+#define FAIL_RING 3     /* code that must never run ran; ecx = thread id */
+#define FAIL_TRAP 4     /* a new thread returned into its frame's trap slot; ecx = id */
 
 static inline unsigned hypercall(unsigned number, unsigned a, unsigned b) {
   unsigned result;

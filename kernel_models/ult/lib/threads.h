@@ -16,23 +16,23 @@
 enum { FREE = 0, RUNNABLE = 1, ZOMBIE = 2 };
 
 struct context {
-  unsigned ebp;          /* 0: the ebp-only switch's whole saved state */
-  unsigned esp;          /* 4: the register-saving switch's saved stack pointer */
-  struct context *next;  /* 8 */
-  struct context *prev;  /* 12 */
-  int id;                /* 16: slot number; stack is stacks[id] */
-  int state;             /* 20 */
-  void (*fn)(int);       /* 24 */
-  int arg;               /* 28 */
+  unsigned ebp;         /* 0: the ebp-only switch's whole saved state */
+  unsigned esp;         /* 4: the register-saving switch's saved stack pointer */
+  struct context* next; /* 8 */
+  struct context* prev; /* 12 */
+  int id;               /* 16: slot number; stack is stacks[id] */
+  int state;            /* 20 */
+  void (*fn)(int);      /* 24 */
+  int arg;              /* 28 */
 };
 
 extern struct context contexts[MAX_THREADS];
-extern struct context *current;
+extern struct context* current;
 extern int threadcount;
 extern volatile int sigblocked; /* the host delivers the timer signal only when 0 */
 
 void release(void);
-void switch_context(struct context *from, struct context *to);
+void switch_context(struct context* from, struct context* to);
 int thread_create(void (*fn)(int), int arg);
 void thread_exit(void);
 void threads_init(void);
