@@ -120,7 +120,7 @@ RunResult RunWith(const Scenario& s, sim::Decider& decider, bool keep_trace,
     };
   }
   result.outcome = m->run({s.options, s.bug, decider, sim_options, after});
-  result.log = decider.log();
+  result.log = decider.TakeLog();
   return result;
 }
 

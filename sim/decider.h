@@ -27,6 +27,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace switchyard::sim {
@@ -116,6 +117,9 @@ class Decider {
   }
 
   const DecisionLog& log() const { return log_; }
+  // Hands the log over (a run's result keeps it without a copy); the decider's log is empty
+  // after.
+  DecisionLog TakeLog() { return std::move(log_); }
   // Set when a replay stopped matching its log; the simulator ends the run when it sees it.
   const std::optional<Divergence>& divergence() const { return divergence_; }
 

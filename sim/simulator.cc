@@ -103,6 +103,10 @@ void Simulator::AddInvariant(std::string name, Checker checker) {
   invariants_.emplace_back(std::move(name), std::move(checker));
 }
 
+void Simulator::AddInvariants(std::vector<std::string> names, GroupChecker checker) {
+  invariant_groups_.emplace_back(std::move(names), std::move(checker));
+}
+
 void Simulator::RaiseExternal(int line) {
   SY_CHECK(line >= 1 && line <= kMaxExternalLines);
   external_pending_ |= 1u << line;
@@ -278,10 +282,16 @@ void Simulator::CheckInvariants() {
   for (auto& [name, checker] : invariants_) {
     if (__builtin_expect(!checker(&why_), 0)) Fail(name, std::move(why_));
   }
+  for (auto& [names, checker] : invariant_groups_) {
+    int violated = checker(&why_);
+    if (__builtin_expect(violated >= 0, 0)) {
+      SY_CHECK(static_cast<size_t>(violated) < names.size());
+      Fail(names[violated], std::move(why_));
+    }
+  }
 }
 
 void Simulator::FireDueTimers() {
-  if (now_ < next_due_ && external_pending_ == 0) return;
   changed_ = true;  // a timer or a device callback may have changed what checkers read
   for (Vcpu& v : vcpus_) {
     if (v.timer_period != 0 && v.next_timer <= now_) {
@@ -402,7 +412,7 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
                                        " ticks; ", machine_->DescribeStuck());
     FailLiveness("no-progress", std::move(message));
   }
-  FireDueTimers();
+  if (now_ >= next_due_ || external_pending_ != 0) FireDueTimers();
   int next = PickNext(kind);
   if (next != cpu_) {
     const Vcpu& was = vcpus_[cpu_];

@@ -168,6 +168,11 @@ class Simulator {
   // A checker returns true when the invariant holds; otherwise it sets *why to one line.
   using Checker = std::function<bool(std::string* why)>;
   void AddInvariant(std::string name, Checker checker);
+  // Several invariants checked in one pass over the same state (a model's process table, say):
+  // the checker returns -1 when all hold, otherwise the index in `names` of the one violated,
+  // with *why set. They run after the invariants added before them.
+  using GroupChecker = std::function<int(std::string* why)>;
+  void AddInvariants(std::vector<std::string> names, GroupChecker checker);
   // Receives every performed cell access (see the header comment). Null: none.
   void SetAccessObserver(AccessObserver* observer) { observer_ = observer; }
   // Runs until the model calls Finish, a check fails, or a budget runs out. Call once.
@@ -338,6 +343,7 @@ class Simulator {
   std::vector<std::unique_ptr<Fiber>> fibers_;
   std::vector<Vcpu> vcpus_;
   std::vector<std::pair<std::string, Checker>> invariants_;
+  std::vector<std::pair<std::vector<std::string>, GroupChecker>> invariant_groups_;
   std::string why_;  // a checker's explanation; a member so a passing step allocates nothing
   std::vector<std::pair<const char*, uint64_t>> marks_;
   std::vector<OneShot> one_shots_;  // a min-heap on (time, sequence)

@@ -59,63 +59,54 @@ std::vector<std::string> Kernel::InvariantNames() {
 }
 
 void Kernel::AddInvariants() {
-  sim_.AddInvariant("c-proc-agrees", [this](std::string* why) {
+  // One pass over the CPUs. interrupts-off-while-holding is a contract (see Config).
+  sim_.AddInvariants({"c-proc-agrees", "interrupts-off-while-holding"}, [this](std::string* why) {
     for (int i = 0; i < config_.ncpu; ++i) {
       const sim::Fiber* running = sim_.CurrentOn(i);
       uint32_t id = sim_.FiberId(running);
       proc* thread = id < proc_of_fiber_.size() ? proc_of_fiber_[id] : nullptr;
       proc* p = cpus_[i].proc.peek();
-      // The scheduler sets c->proc just before its swtch() and clears it just after, holding
-      // p->lock throughout: inside that window it runs with c->proc == p.
+      // The scheduler sets c->proc just before its swtch() and clears it just after,
+      // holding p->lock throughout: inside that window it runs with c->proc == p.
       bool scheduler_window = thread == nullptr && p != nullptr && p->lock.locked.peek() &&
                               p->lock.cpu.peek() == &cpus_[i];
       if (p != thread && !scheduler_window) {
         *why = absl::StrCat("cpu", i, " runs ", sim_.FiberName(running), " but its c->proc is ",
                             p == nullptr ? std::string("0") : absl::StrCat("pid ", p->pid.peek()));
-        return false;
+        return 0;
+      }
+      if (config_.check_contracts && locks_held_[i] != 0 && sim_.InterruptsEnabledOn(i)) {
+        *why = absl::StrCat("cpu", i, " holds ", locks_held_[i],
+                            " spinlock(s) with interrupts enabled: an interrupt handler that "
+                            "takes one of them spins forever");
+        return 1;
       }
     }
-    return true;
+    return -1;
   });
-  sim_.AddInvariant("state-consistency", [this](std::string* why) {
-    const int nproc = config_.nproc;
-    for (int i = 0; i < nproc; ++i) {
-      const proc& p = proc_[i];
-      if (p.context == nullptr || p.lock.locked.peek()) continue;
-      int on = sim_.RunningOn(p.context);
-      bool running = p.state.peek() == RUNNING;
-      if (__builtin_expect(running != (on >= 0), 0)) {
-        *why = running ? absl::StrCat("pid ", p.pid.peek(), " is RUNNING but on no CPU")
-                       : absl::StrCat("pid ", p.pid.peek(), " is ", StateName(p.state.peek()),
-                                      " but its thread runs on cpu", on);
-        return false;
-      }
-    }
-    return true;
-  });
-  sim_.AddInvariant("runnable-context-saved", [this](std::string* why) {
+  // One pass over the process table.
+  sim_.AddInvariants({"state-consistency", "runnable-context-saved"}, [this](std::string* why) {
     for (int i = 0; i < config_.nproc; ++i) {
       const proc& p = proc_[i];
-      if (p.context == nullptr || p.state.peek() != RUNNABLE) continue;
-      int on = sim_.RunningOn(p.context);
-      if (on < 0 || (p.lock.locked.peek() && p.lock.cpu.peek() == &cpus_[on])) continue;
-      *why =
-          absl::StrCat("pid ", p.pid.peek(), " is RUNNABLE, so any CPU may run it, but its thread ",
-                       "still runs on cpu", on, " without holding its p->lock");
-      return false;
+      if (p.context == nullptr) continue;
+      const int on = sim_.RunningOn(p.context);
+      const procstate state = p.state.peek();
+      const bool locked = p.lock.locked.peek();
+      if (!locked && (state == RUNNING) != (on >= 0)) {
+        *why = state == RUNNING ? absl::StrCat("pid ", p.pid.peek(), " is RUNNING but on no CPU")
+                                : absl::StrCat("pid ", p.pid.peek(), " is ", StateName(state),
+                                               " but its thread runs on cpu", on);
+        return 0;
+      }
+      if (state == RUNNABLE && on >= 0 && !(locked && p.lock.cpu.peek() == &cpus_[on])) {
+        *why = absl::StrCat("pid ", p.pid.peek(),
+                            " is RUNNABLE, so any CPU may run it, but its thread still runs "
+                            "on cpu",
+                            on, " without holding its p->lock");
+        return 1;
+      }
     }
-    return true;
-  });
-  if (!config_.check_contracts) return;
-  sim_.AddInvariant("interrupts-off-while-holding", [this](std::string* why) {
-    for (int i = 0; i < config_.ncpu; ++i) {
-      if (locks_held_[i] == 0 || !sim_.InterruptsEnabledOn(i)) continue;
-      *why = absl::StrCat("cpu", i, " holds ", locks_held_[i],
-                          " spinlock(s) with interrupts enabled: an interrupt handler that takes "
-                          "one of them spins forever");
-      return false;
-    }
-    return true;
+    return -1;
   });
 }
 

@@ -86,7 +86,10 @@ void Kernel::Syscall(const Action& action) {
       sem_up(action.arg);
       break;
     case Op::kKill: {
-      int pid = p->user.children[action.arg];
+      // A process whose pc was corrupted (a planted bug) may reach a kill of a child it never
+      // forked: like kill() of a pid that does not exist, it does nothing.
+      const std::vector<int>& children = p->user.children;
+      int pid = static_cast<size_t>(action.arg) < children.size() ? children[action.arg] : -1;
       if (pid > 0) {
         kill_sent_[pid] = true;
         kill(pid);
