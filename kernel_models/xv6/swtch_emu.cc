@@ -13,11 +13,11 @@ namespace {
 
 constexpr uint64_t kMemoryBase = 0x80000000;
 constexpr uint64_t kMemorySize = 0x10000;
-constexpr const char* kNames[EmulatedSwtch::kRegs] = {"ra", "sp", "s0", "s1", "s2",  "s3",  "s4",
+constexpr const char* kNames[EmulatedSwtch::kRegs] = {"ra", "sp", "s0", "s1", "s2", "s3",  "s4",
                                                       "s5", "s6", "s7", "s8", "s9", "s10", "s11"};
 constexpr int kUcRegs[EmulatedSwtch::kRegs] = {
-    UC_RISCV_REG_RA, UC_RISCV_REG_SP, UC_RISCV_REG_S0, UC_RISCV_REG_S1,  UC_RISCV_REG_S2,
-    UC_RISCV_REG_S3, UC_RISCV_REG_S4, UC_RISCV_REG_S5, UC_RISCV_REG_S6,  UC_RISCV_REG_S7,
+    UC_RISCV_REG_RA, UC_RISCV_REG_SP, UC_RISCV_REG_S0,  UC_RISCV_REG_S1, UC_RISCV_REG_S2,
+    UC_RISCV_REG_S3, UC_RISCV_REG_S4, UC_RISCV_REG_S5,  UC_RISCV_REG_S6, UC_RISCV_REG_S7,
     UC_RISCV_REG_S8, UC_RISCV_REG_S9, UC_RISCV_REG_S10, UC_RISCV_REG_S11};
 // Instructions swtch.S may take: 28 memory instructions and a ret.
 constexpr uint64_t kSwtchBudget = 64;
@@ -33,11 +33,15 @@ EmulatedSwtch::EmulatedSwtch(Variant variant, int contexts)
       fresh_(contexts, false) {
   SY_CHECK(contexts >= 1 && contexts <= kMaxContexts);
   elf_ = std::make_unique<emu::Elf>(variant == Variant::kForgetsS11 ? emu::swtch_riscv64_forgets_s11
-                                                                     : emu::swtch_riscv64);
+                                                                    : emu::swtch_riscv64);
   cpu_ = std::make_unique<emu::Machine>(emu::Isa::kRiscv64, *elf_, kMemoryBase, kMemorySize);
   swtch_ = *elf_->Find("swtch");
   swtch_end_ = *elf_->Find("swtch_end");
   context_base_ = *elf_->Find("contexts");
+  // Stop before the first instruction outside swtch: the thread's code is not emulated.
+  cpu_->SetStepHook([this](uint64_t pc) {
+    if (pc < swtch_ || pc >= swtch_end_) cpu_->Stop();
+  });
 }
 
 EmulatedSwtch::~EmulatedSwtch() = default;
@@ -83,24 +87,22 @@ std::string EmulatedSwtch::Swtch(int old_context, int new_context) {
   ++switches_;
   // The old thread ran since it was switched to: its callee-saved registers changed.
   RegisterFile& old_regs = live_[old_context];
-  for (int i = 2; i < kRegs; ++i) old_regs[i] += 0x10001ull * (switches_ + static_cast<uint64_t>(i));
+  for (int i = 2; i < kRegs; ++i)
+    old_regs[i] += 0x10001ull * (switches_ + static_cast<uint64_t>(i));
   expected_[old_context] = old_regs;
   fresh_[old_context] = false;
   for (int i = 0; i < kRegs; ++i) cpu_->SetReg(kUcRegs[i], old_regs[i]);
   cpu_->SetReg(UC_RISCV_REG_A0, ContextAddress(old_context));
   cpu_->SetReg(UC_RISCV_REG_A1, ContextAddress(new_context));
   cpu_->set_pc(swtch_);
-  uint64_t start = cpu_->instructions();
-  while (cpu_->pc() >= swtch_ && cpu_->pc() < swtch_end_) {
-    if (cpu_->instructions() - start >= kSwtchBudget) {
-      return absl::StrFormat("swtch.S did not return within %d instructions", kSwtchBudget);
-    }
-    emu::StopReason why = cpu_->Run(1);
-    // The thread's code is not in emulated memory: the fetch after swtch's ret faults, with pc at
-    // the return address. Any other fault is swtch.S's.
-    bool returned = cpu_->pc() < swtch_ || cpu_->pc() >= swtch_end_;
-    if (why == emu::StopReason::kFault && !returned) return "swtch.S faulted: " + cpu_->fault();
+  // One run: swtch.S's 29 instructions, then the step hook stops at the return address (or, if
+  // that is outside emulated memory, the fetch there faults with pc at it).
+  emu::StopReason why = cpu_->Run(kSwtchBudget);
+  bool returned = cpu_->pc() < swtch_ || cpu_->pc() >= swtch_end_;
+  if (why == emu::StopReason::kCountExhausted) {
+    return absl::StrFormat("swtch.S did not return within %d instructions", kSwtchBudget);
   }
+  if (!returned) return "swtch.S stopped inside itself: " + cpu_->fault();
   RegisterFile now;
   for (int i = 0; i < kRegs; ++i) now[i] = cpu_->Reg(kUcRegs[i]);
   // swtch's ret jumped to the new thread's ra.

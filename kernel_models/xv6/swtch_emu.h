@@ -31,11 +31,11 @@ class EmulatedSwtch {
  public:
   enum class Variant {
     kCorrect,
-    kForgetsS11,          // swtch.S built with -DBUG_SWTCH_FORGETS_S11
-    kContextOutOfOrder,   // the C side's struct context declares sp before ra
+    kForgetsS11,         // swtch.S built with -DBUG_SWTCH_FORGETS_S11
+    kContextOutOfOrder,  // the C side's struct context declares sp before ra
   };
-  static constexpr int kMaxContexts = 64;
-  static constexpr int kRegs = 14;  // ra, sp, s0..s11: swtch.S's offsets are 8 * index
+  static constexpr int kMaxContexts = 80;  // riscv/swtch.S reserves this many
+  static constexpr int kRegs = 14;         // ra, sp, s0..s11: swtch.S's offsets are 8 * index
 
   // REQUIRES: 1 <= contexts <= kMaxContexts.
   EmulatedSwtch(Variant variant, int contexts);

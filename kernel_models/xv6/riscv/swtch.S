@@ -53,4 +53,4 @@ _start:
         .balign 8
         .globl contexts
 contexts:
-        .space 112 * 64
+        .space 112 * 80
