@@ -67,7 +67,18 @@ import json, sys
 d = json.load(open(sys.argv[1])); d["decisions"] = d["decisions"][:0]; d["decisions"].append([0, 2, 5])
 print(json.dumps(d))
 PY
+# Numbers out of type or range (found by the reader's fuzzer: a 46-digit option parses as a JSON
+# double, whose conversion to an integer was undefined behaviour).
+sed 's/"compute_max": [0-9]*/"compute_max": 5555555555555555555555555555555555555555555551/' \
+  "$good" >hugeoption.json
+sed 's/"compute_max": [0-9]*/"compute_max": 2.5/' "$good" >doubleoption.json
+sed 's/"seed": [0-9]*/"seed": -1/' "$good" >negativeseed.json
+sed 's/"pct_depth": [0-9]*/"pct_depth": 99999999999999999999/' "$good" >hugedepth.json
 for sub in replay shrink; do
+  expect 2 1 -- $sub hugeoption.json
+  expect 2 1 -- $sub doubleoption.json
+  expect 2 1 -- $sub negativeseed.json
+  expect 2 1 -- $sub hugedepth.json
   expect 2 1 -- $sub missing.json
   expect 2 1 -- $sub truncated.json
   expect 2 1 -- $sub malformed.json

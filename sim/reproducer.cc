@@ -1,10 +1,12 @@
 #include "sim/reproducer.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -22,9 +24,12 @@ absl::Status Invalid(std::string what) {
   return absl::InvalidArgumentError(absl::StrCat("not a valid reproducer: ", what));
 }
 
-// Typed field access with one-line errors naming the field.
+// Typed field access with one-line errors naming the field. Numbers never go through here:
+// nlohmann converts a JSON double to an integer type without a range check (undefined behaviour
+// for 5.5e45), so every number is read by GetInteger or GetUnsigned below.
 template <typename T>
 absl::Status Get(const json& object, const char* key, T* out) {
+  static_assert(!std::is_arithmetic_v<T>, "read numbers with GetInteger or GetUnsigned");
   auto it = object.find(key);
   if (it == object.end()) return Invalid(absl::StrCat("missing field '", key, "'"));
   try {
@@ -32,6 +37,44 @@ absl::Status Get(const json& object, const char* key, T* out) {
   } catch (const json::exception&) {
     return Invalid(absl::StrCat("field '", key, "' has the wrong type"));
   }
+  return absl::OkStatus();
+}
+
+// An integer in [min, max]: a JSON integer (not a double, not out of int64's range) checked
+// against the field's own range before it is converted.
+absl::Status CheckInteger(const json& value, const std::string& what, int64_t min, int64_t max,
+                          int64_t* out) {
+  if (!value.is_number_integer()) {
+    return Invalid(absl::StrCat(what, " is not an integer"));
+  }
+  if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(max)) {
+    return Invalid(absl::StrCat(what, " is out of range [", min, ", ", max, "]"));
+  }
+  if (!value.is_number_unsigned()) {
+    int64_t v = value.get<int64_t>();
+    if (v < min || v > max) {
+      return Invalid(absl::StrCat(what, " is out of range [", min, ", ", max, "]"));
+    }
+  }
+  *out = value.get<int64_t>();
+  return absl::OkStatus();
+}
+
+absl::Status GetInteger(const json& object, const char* key, int64_t min, int64_t max,
+                        int64_t* out) {
+  auto it = object.find(key);
+  if (it == object.end()) return Invalid(absl::StrCat("missing field '", key, "'"));
+  return CheckInteger(*it, absl::StrCat("field '", key, "'"), min, max, out);
+}
+
+// A non-negative integer up to uint64's largest.
+absl::Status GetUnsigned(const json& object, const char* key, uint64_t* out) {
+  auto it = object.find(key);
+  if (it == object.end()) return Invalid(absl::StrCat("missing field '", key, "'"));
+  if (!it->is_number_unsigned()) {
+    return Invalid(absl::StrCat("field '", key, "' is not a non-negative integer"));
+  }
+  *out = it->get<uint64_t>();
   return absl::OkStatus();
 }
 
@@ -76,8 +119,8 @@ absl::StatusOr<Reproducer> ReproducerFromJson(const std::string& text) {
   std::string format;
   SY_RETURN_IF_ERROR(Get(doc, "format", &format));
   if (format != kFormat) return Invalid(absl::StrCat("format is '", format, "'"));
-  int version = 0;
-  SY_RETURN_IF_ERROR(Get(doc, "version", &version));
+  int64_t version = 0;
+  SY_RETURN_IF_ERROR(GetInteger(doc, "version", 0, INT32_MAX, &version));
   if (version != kReproducerVersion) {
     return absl::FailedPreconditionError(absl::StrCat("reproducer format version ", version,
                                                       " is not supported (this switchyard "
@@ -87,11 +130,21 @@ absl::StatusOr<Reproducer> ReproducerFromJson(const std::string& text) {
   Reproducer r;
   SY_RETURN_IF_ERROR(Get(doc, "model", &r.model));
   SY_RETURN_IF_ERROR(Get(doc, "model_fingerprint", &r.model_fingerprint));
-  SY_RETURN_IF_ERROR(Get(doc, "options", &r.options));
+  auto options = doc.find("options");
+  if (options == doc.end()) return Invalid("missing field 'options'");
+  if (!options->is_object()) return Invalid("field 'options' is not an object");
+  for (const auto& [name, value] : options->items()) {
+    int64_t v = 0;
+    SY_RETURN_IF_ERROR(
+        CheckInteger(value, absl::StrCat("option '", name, "'"), INT64_MIN, INT64_MAX, &v));
+    r.options[name] = v;
+  }
   SY_RETURN_IF_ERROR(Get(doc, "bug", &r.bug));
   SY_RETURN_IF_ERROR(Get(doc, "strategy", &r.strategy));
-  SY_RETURN_IF_ERROR(Get(doc, "seed", &r.seed));
-  SY_RETURN_IF_ERROR(Get(doc, "pct_depth", &r.pct_depth));
+  SY_RETURN_IF_ERROR(GetUnsigned(doc, "seed", &r.seed));
+  int64_t pct_depth = 0;
+  SY_RETURN_IF_ERROR(GetInteger(doc, "pct_depth", 0, 64, &pct_depth));
+  r.pct_depth = static_cast<int>(pct_depth);
   r.granularity = "coarse";
   if (doc.contains("granularity")) SY_RETURN_IF_ERROR(Get(doc, "granularity", &r.granularity));
   json outcome;
@@ -100,7 +153,7 @@ absl::StatusOr<Reproducer> ReproducerFromJson(const std::string& text) {
   SY_RETURN_IF_ERROR(Get(outcome, "kind", &r.outcome_kind));
   SY_RETURN_IF_ERROR(Get(outcome, "invariant", &r.invariant));
   SY_RETURN_IF_ERROR(Get(outcome, "message", &r.message));
-  SY_RETURN_IF_ERROR(Get(outcome, "step", &r.step));
+  SY_RETURN_IF_ERROR(GetUnsigned(outcome, "step", &r.step));
   std::string hash;
   SY_RETURN_IF_ERROR(Get(doc, "trace_hash", &hash));
   if (hash.rfind("0x", 0) != 0 || !absl::SimpleHexAtoi(hash.substr(2), &r.trace_hash)) {

@@ -70,6 +70,38 @@ TEST(Reproducer, BadFilesAreOneLineErrors) {
   ExpectOneLineError(bad_hash, "trace_hash");
 }
 
+// Every number is checked for type and range before it is converted (a JSON double converted to
+// an integer is undefined behaviour). `field` is replaced, value and all, in the example file.
+std::string WithNumber(const std::string& field, const std::string& value) {
+  std::string text = ReproducerToJson(Example());
+  size_t at = text.find("\"" + field + "\": ");
+  EXPECT_NE(at, std::string::npos) << field;
+  size_t start = at + field.size() + 4;
+  size_t end = text.find_first_of(",\n", start);
+  return text.substr(0, start) + value + text.substr(end);
+}
+
+TEST(Reproducer, NumbersAreCheckedBeforeConversion) {
+  const std::string huge = "5555555555555555555555555555555555555555555551";  // 46 digits
+  ExpectOneLineError(WithNumber("cpus", huge), "option 'cpus' is not an integer");
+  ExpectOneLineError(WithNumber("cpus", "2.5"), "option 'cpus' is not an integer");
+  ExpectOneLineError(WithNumber("cpus", "18446744073709551615"), "option 'cpus' is out of range");
+  ExpectOneLineError(WithNumber("cpus", "\"2\""), "option 'cpus' is not an integer");
+  ExpectOneLineError(WithNumber("seed", "-1"), "field 'seed' is not a non-negative integer");
+  ExpectOneLineError(WithNumber("seed", "1e3"), "field 'seed' is not a non-negative integer");
+  ExpectOneLineError(WithNumber("seed", huge), "field 'seed' is not a non-negative integer");
+  ExpectOneLineError(WithNumber("pct_depth", "65"), "field 'pct_depth' is out of range");
+  ExpectOneLineError(WithNumber("pct_depth", "-1"), "field 'pct_depth' is out of range");
+  ExpectOneLineError(WithNumber("pct_depth", "3.0"), "field 'pct_depth' is not an integer");
+  ExpectOneLineError(WithNumber("version", "1.0"), "field 'version' is not an integer");
+  ExpectOneLineError(WithNumber("version", huge), "field 'version' is not an integer");
+  ExpectOneLineError(WithNumber("step", "-5"), "field 'step' is not a non-negative integer");
+  ExpectOneLineError(WithNumber("step", "9.5e300"), "field 'step' is not a non-negative integer");
+  // In range, an option may be any int64, negatives included (the model checks its own range).
+  EXPECT_TRUE(ReproducerFromJson(WithNumber("cpus", "-9223372036854775808")).ok());
+  EXPECT_TRUE(ReproducerFromJson(WithNumber("seed", "18446744073709551615")).ok());
+}
+
 TEST(Reproducer, WritesAtomicallyAndReadsBack) {
   std::string dir = ::testing::TempDir();
   std::string path = dir + "/repro.json";
