@@ -1,5 +1,5 @@
 // A campaign as a Bazel test: campaign_test --model=M --runs=N [--bug=B] [--strategy=S]
-// [--granularity=G] [--expect=pass|found]
+// [--granularity=G] [--swarm] [--expect=pass|found]
 //
 // Sharded: with TEST_TOTAL_SHARDS=T and TEST_SHARD_INDEX=I, this shard runs the seeds i < N with
 // i % T == I, so the shards together run exactly seeds 0..N-1. A violation (or, with
@@ -38,6 +38,8 @@ int Main(int argc, char** argv) {
       s.strategy = arg.substr(11);
     } else if (arg.rfind("--granularity=", 0) == 0) {
       s.granularity = arg.substr(14);
+    } else if (arg == "--swarm") {
+      s.swarm = true;
     } else if (arg.rfind("--expect=", 0) == 0) {
       expect = arg.substr(9);
     } else {

@@ -74,6 +74,7 @@ std::string ModelNames();
 // Per-model registrations, defined next to each adapter.
 ModelSpec Xv6Spec();
 ModelSpec UmlSpec();
+ModelSpec UltSpec();
 
 }  // namespace switchyard::scenario
 

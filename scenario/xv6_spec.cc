@@ -29,6 +29,7 @@ xv6::Config ToConfig(const Options& o, const std::string& bug) {
   for (xv6::Bug b : xv6::AllBugs()) {
     if (bug == xv6::BugName(b)) c.bug = b;
   }
+  c.swtch_emulated = o.at("swtch") != 0;
   return c;
 }
 
@@ -44,6 +45,7 @@ ModelSpec Xv6Spec() {
   // name, default, min, max, help, swarm range
   m.options = {
       {"cpus", 2, 1, xv6::kMaxCpus, "CPUs (NCPU)", 1, 4},
+      {"swtch", 0, 0, 1, "1 (emulated): each swtch also runs the real RISC-V swtch.S in Unicorn"},
       {"nproc", 8, 2, xv6::kMaxProcs, "process slots (NPROC)", 3, 12},
       {"timer_period", 100, 36, 100000, "ticks between timer interrupts on each CPU", 120, 400},
       {"children", 3, 0, 32, "processes init forks", 1, 5},

@@ -18,6 +18,11 @@ packages=(
   nlohmann-json3-dev # reproducer files, `list --json`, Chrome traces
   llvm-14            # llvm-symbolizer: source lines for --trace=interleaving and --trace=html
   chromium           # headless browser for //views:html_browser_test (skipped without it)
+  libunicorn-dev     # arch/emu: the CPU emulator that runs i386 and RISC-V machine code
+  libcapstone-dev    # arch/emu: disassembly of emulated instructions in traces
+  gcc-i686-linux-gnu # kernel_models/ult: the threads library compiled for i386 at build time
+  gcc-riscv64-linux-gnu      # kernel_models/xv6: swtch.S assembled for RISC-V at build time
+  binutils-riscv64-linux-gnu # (the RISC-V assembler and linker used by that compiler driver)
 )
 
 missing=()

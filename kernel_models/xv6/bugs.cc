@@ -4,10 +4,10 @@
 namespace switchyard::xv6 {
 
 std::vector<Bug> AllBugs() {
-  return {Bug::kWakeupWithoutLock,   Bug::kSchedReleasesEarly,   Bug::kSchedulerNoInterrupts,
-          Bug::kForkretKeepsLock,    Bug::kSchedulerKeepsCProc,  Bug::kPopOffEnablesEarly,
-          Bug::kUsertrapIntrOnEarly, Bug::kAcquireBeforePushOff, Bug::kSchedForgetsIntena,
-          Bug::kPushOffSavesAfterOff};
+  return {Bug::kWakeupWithoutLock,    Bug::kSchedReleasesEarly,   Bug::kSchedulerNoInterrupts,
+          Bug::kForkretKeepsLock,     Bug::kSchedulerKeepsCProc,  Bug::kPopOffEnablesEarly,
+          Bug::kUsertrapIntrOnEarly,  Bug::kAcquireBeforePushOff, Bug::kSchedForgetsIntena,
+          Bug::kPushOffSavesAfterOff, Bug::kSwtchForgetsS11,      Bug::kContextOutOfOrder};
 }
 
 const char* BugName(Bug bug) {
@@ -34,6 +34,10 @@ const char* BugName(Bug bug) {
       return "sched-forgets-intena";
     case Bug::kPushOffSavesAfterOff:
       return "push-off-saves-after-off";
+    case Bug::kSwtchForgetsS11:
+      return "swtch-forgets-s11";
+    case Bug::kContextOutOfOrder:
+      return "context-out-of-order";
   }
   return "?";
 }
@@ -72,6 +76,12 @@ const char* BugDescription(Bug bug) {
     case Bug::kPushOffSavesAfterOff:
       return "push_off() reads the interrupt state after turning interrupts off, so the outermost "
              "pop_off() never turns them back on (contract only: no other symptom)";
+    case Bug::kSwtchForgetsS11:
+      return "swtch.S does not save s11: a thread's s11 comes back with a stale value (runs the "
+             "real swtch.S in the emulator)";
+    case Bug::kContextOutOfOrder:
+      return "struct context declares sp before ra, unlike swtch.S's offsets: a new process "
+             "starts at its stack address (runs the real swtch.S in the emulator)";
   }
   return "?";
 }

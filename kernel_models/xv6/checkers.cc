@@ -36,7 +36,8 @@
 namespace switchyard::xv6 {
 
 std::vector<std::string> Kernel::InvariantNames() {
-  return {"c-proc-agrees",
+  return {"swtch-restores-registers (--swtch=emulated)",
+          "c-proc-agrees",
           "state-consistency",
           "runnable-context-saved",
           "interrupts-off-while-holding",

@@ -34,6 +34,14 @@ Kernel::Kernel(const Config& config, sim::Simulator& sim)
     uint64_t first = 1 + sim.decider().Choose(phase, static_cast<uint32_t>(config.timer_period));
     sim.SetPeriodicTimer(i, config.timer_period, first);
   }
+  if (config.swtch_emulated || config.bug == Bug::kSwtchForgetsS11 ||
+      config.bug == Bug::kContextOutOfOrder) {
+    swtch_emu_ = std::make_unique<EmulatedSwtch>(
+        config.bug == Bug::kSwtchForgetsS11     ? EmulatedSwtch::Variant::kForgetsS11
+        : config.bug == Bug::kContextOutOfOrder ? EmulatedSwtch::Variant::kContextOutOfOrder
+                                                : EmulatedSwtch::Variant::kCorrect,
+        config.nproc + config.ncpu);
+  }
   AddInvariants();
 }
 

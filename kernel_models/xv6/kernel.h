@@ -31,9 +31,11 @@
 #define SWITCHYARD_KERNEL_MODELS_XV6_KERNEL_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "kernel_models/xv6/swtch_emu.h"
 #include "kernel_models/xv6/workload.h"
 #include "sim/cell.h"
 #include "sim/check.h"
@@ -62,6 +64,9 @@ enum class Bug {
   // Contracts broken without any other symptom:
   kSchedForgetsIntena,    // sched() does not restore the thread's intena after swtch()
   kPushOffSavesAfterOff,  // push_off() reads the interrupt state after turning them off
+  // swtch.S at instruction level (they turn --swtch=emulated on):
+  kSwtchForgetsS11,    // swtch.S does not save s11
+  kContextOutOfOrder,  // struct context declares sp before ra; swtch.S has ra at 0
 };
 
 struct Config {
@@ -73,6 +78,8 @@ struct Config {
   // Check the contracts of xv6's comments (checkers.cc). Off only in the test that proves the
   // contract-only bugs have no other symptom.
   bool check_contracts = true;
+  // --swtch=emulated: each swtch also runs the real RISC-V swtch.S in the emulator (swtch.cc).
+  bool swtch_emulated = false;
 };
 
 // Mutual exclusion lock (kernel/spinlock.h).
@@ -218,6 +225,10 @@ class Kernel : public sim::Machine {
 
   Config config_;
   sim::Simulator& sim_;
+  // swtch.cc: --swtch=emulated. Contexts: proc i is i, CPU i's scheduler is nproc + i.
+  std::unique_ptr<EmulatedSwtch> swtch_emu_;
+  void EmulateSwtch(int old_context, int new_context);
+  void EmulateAllocContext(int context);
   sim::StreamId workload_stream_;
   sim::StreamId disk_stream_;
   Workload workload_;

@@ -48,6 +48,7 @@ found:
   } else {
     sim_.ResetFiber(p->context, &Kernel::ForkretMain, p);
   }
+  EmulateAllocContext(static_cast<int>(p - proc_));
   return p;
 }
 
@@ -191,6 +192,7 @@ void Kernel::scheduler() {
         // reacquire it before jumping back to us.
         p->state = RUNNING;
         c->proc = p;
+        EmulateSwtch(config_.nproc + cpuid(), static_cast<int>(p - proc_));
         sim_.Switch(c->context, p->context);  // swtch(&c->context, &p->context)
         // With the planted bug "sched-releases-early" the process let go of p->lock before its
         // swtch back to us; take it again so the release below is balanced.
@@ -226,6 +228,7 @@ void Kernel::sched() {
   // The planted bug: let go of p->lock before the switch. Another CPU's scheduler can now pick
   // the process while this CPU is still running on its kernel stack.
   if (config_.bug == Bug::kSchedReleasesEarly) release(&p->lock);
+  EmulateSwtch(static_cast<int>(p - proc_), config_.nproc + cpuid());
   sim_.Switch(p->context, mycpu()->context);  // swtch(&p->context, &mycpu()->context)
   intr_before_push_off_[cpuid()] = ghost().intr_before_push_off;
   if (config_.bug != Bug::kSchedForgetsIntena) mycpu()->intena = intena;

@@ -1,0 +1,216 @@
+#include "arch/emu/machine.h"
+
+#include <capstone/capstone.h>
+#include <unicorn/unicorn.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "sim/check.h"
+
+namespace switchyard::emu {
+namespace {
+
+int PcReg(Isa isa) { return isa == Isa::kI386 ? int{UC_X86_REG_EIP} : int{UC_RISCV_REG_PC}; }
+
+}  // namespace
+
+Machine::Machine(Isa isa, const Elf& elf, uint64_t memory_base, uint64_t memory_size)
+    : isa_(isa), elf_(elf), memory_base_(memory_base), memory_size_(memory_size) {
+  SY_CHECK(memory_base >= 4096 && memory_base % 4096 == 0 && memory_size % 4096 == 0);
+  SY_CHECK(elf.is_64() == (isa == Isa::kRiscv64));
+  uc_err err = isa == Isa::kI386 ? uc_open(UC_ARCH_X86, UC_MODE_32, &uc_)
+                                 : uc_open(UC_ARCH_RISCV, UC_MODE_RISCV64, &uc_);
+  SY_CHECK(err == UC_ERR_OK);
+  SY_CHECK(uc_mem_map(uc_, memory_base, memory_size, UC_PROT_ALL) == UC_ERR_OK);
+  for (const Segment& segment : elf.segments()) {
+    SY_CHECK(segment.address >= memory_base &&
+             segment.address + segment.bytes.size() <= memory_base + memory_size);
+    SY_CHECK(uc_mem_write(uc_, segment.address, segment.bytes.data(), segment.bytes.size()) ==
+             UC_ERR_OK);
+  }
+  uc_hook hook;
+  SY_CHECK(uc_hook_add(uc_, &hook, UC_HOOK_CODE, reinterpret_cast<void*>(&Machine::OnCode), this, 1,
+                       0) == UC_ERR_OK);
+  SY_CHECK(uc_hook_add(uc_, &hook, UC_HOOK_INTR, reinterpret_cast<void*>(&Machine::OnInterrupt),
+                       this, 1, 0) == UC_ERR_OK);
+  set_pc(elf.entry());
+  if (isa == Isa::kI386) {
+    csh handle;
+    SY_CHECK(cs_open(CS_ARCH_X86, CS_MODE_32, &handle) == CS_ERR_OK);
+    cs_option(handle, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+    capstone_ = handle;
+  }
+  // objdump's listing: "   10074:\tmov    %ebp,%esp" per line.
+  for (const char* line = elf.listing(); *line != '\0';) {
+    const char* end = std::strchr(line, '\n');
+    if (end == nullptr) end = line + std::strlen(line);
+    std::string text(line, end);
+    line = *end == '\n' ? end + 1 : end;
+    size_t colon = text.find(':');
+    if (colon == std::string::npos) continue;
+    uint64_t address = std::strtoull(text.substr(0, colon).c_str(), nullptr, 16);
+    size_t start = text.find_first_not_of(" \t", colon + 1);
+    if (start == std::string::npos) continue;
+    std::string insn = text.substr(start);
+    for (char& c : insn) {
+      if (c == '\t') c = ' ';
+    }
+    listing_[address] = insn;
+  }
+}
+
+Machine::~Machine() {
+  if (capstone_ != 0) {
+    csh handle = capstone_;
+    cs_close(&handle);
+  }
+  uc_close(uc_);
+}
+
+uint64_t Machine::Reg(int id) const {
+  uint64_t value = 0;
+  SY_CHECK(uc_reg_read(uc_, id, &value) == UC_ERR_OK);
+  if (isa_ == Isa::kI386) value &= 0xffffffffu;
+  return value;
+}
+
+void Machine::SetReg(int id, uint64_t value) {
+  SY_CHECK(uc_reg_write(uc_, id, &value) == UC_ERR_OK);
+}
+
+uint64_t Machine::pc() const { return Reg(PcReg(isa_)); }
+void Machine::set_pc(uint64_t value) { SetReg(PcReg(isa_), value); }
+
+bool Machine::Mapped(uint64_t address, uint64_t size) const {
+  return address >= memory_base_ && size <= memory_size_ &&
+         address - memory_base_ <= memory_size_ - size;
+}
+
+uint32_t Machine::Read32(uint64_t address) const {
+  SY_CHECK(Mapped(address, 4));
+  uint32_t value;
+  SY_CHECK(uc_mem_read(uc_, address, &value, 4) == UC_ERR_OK);
+  return value;
+}
+
+uint64_t Machine::Read64(uint64_t address) const {
+  SY_CHECK(Mapped(address, 8));
+  uint64_t value;
+  SY_CHECK(uc_mem_read(uc_, address, &value, 8) == UC_ERR_OK);
+  return value;
+}
+
+void Machine::Write32(uint64_t address, uint32_t value) {
+  SY_CHECK(Mapped(address, 4));
+  SY_CHECK(uc_mem_write(uc_, address, &value, 4) == UC_ERR_OK);
+}
+
+void Machine::Write64(uint64_t address, uint64_t value) {
+  SY_CHECK(Mapped(address, 8));
+  SY_CHECK(uc_mem_write(uc_, address, &value, 8) == UC_ERR_OK);
+}
+
+void Machine::OnCode(uc_struct*, uint64_t address, uint32_t, void* self) {
+  auto* m = static_cast<Machine*>(self);
+  if (m->stop_requested_) return;  // already stopping: this instruction will not execute
+  if (m->remaining_ == 0) {
+    m->stop_requested_ = true;
+    uc_emu_stop(m->uc_);
+    return;
+  }
+  if (m->step_hook_) {
+    m->step_hook_(address);
+    if (m->stop_requested_) return;
+  }
+  --m->remaining_;
+  ++m->instructions_;
+}
+
+void Machine::OnInterrupt(uc_struct*, uint32_t, void* self) {
+  auto* m = static_cast<Machine*>(self);
+  m->hypercall_pending_ = true;
+  m->hypercall_ = m->Reg(m->isa_ == Isa::kI386 ? int{UC_X86_REG_EAX} : int{UC_RISCV_REG_A7});
+  m->stop_requested_ = true;
+  uc_emu_stop(m->uc_);
+}
+
+void Machine::Stop() {
+  stop_requested_ = true;
+  uc_emu_stop(uc_);
+}
+
+StopReason Machine::Run(uint64_t count) {
+  SY_CHECK(count >= 1);
+  remaining_ = count;
+  stop_requested_ = false;
+  hypercall_pending_ = false;
+  uint64_t start = pc();
+  // until = an address never reached; no timeout (wall clock) and no count: OnCode counts.
+  uc_err err = uc_emu_start(uc_, start, 0xffffffffffffffffull, 0, 0);
+  if (err != UC_ERR_OK) {
+    char buffer[160];
+    std::snprintf(buffer, sizeof buffer, "%s at %s", uc_strerror(err), Where(pc()).c_str());
+    fault_ = buffer;
+    return StopReason::kFault;
+  }
+  if (hypercall_pending_) {
+    return StopReason::kHypercall;
+  }
+  if (remaining_ == 0 && !stop_requested_) return StopReason::kCountExhausted;
+  if (remaining_ == 0) return StopReason::kCountExhausted;
+  return StopReason::kStopped;
+}
+
+std::string Machine::Disassemble(uint64_t address) const {
+  if (capstone_ != 0 && Mapped(address, 1)) {
+    uint8_t bytes[16] = {};
+    uint64_t n = std::min<uint64_t>(16, memory_base_ + memory_size_ - address);
+    SY_CHECK(uc_mem_read(uc_, address, bytes, n) == UC_ERR_OK);
+    cs_insn* insn = nullptr;
+    size_t count = cs_disasm(capstone_, bytes, n, address, 1, &insn);
+    if (count == 0) return "?";
+    std::string text = insn[0].mnemonic;
+    if (insn[0].op_str[0] != '\0') text += std::string(" ") + insn[0].op_str;
+    cs_free(insn, count);
+    return text;
+  }
+  auto it = listing_.find(address);
+  return it == listing_.end() ? "?" : it->second;
+}
+
+uint64_t Machine::InstructionLength(uint64_t address) const {
+  if (capstone_ == 0 || !Mapped(address, 1)) return 1;
+  uint8_t bytes[16] = {};
+  uint64_t n = std::min<uint64_t>(16, memory_base_ + memory_size_ - address);
+  SY_CHECK(uc_mem_read(uc_, address, bytes, n) == UC_ERR_OK);
+  cs_insn* insn = nullptr;
+  size_t count = cs_disasm(capstone_, bytes, n, address, 1, &insn);
+  if (count == 0) return 1;
+  uint64_t size = insn[0].size;
+  cs_free(insn, count);
+  return size;
+}
+
+std::string Machine::Where(uint64_t address) const {
+  char buffer[64];
+  if (const Symbol* s = elf_.FunctionAt(address)) {
+    std::snprintf(buffer, sizeof buffer, "+%llu",
+                  static_cast<unsigned long long>(address - s->address));
+    return s->name + buffer;
+  }
+  const Symbol* label = nullptr;  // nearest assembly label at or below the address
+  for (const Symbol& s : elf_.symbols()) {
+    if (s.address <= address && !s.is_function && s.size == 0) label = &s;
+  }
+  if (label != nullptr && address - label->address < 256) {
+    std::snprintf(buffer, sizeof buffer, "+%llu",
+                  static_cast<unsigned long long>(address - label->address));
+    return label->name + buffer;
+  }
+  std::snprintf(buffer, sizeof buffer, "%#llx", static_cast<unsigned long long>(address));
+  return buffer;
+}
+
+}  // namespace switchyard::emu

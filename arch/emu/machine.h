@@ -1,0 +1,101 @@
+// Machine: one emulated CPU (Unicorn) running a cross-compiled program (an Elf) with a fixed
+// memory layout, one instruction at a time when the caller needs it.
+//
+// Deterministic by construction: Unicorn is started without a timeout (no wall clock); runs are
+// bounded by instruction counts only; memory is one fixed region zero-filled before the program
+// is copied in; page 0 stays unmapped so a null dereference faults.
+//
+// Hypercalls: the program asks the host for something with `int $0x80` (i386) or `ecall`
+// (RISC-V), number in eax/a7. Run() stops right after the instruction with kHypercall; the
+// caller reads and writes registers and calls Run() again.
+//
+// A code hook (SetStepHook) is called before every instruction with its address; it may call
+// Stop() so that Run() returns kStopped before that instruction executes.
+#ifndef SWITCHYARD_ARCH_EMU_MACHINE_H_
+#define SWITCHYARD_ARCH_EMU_MACHINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "arch/emu/elf_image.h"
+
+struct uc_struct;
+namespace switchyard::emu {
+
+enum class Isa { kI386, kRiscv64 };
+
+enum class StopReason {
+  kCountExhausted,  // ran the number of instructions asked for
+  kHypercall,       // executed int $0x80 / ecall; pc is past it
+  kStopped,         // the step hook called Stop(); pc is the instruction not yet executed
+  kFault,           // the CPU faulted (unmapped memory, invalid instruction); see fault()
+};
+
+class Machine {
+ public:
+  // Maps [memory_base, memory_base + memory_size) read/write/execute and loads `elf` into it.
+  // REQUIRES: every segment lies inside that region; memory_base >= 4096.
+  Machine(Isa isa, const Elf& elf, uint64_t memory_base, uint64_t memory_size);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  Isa isa() const { return isa_; }
+  const Elf& elf() const { return elf_; }
+
+  // Registers by Unicorn id (UC_X86_REG_*, UC_RISCV_REG_*).
+  uint64_t Reg(int id) const;
+  void SetReg(int id, uint64_t value);
+  uint64_t pc() const;
+  void set_pc(uint64_t value);
+
+  // Memory accesses inside the mapped region. REQUIRES: the range is mapped.
+  uint32_t Read32(uint64_t address) const;
+  uint64_t Read64(uint64_t address) const;
+  void Write32(uint64_t address, uint32_t value);
+  void Write64(uint64_t address, uint64_t value);
+  bool Mapped(uint64_t address, uint64_t size) const;
+
+  // Runs from pc() for at most `count` instructions (count >= 1).
+  StopReason Run(uint64_t count);
+  void Stop();
+  const std::string& fault() const { return fault_; }
+  // Instructions executed since construction.
+  uint64_t instructions() const { return instructions_; }
+  // The hypercall number (eax / a7) of the last kHypercall stop.
+  uint64_t hypercall() const { return hypercall_; }
+
+  void SetStepHook(std::function<void(uint64_t address)> hook) { step_hook_ = std::move(hook); }
+
+  // "mov %ebp,%esp" (AT&T, i386, Capstone) or objdump's text (RISC-V); "?" when unknown.
+  std::string Disassemble(uint64_t address) const;
+  // The length in bytes of the instruction at `address` (i386 only, Capstone); 1 if unknown.
+  uint64_t InstructionLength(uint64_t address) const;
+  // "switch_context+12" or a hex address.
+  std::string Where(uint64_t address) const;
+
+ private:
+  static void OnCode(uc_struct* uc, uint64_t address, uint32_t size, void* self);
+  static void OnInterrupt(uc_struct* uc, uint32_t number, void* self);
+
+  Isa isa_;
+  Elf elf_;
+  uint64_t memory_base_;
+  uint64_t memory_size_;
+  uc_struct* uc_ = nullptr;
+  size_t capstone_ = 0;
+  std::map<uint64_t, std::string> listing_;
+  std::function<void(uint64_t)> step_hook_;
+  uint64_t instructions_ = 0;
+  uint64_t remaining_ = 0;
+  uint64_t hypercall_ = 0;
+  bool stop_requested_ = false;
+  bool hypercall_pending_ = false;
+  std::string fault_;
+};
+
+}  // namespace switchyard::emu
+
+#endif  // SWITCHYARD_ARCH_EMU_MACHINE_H_

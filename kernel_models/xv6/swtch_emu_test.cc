@@ -1,0 +1,51 @@
+// The real swtch.S keeps every thread's ra, sp and s0-s11 across any sequence of switches; the
+// two planted bugs are reported in swtch's terms.
+#include "kernel_models/xv6/swtch_emu.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace switchyard::xv6 {
+namespace {
+
+// Two schedulers (contexts 0, 1) and four processes (2..5) switching like xv6: scheduler to
+// process, process back to its scheduler. Returns the first violation or "".
+std::string RunSchedule(EmulatedSwtch::Variant variant) {
+  EmulatedSwtch e(variant, 6);
+  for (int p = 2; p < 6; ++p) e.InitContext(p, 0x80001000 + 16 * p, 0x80100000 + 0x1000 * p);
+  e.Start(0);
+  e.Start(1);
+  for (int round = 0; round < 20; ++round) {
+    int cpu = round % 2;
+    int p = 2 + (round * 3) % 4;
+    if (std::string why = e.Swtch(cpu, p); !why.empty()) return why;
+    if (std::string why = e.Swtch(p, cpu); !why.empty()) return why;
+  }
+  return "";
+}
+
+TEST(SwtchEmuTest, RealSwtchRestoresEveryRegister) {
+  EXPECT_EQ(RunSchedule(EmulatedSwtch::Variant::kCorrect), "");
+}
+
+TEST(SwtchEmuTest, ForgottenRegisterIsReported) {
+  std::string why = RunSchedule(EmulatedSwtch::Variant::kForgetsS11);
+  EXPECT_NE(why.find("s11 was"), std::string::npos) << why;
+}
+
+TEST(SwtchEmuTest, FieldOrderDisagreementIsReported) {
+  std::string why = RunSchedule(EmulatedSwtch::Variant::kContextOutOfOrder);
+  EXPECT_NE(why.find("field order"), std::string::npos) << why;
+}
+
+TEST(SwtchEmuTest, RunsTwentyNineInstructionsPerSwitch) {
+  EmulatedSwtch e(EmulatedSwtch::Variant::kCorrect, 2);
+  e.Start(0);
+  e.InitContext(1, 0x80001000, 0x80100000);
+  ASSERT_EQ(e.Swtch(0, 1), "");
+  EXPECT_EQ(e.instructions(), 29u);  // 14 sd, 14 ld, ret
+}
+
+}  // namespace
+}  // namespace switchyard::xv6
