@@ -26,6 +26,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "scenario/isolation.h"
 #include "scenario/models.h"
 #include "scenario/scenario.h"
 
@@ -74,7 +75,7 @@ CampaignResult Hunt(const std::string& model, const std::string& bug, const std:
       std::fprintf(stderr, "bug_hunt: %s\n", std::string(status.message()).c_str());
       std::exit(2);
     }
-    scenario::RunResult r = scenario::RunScenario(s);
+    scenario::RunResult r = scenario::RunScenarioGuarded(s);
     result.runs = i + 1;
     if (r.outcome.kind != sim::Outcome::Kind::kPass) {
       result.found = true;
@@ -197,7 +198,7 @@ int Main() {
           uint64_t seed = static_cast<uint64_t>(k) * kCampaignStride + i;
           scenario::Scenario s = Make(m->name, "", strategy, seed);
           if (!scenario::Resolve(&s).ok()) return 2;
-          scenario::RunResult r = scenario::RunScenario(s);
+          scenario::RunResult r = scenario::RunScenarioGuarded(s);
           ++done;
           if (r.outcome.kind != sim::Outcome::Kind::kPass) {
             ++violations;

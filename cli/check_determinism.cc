@@ -1,38 +1,31 @@
 // `switchyard check-determinism`: runs each seed in two separate processes and compares their
 // trace hashes. A difference means something other than the seed steered a run (wall clock,
 // hashed-container order, pointer values, uninitialised memory, the environment).
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cinttypes>
 #include <cstdio>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "cli/flags.h"
 #include "cli/subcommands.h"
+#include "scenario/isolation.h"
 
 namespace switchyard::cli {
 namespace {
 
-// Runs the scenario in a child process and returns the trace hash it reports, or nullopt.
-bool HashInChild(const scenario::Scenario& s, uint64_t* hash) {
-  int fds[2];
-  if (pipe(fds) != 0) return false;
-  std::fflush(stdout);
-  pid_t pid = fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    close(fds[0]);
-    uint64_t h = scenario::RunScenario(s).outcome.trace_hash;
-    _exit(write(fds[1], &h, sizeof h) == sizeof h ? 0 : 1);
-  }
-  close(fds[1]);
-  bool ok = read(fds[0], hash, sizeof *hash) == sizeof *hash;
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+// Two runs of one seed agree: the same outcome and trace hash, or the same crash at the same step
+// after the same decisions.
+bool Same(const scenario::IsolatedRun& a, const scenario::IsolatedRun& b) {
+  if (a.crashed != b.crashed || a.outcome.invariant != b.outcome.invariant) return false;
+  if (a.crashed) return a.outcome.step == b.outcome.step && a.log.decisions == b.log.decisions;
+  return a.outcome.trace_hash == b.outcome.trace_hash;
+}
+
+std::string Account(const scenario::IsolatedRun& r) {
+  return r.crashed ? absl::StrCat(r.outcome.invariant, " at step ", r.outcome.step, " after ",
+                                  r.log.decisions.size(), " decisions")
+                   : absl::StrFormat("trace hash 0x%016" PRIx64, r.outcome.trace_hash);
 }
 
 }  // namespace
@@ -49,27 +42,30 @@ int CheckDeterminismMain(const ParsedArgs& args) {
   if (!ScenarioFromFlags("check-determinism", args, &base, &unresolved)) return kExitUsage;
   std::printf("switchyard check-determinism: %s; %" PRId64 " seeds, each in two processes\n",
               scenario::Describe(base).c_str(), runs);
+  int64_t crashes = 0;
   for (int64_t i = 0; i < runs; ++i) {
     scenario::Scenario s = unresolved.swarm ? unresolved : base;
     s.seed = base.seed + static_cast<uint64_t>(i);
     if (!scenario::Resolve(&s).ok()) return kExitUsage;
-    uint64_t first = 0, second = 0;
-    if (!HashInChild(s, &first) || !HashInChild(s, &second)) {
-      std::fprintf(stderr,
-                   "switchyard check-determinism: a child process failed (seed %" PRIu64 ")\n",
-                   s.seed);
+    // Each run in its own process, isolated: a crash is compared like any other outcome.
+    scenario::IsolatedRun first = scenario::RunScenarioIsolated(s);
+    scenario::IsolatedRun second = scenario::RunScenarioIsolated(s);
+    if (!Same(first, second)) {
+      std::printf("NOT deterministic: seed %" PRIu64 " gave %s then %s\nreproduce: %s\n", s.seed,
+                  Account(first).c_str(), Account(second).c_str(), scenario::RunCommand(s).c_str());
       return kExitSafety;
     }
-    if (first != second) {
-      std::printf("NOT deterministic: seed %" PRIu64 " gave trace hash 0x%016" PRIx64
-                  " then 0x%016" PRIx64 "\nreproduce: %s\n",
-                  s.seed, first, second, scenario::RunCommand(s).c_str());
-      return kExitSafety;
+    if (first.crashed) {
+      ++crashes;
+      std::printf("seed %" PRIu64 " crashes, the same way in both processes:\n", s.seed);
+      PrintCrash(first);
+      std::printf("reproduce: %s\n", scenario::RunCommand(s).c_str());
     }
   }
-  std::printf("deterministic: %" PRId64 " seeds gave the same trace hash in two processes each\n",
+  std::printf("deterministic: %" PRId64
+              " seeds gave the same trace hash (or the same crash) in two processes each\n",
               runs);
-  return kExitOk;
+  return crashes > 0 ? kExitCrash : kExitOk;
 }
 
 }  // namespace switchyard::cli

@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "cli/subcommands.h"
+#include "views/symbolize.h"
 
 namespace switchyard::cli {
 
@@ -34,29 +35,23 @@ int RunInChild(const std::function<int()>& body, int* signal) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : kExitUsage;
 }
 
-scenario::IsolatedRun ClassifyCrash(const scenario::Scenario& s,
-                                    const std::function<std::unique_ptr<sim::Decider>()>& make) {
-  return scenario::RunIsolated([&s, &make](int tee_fd) {
-    std::unique_ptr<sim::Decider> decider = make();
-    decider->TeeTo(tee_fd);
-    return scenario::RunWith(s, *decider, false);
-  });
-}
-
 void PrintCrash(const scenario::IsolatedRun& crash) {
-  std::printf("outcome: crash: %s: %s\n", crash.outcome.invariant.c_str(),
-              crash.outcome.message.c_str());
-  for (size_t i = 0; i < crash.frames.size() && i < 4; ++i) {
-    std::printf("  frame %zu: %s\n", i, crash.frames[i].c_str());
+  // The invariant of a crash says so already: "outcome: crash: SIGSEGV: in fiber ...".
+  std::printf("outcome: %s: %s\n", crash.outcome.invariant.c_str(), crash.outcome.message.c_str());
+  // frames[0] is the crash recorder, frames[1] the signal trampoline: the crash is at frames[2].
+  std::vector<const void*> pcs;
+  for (size_t i = 2; i < crash.frames.size(); ++i) pcs.push_back(crash.frames[i]);
+  views::Symbolized symbols = views::Symbolize(pcs);
+  // The crashing frame, then the next few in the workspace's own code (not library headers).
+  int shown = 0;
+  for (size_t i = 0; i < pcs.size() && shown < 4; ++i) {
+    const views::SourceLocation& where = symbols.locations[pcs[i]];
+    if (i > 0 && (where.file.empty() || where.file[0] == '/')) continue;
+    std::printf("  %s %s\n", i == 0 ? "at" : "from", where.Long().c_str());
+    ++shown;
   }
+  if (!pcs.empty() && !symbols.note.empty()) std::printf("  (%s)\n", symbols.note.c_str());
   std::printf("stats: decisions up to the crash %zu\n", crash.log.decisions.size());
-}
-
-scenario::RunResult CrashResult(const scenario::IsolatedRun& crash) {
-  scenario::RunResult r;
-  r.outcome = crash.outcome;
-  r.log = crash.log;
-  return r;
 }
 
 }  // namespace switchyard::cli

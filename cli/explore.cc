@@ -5,8 +5,16 @@
 // ahead, but the campaign stops at the first violating seed in order (or, with --keep-going,
 // keeps the first seed of each invariant). Reproducers are made by the coordinating process,
 // which runs the violating seed again (runs are deterministic) and writes the file atomically.
+//
+// Runs are always made in worker processes (one with --jobs=1), so a run that crashes the host
+// process kills a worker, not the campaign. The coordinator blocks in poll(2) on the workers'
+// pipes; a pipe at end of file means its worker is gone: the coordinator reaps it, runs the seed
+// it was on again in isolation (scenario/isolation.h) to classify the crash and keep its decision
+// log, and starts a new worker at that worker's next seed. A worker that was killed from outside
+// (its seed passes in isolation) is reported and replaced the same way.
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,7 +36,11 @@ namespace switchyard::cli {
 namespace {
 
 volatile sig_atomic_t interrupted = 0;
-void OnInterrupt(int) { interrupted = 1; }
+volatile sig_atomic_t interrupt_signal = 0;
+void OnInterrupt(int signal) {
+  interrupted = 1;
+  interrupt_signal = signal;
+}
 
 // What a worker reports about one run.
 struct RunReport {
@@ -83,8 +95,12 @@ class Campaign {
   bool Consume(const RunReport& report);
   void Progress(bool force);
   void WriteReproducer(uint64_t index);
-  void StartWorkers();
+  // Starts worker `j` at run index `first` (it then takes every jobs-th index).
+  void StartWorker(int j, uint64_t first);
   void StopWorkers();
+  // Worker `j`'s pipe is at end of file: reaps it and, if it died before its last index,
+  // classifies the run it was on and starts a new worker after it.
+  void WorkerGone(int j, std::map<uint64_t, RunReport>* pending);
   bool TimeIsUp() const {
     return budget_ > absl::ZeroDuration() && absl::Now() - start_ >= budget_;
   }
@@ -101,8 +117,12 @@ class Campaign {
   int first_status_ = kExitOk;
   std::map<std::string, std::pair<uint64_t, uint64_t>> by_invariant_;  // count, first index
   std::vector<std::string> reproducers_;
-  std::vector<pid_t> workers_;
-  std::vector<int> fds_;
+  std::vector<pid_t> workers_;        // -1: finished or not running
+  std::vector<int> fds_;              // -1: closed
+  std::vector<uint64_t> next_index_;  // the index each worker is on (or will start)
+  std::vector<std::string> partial_;  // a worker's report bytes not yet whole
+  std::map<uint64_t, scenario::IsolatedRun> crashes_;  // by index: the classified crashes
+  std::map<std::string, uint64_t> worker_deaths_;      // deaths not caused by the run, by signal
 };
 
 void Campaign::Progress(bool force) {
@@ -129,7 +149,11 @@ void Campaign::WriteReproducer(uint64_t index) {
   scenario::Scenario s = base_;
   s.seed = base_.seed + index;
   if (!scenario::Resolve(&s).ok()) return;
-  scenario::RunResult r = scenario::RunScenario(s);
+  // A crash is not run again here (it would kill the coordinator): its isolated run kept the
+  // decisions up to the crash.
+  auto crash = crashes_.find(index);
+  scenario::RunResult r =
+      crash != crashes_.end() ? scenario::ResultOf(crash->second) : scenario::RunScenario(s);
   std::string dir = absl::GetFlag(FLAGS_out);
   std::string path = absl::StrCat(dir, "/", s.model, "-", s.bug.empty() ? "correct" : s.bug, "-",
                                   SafeName(r.outcome.invariant), "-seed", s.seed, ".json");
@@ -148,11 +172,16 @@ bool Campaign::Consume(const RunReport& report) {
   auto kind = static_cast<sim::Outcome::Kind>(report.kind);
   if (kind != sim::Outcome::Kind::kPass) {
     ++violations_;
-    std::string key = absl::StrCat(scenario::OutcomeKindName(kind), " ", report.invariant);
+    // A crash's invariant already says so ("crash: SIGSEGV").
+    std::string key = kind == sim::Outcome::Kind::kCrash
+                          ? std::string(report.invariant)
+                          : absl::StrCat(scenario::OutcomeKindName(kind), " ", report.invariant);
     auto [it, fresh] = by_invariant_.try_emplace(key, 0, report.index);
     ++it->second.first;
     if (first_status_ == kExitOk) {
-      first_status_ = kind == sim::Outcome::Kind::kLiveness ? kExitLiveness : kExitSafety;
+      first_status_ = kind == sim::Outcome::Kind::kLiveness ? kExitLiveness
+                      : kind == sim::Outcome::Kind::kCrash  ? kExitCrash
+                                                            : kExitSafety;
     }
     if (fresh) WriteReproducer(report.index);
     if (!absl::GetFlag(FLAGS_keep_going)) return false;
@@ -161,35 +190,95 @@ bool Campaign::Consume(const RunReport& report) {
   return done_ < limit_ && !TimeIsUp() && !interrupted;
 }
 
-void Campaign::StartWorkers() {
+void Campaign::StartWorker(int j, uint64_t first) {
+  next_index_[j] = first;
+  partial_[j].clear();
+  if (first >= limit_) return;
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) {
+    std::fprintf(stderr, "switchyard explore: cannot create a pipe: %s\n", std::strerror(errno));
+    std::exit(kExitUsage);
+  }
   std::fflush(stdout);
   std::fflush(stderr);
-  for (int j = 0; j < jobs_; ++j) {
-    int pipe_fds[2];
-    if (pipe(pipe_fds) != 0) {
-      std::fprintf(stderr, "switchyard explore: cannot create a pipe: %s\n", std::strerror(errno));
-      std::exit(kExitUsage);
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-      close(pipe_fds[0]);
-      signal(SIGINT, SIG_IGN);  // the coordinator ends the campaign and then the workers
-      for (uint64_t i = j; i < limit_; i += jobs_) {
-        RunReport report = RunOne(base_, i);
-        if (!WriteAll(pipe_fds[1], &report, sizeof report)) break;
-      }
-      _exit(0);
-    }
-    close(pipe_fds[1]);
-    workers_.push_back(pid);
-    fds_.push_back(pipe_fds[0]);
+  const pid_t coordinator = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    std::fprintf(stderr, "switchyard explore: cannot start a worker: %s\n", std::strerror(errno));
+    std::exit(kExitUsage);
   }
+  if (pid == 0) {
+    close(pipe_fds[0]);
+    for (int fd : fds_) {
+      if (fd >= 0) close(fd);
+    }
+    // The coordinator ends the campaign and then its workers; a worker must not outlive it.
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != coordinator) _exit(0);
+    for (uint64_t i = first; i < limit_; i += jobs_) {
+      RunReport report = RunOne(base_, i);
+      if (!WriteAll(pipe_fds[1], &report, sizeof report)) break;
+    }
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  workers_[j] = pid;
+  fds_[j] = pipe_fds[0];
+}
+
+void Campaign::WorkerGone(int j, std::map<uint64_t, RunReport>* pending) {
+  close(fds_[j]);
+  fds_[j] = -1;
+  int status = 0;
+  while (waitpid(workers_[j], &status, 0) < 0 && errno == EINTR) {
+  }
+  workers_[j] = -1;
+  const uint64_t index = next_index_[j];
+  if (index >= limit_) return;                                // it ran all of its seeds
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;  // its pipe broke: ending anyway
+  // It died on `index`: run that seed again, isolated, to see whether the run crashes.
+  scenario::Scenario s = base_;
+  s.seed = base_.seed + index;
+  RunReport report{};
+  report.index = index;
+  if (scenario::Resolve(&s).ok()) {
+    scenario::IsolatedRun run =
+        scenario::RunScenarioIsolated(s, [&s] { return scenario::MakeDecider(s, nullptr, {}); });
+    report.kind = static_cast<uint8_t>(run.outcome.kind);
+    std::snprintf(report.invariant, sizeof report.invariant, "%s", run.outcome.invariant.c_str());
+    if (run.crashed) {
+      crashes_.emplace(index, std::move(run));
+    } else {
+      // Killed from outside (or out of memory): the run itself is fine; say so, go on.
+      std::string how = WIFSIGNALED(status) ? scenario::SignalName(WTERMSIG(status))
+                                            : absl::StrCat("exit ", WEXITSTATUS(status));
+      ++worker_deaths_[how];
+      if (tty_) std::fprintf(stderr, "\r\033[K");
+      std::fprintf(stderr,
+                   "switchyard explore: a worker died (%s) on seed %" PRIu64
+                   ", which does not crash when run again in isolation; a new worker goes on\n",
+                   how.c_str(), s.seed);
+    }
+  }
+  (*pending)[index] = report;
+  StartWorker(j, index + jobs_);
 }
 
 void Campaign::StopWorkers() {
-  for (pid_t pid : workers_) kill(pid, SIGKILL);
-  for (pid_t pid : workers_) waitpid(pid, nullptr, 0);
-  for (int fd : fds_) close(fd);
+  for (pid_t pid : workers_) {
+    if (pid > 0) kill(pid, SIGKILL);
+  }
+  for (pid_t pid : workers_) {
+    if (pid > 0) {
+      while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+  for (int fd : fds_) {
+    if (fd >= 0) close(fd);
+  }
 }
 
 int Campaign::Run() {
@@ -197,47 +286,63 @@ int Campaign::Run() {
   struct sigaction action {};
   action.sa_handler = OnInterrupt;
   sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  workers_.assign(jobs_, -1);
+  fds_.assign(jobs_, -1);
+  next_index_.assign(jobs_, 0);
+  partial_.assign(jobs_, "");
+  for (int j = 0; j < jobs_; ++j) StartWorker(j, static_cast<uint64_t>(j));
+  std::map<uint64_t, RunReport> pending;
+  uint64_t next = 0;
   bool more = limit_ > 0;
-  if (jobs_ == 1) {
-    for (uint64_t i = 0; more; ++i) more = Consume(RunOne(base_, i));
-  } else {
-    StartWorkers();
-    std::map<uint64_t, RunReport> pending;
-    std::vector<std::string> partial(jobs_);
-    uint64_t next = 0;
-    while (more) {
-      std::vector<pollfd> polls;
-      for (int fd : fds_) polls.push_back({fd, POLLIN, 0});
-      int ready = poll(polls.data(), polls.size(), 200);
-      if (ready < 0 && errno != EINTR) break;
-      if (interrupted || TimeIsUp()) break;
-      for (size_t j = 0; j < polls.size(); ++j) {
-        if (!(polls[j].revents & (POLLIN | POLLHUP))) continue;
-        char buffer[sizeof(RunReport) * 64];
-        ssize_t n = read(fds_[j], buffer, sizeof buffer);
-        if (n <= 0) continue;
-        partial[j].append(buffer, static_cast<size_t>(n));
-        while (partial[j].size() >= sizeof(RunReport)) {
-          RunReport report;
-          std::memcpy(&report, partial[j].data(), sizeof report);
-          partial[j].erase(0, sizeof report);
-          pending[report.index] = report;
-        }
+  while (more) {
+    std::vector<pollfd> polls;
+    for (int fd : fds_) polls.push_back({fd, POLLIN, 0});  // poll skips fd -1
+    // Blocks until a worker reports or goes; wakes up for the progress line and the time limit.
+    int ready = poll(polls.data(), polls.size(), 200);
+    if (ready < 0 && errno != EINTR) break;
+    if (interrupted || TimeIsUp()) break;
+    for (size_t j = 0; j < polls.size(); ++j) {
+      if (fds_[j] < 0 || !(polls[j].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buffer[sizeof(RunReport) * 64];
+      ssize_t n = read(fds_[j], buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        WorkerGone(static_cast<int>(j), &pending);
+        continue;
       }
-      while (more && pending.count(next)) {
-        more = Consume(pending[next]);
-        pending.erase(next++);
+      partial_[j].append(buffer, static_cast<size_t>(n));
+      while (partial_[j].size() >= sizeof(RunReport)) {
+        RunReport report;
+        std::memcpy(&report, partial_[j].data(), sizeof report);
+        partial_[j].erase(0, sizeof report);
+        pending[report.index] = report;
+        next_index_[j] = report.index + jobs_;
       }
-      Progress(false);
     }
-    StopWorkers();
+    while (more && pending.count(next)) {
+      more = Consume(pending[next]);
+      pending.erase(next++);
+    }
+    bool any_worker = false;
+    for (int fd : fds_) any_worker = any_worker || fd >= 0;
+    if (more && !any_worker) {  // cannot happen: every index below the limit was reported
+      std::fprintf(stderr, "switchyard explore: every worker is gone before run %" PRIu64 "\n",
+                   next);
+      break;
+    }
+    Progress(false);
   }
+  StopWorkers();
   double elapsed = absl::ToDoubleSeconds(absl::Now() - start_);
   if (tty_) {
     Progress(true);
     std::fprintf(stderr, "\n");
   }
-  if (interrupted) std::printf("interrupted: the summary covers the runs that completed\n");
+  if (interrupted) {
+    std::printf("interrupted (%s): the summary covers the runs that completed\n",
+                interrupt_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  }
   std::printf("summary: %" PRIu64 " runs in %.2f s (%.0f runs/s, %d jobs), %" PRIu64
               " violations; strategy %s; seeds %" PRIu64 "..%" PRIu64 "\n",
               done_, elapsed, elapsed > 0 ? done_ / elapsed : 0.0, jobs_, violations_,
@@ -245,6 +350,17 @@ int Campaign::Run() {
   for (const auto& [key, value] : by_invariant_) {
     std::printf("  %s: %" PRIu64 " (first seed %" PRIu64 ")\n", key.c_str(), value.first,
                 base_.seed + value.second);
+  }
+  for (const auto& [key, value] : by_invariant_) {
+    auto crash = crashes_.find(value.second);
+    if (crash == crashes_.end()) continue;
+    std::printf("first %s, seed %" PRIu64 ":\n", key.c_str(), base_.seed + value.second);
+    PrintCrash(crash->second);
+  }
+  for (const auto& [how, count] : worker_deaths_) {
+    std::printf("  workers killed from outside (%s): %" PRIu64
+                " (their seeds ran again in isolation)\n",
+                how.c_str(), count);
   }
   for (const std::string& path : reproducers_) {
     std::printf("reproducer: %s\nreplay: %s\nlook at it: %s\n", path.c_str(),

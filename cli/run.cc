@@ -169,7 +169,7 @@ int RunMain(const ParsedArgs& args) {
   if (code >= 0) return code;
   // The run crashed the process that made it: run it again, isolated, to see where.
   scenario::IsolatedRun crash =
-      ClassifyCrash(s, [&s] { return scenario::MakeDecider(s, nullptr, {}); });
+      scenario::RunScenarioIsolated(s, [&s] { return scenario::MakeDecider(s, nullptr, {}); });
   if (!crash.crashed) {
     std::printf("outcome: crash: %s, but not when run again in isolation (%s)\n",
                 scenario::SignalName(signal).c_str(), crash.outcome.invariant.c_str());
@@ -177,8 +177,8 @@ int RunMain(const ParsedArgs& args) {
   }
   PrintCrash(crash);
   if (!absl::GetFlag(FLAGS_output).empty()) {
-    absl::Status status = sim::WriteReproducer(absl::GetFlag(FLAGS_output),
-                                               scenario::ToReproducer(s, CrashResult(crash)));
+    absl::Status status = sim::WriteReproducer(
+        absl::GetFlag(FLAGS_output), scenario::ToReproducer(s, scenario::ResultOf(crash)));
     if (!status.ok()) return UsageError("run", std::string(status.message()));
     std::printf("reproducer: %s\n", absl::GetFlag(FLAGS_output).c_str());
   }
@@ -210,8 +210,7 @@ int ReplayFuzzInput(const ParsedArgs& args) {
   int code = RunInChild(
       [&] {
         std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, nullptr, decisions);
-        scenario::RunResult r =
-            scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
+        scenario::RunResult r = scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
         if (!WriteTimeline("replay", r, scenario::Describe(s), "")) return kExitUsage;
         PrintOutcome(r);
         if (!out.empty()) {
@@ -224,11 +223,12 @@ int ReplayFuzzInput(const ParsedArgs& args) {
       },
       &signal);
   if (code >= 0) return code;
-  scenario::IsolatedRun crash = ClassifyCrash(
+  scenario::IsolatedRun crash = scenario::RunScenarioIsolated(
       s, [&s, decisions] { return scenario::MakeDecider(s, nullptr, decisions); });
   PrintCrash(crash);
   if (!out.empty() && crash.crashed) {
-    absl::Status written = sim::WriteReproducer(out, scenario::ToReproducer(s, CrashResult(crash)));
+    absl::Status written =
+        sim::WriteReproducer(out, scenario::ToReproducer(s, scenario::ResultOf(crash)));
     if (!written.ok()) return UsageError("replay", std::string(written.message()));
     std::printf("reproducer: %s\nreplay: %s\n", out.c_str(), scenario::ReplayCommand(out).c_str());
   }
@@ -253,8 +253,8 @@ int ReplayMain(const ParsedArgs& args) {
               scenario::Describe(s).c_str(), file->strategy.c_str());
   if (file->outcome_kind == "crash") {
     // A crash is replayed isolated: it kills the process that replays it.
-    scenario::IsolatedRun crash =
-        ClassifyCrash(s, [&s, &file] { return scenario::MakeDecider(s, &file->log, {}); });
+    scenario::IsolatedRun crash = scenario::RunScenarioIsolated(
+        s, [&s, &file] { return scenario::MakeDecider(s, &file->log, {}); });
     PrintCrash(crash);
     if (!crash.crashed || crash.outcome.invariant != file->invariant) {
       std::printf("replay diverged: the file recorded '%s', the replay gave %s '%s'\n",
@@ -268,8 +268,8 @@ int ReplayMain(const ParsedArgs& args) {
   int signal = 0;
   int code = RunInChild([&] { return ReplayBody(path, s, *file); }, &signal);
   if (code >= 0) return code;
-  scenario::IsolatedRun crash =
-      ClassifyCrash(s, [&s, &file] { return scenario::MakeDecider(s, &file->log, {}); });
+  scenario::IsolatedRun crash = scenario::RunScenarioIsolated(
+      s, [&s, &file] { return scenario::MakeDecider(s, &file->log, {}); });
   PrintCrash(crash);
   std::printf("replay diverged: the file recorded %s '%s', the replay crashed\n",
               file->outcome_kind.c_str(), file->invariant.c_str());

@@ -7,6 +7,10 @@
 //   2. the decision list, cut short from the end;
 //   3. chunks of decisions set to the default, halving the chunk size down to one.
 // The result is recorded exactly (its own decision log) and verified by a strict replay.
+//
+// Every candidate runs isolated (scenario/isolation.h): a candidate may crash the code under
+// test, which for a crash reproducer is the failure to keep (the same signal) and for any other
+// is just a candidate that does not fail the same way.
 #include <cinttypes>
 #include <cstdio>
 #include <optional>
@@ -15,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/flags.h"
 #include "cli/subcommands.h"
+#include "scenario/isolation.h"
 #include "sim/reproducer.h"
 
 namespace switchyard::cli {
@@ -40,8 +45,8 @@ class Shrinker {
     s.strategy = "lenient";
     if (!scenario::Resolve(&s).ok()) return std::nullopt;  // not a valid configuration
     ++attempts_;
-    sim::LenientReplayDecider decider(c.values);
-    scenario::RunResult r = scenario::RunWith(s, decider, false);
+    scenario::RunResult r = scenario::ResultOf(scenario::RunScenarioIsolated(
+        s, [&c] { return std::make_unique<sim::LenientReplayDecider>(c.values); }));
     if (scenario::OutcomeKindName(r.outcome.kind) != kind_ || r.outcome.invariant != invariant_) {
       return std::nullopt;
     }
@@ -153,9 +158,10 @@ int ShrinkMain(const ParsedArgs& args) {
     return kExitDiverged;
   }
   result.strategy = "replay";
-  sim::ReplayDecider strict(after->log);
-  scenario::RunResult check = scenario::RunWith(result, strict, false);
-  if (check.outcome.trace_hash != after->outcome.trace_hash) {
+  scenario::RunResult check = scenario::ResultOf(scenario::RunScenarioIsolated(
+      result, [&after] { return std::make_unique<sim::ReplayDecider>(after->log); }));
+  if (check.outcome.trace_hash != after->outcome.trace_hash ||
+      check.outcome.invariant != after->outcome.invariant) {
     std::fprintf(stderr, "switchyard shrink: internal error: the shrunk log does not replay\n");
     return kExitDiverged;
   }
@@ -178,8 +184,13 @@ int ShrinkMain(const ParsedArgs& args) {
   for (const auto& [name, value] : s.options) {
     if (best.options.at(name) != value) row(name.c_str(), value, best.options.at(name));
   }
-  std::printf("outcome: %s: %s: %s\n", sim::KindName(check.outcome.kind),
-              check.outcome.invariant.c_str(), check.outcome.message.c_str());
+  if (check.outcome.kind == sim::Outcome::Kind::kCrash) {  // its invariant says "crash: SIG..."
+    std::printf("outcome: %s: %s\n", check.outcome.invariant.c_str(),
+                check.outcome.message.c_str());
+  } else {
+    std::printf("outcome: %s: %s: %s\n", sim::KindName(check.outcome.kind),
+                check.outcome.invariant.c_str(), check.outcome.message.c_str());
+  }
   std::printf("reproducer: %s\nreplay: %s\nlook at it: %s\n", out.c_str(),
               scenario::ReplayCommand(out).c_str(),
               scenario::ReplayCommand(out, "--trace=interleaving").c_str());

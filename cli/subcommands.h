@@ -16,8 +16,7 @@ namespace switchyard::cli {
 int RunMain(const ParsedArgs& args);
 int ReplayMain(const ParsedArgs& args);
 // Replays a read reproducer in this process (ReplayMain runs it in a child).
-int ReplayBody(const std::string& path, const scenario::Scenario& s,
-               const sim::Reproducer& file);
+int ReplayBody(const std::string& path, const scenario::Scenario& s, const sim::Reproducer& file);
 int ExploreMain(const ParsedArgs& args);
 int ShrinkMain(const ParsedArgs& args);
 int CheckDeterminismMain(const ParsedArgs& args);
@@ -45,14 +44,8 @@ bool CheckTraceFlags(const char* subcommand);
 // Crashes (crash.cc). Runs body() in a forked child that shares this process's stdout and
 // stderr, and returns its exit status, or -1 when it died of a signal (*signal says which).
 int RunInChild(const std::function<int()>& body, int* signal);
-// Runs the scenario once more in an isolated child (scenario/isolation.h) with the decider
-// `make` returns, to learn where a crash happens and the decisions that lead to it.
-scenario::IsolatedRun ClassifyCrash(
-    const scenario::Scenario& s, const std::function<std::unique_ptr<sim::Decider>()>& make);
 // Prints the crash report: outcome line, frames, the decisions made.
 void PrintCrash(const scenario::IsolatedRun& crash);
-// A RunResult carrying the isolated run's outcome and decision log, for ToReproducer.
-scenario::RunResult CrashResult(const scenario::IsolatedRun& crash);
 
 }  // namespace switchyard::cli
 

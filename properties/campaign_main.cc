@@ -1,9 +1,10 @@
 // A campaign as a Bazel test: campaign_test --model=M --runs=N [--bug=B] [--strategy=S]
-// [--granularity=G] [--swarm] [--expect=pass|found]
+// [--granularity=G] [--swarm] [--expect=pass|found|crash]
 //
 // Sharded: with TEST_TOTAL_SHARDS=T and TEST_SHARD_INDEX=I, this shard runs the seeds i < N with
 // i % T == I, so the shards together run exactly seeds 0..N-1. A violation (or, with
-// --expect=found, a bug that was not found) fails the test; the reproducer goes to
+// --expect=found, a bug that was not found; with --expect=crash, a finding of another kind)
+// fails the test; the reproducer goes to
 // TEST_UNDECLARED_OUTPUTS_DIR and the log names the `switchyard replay` command.
 #include <cinttypes>
 #include <cstdio>
@@ -12,6 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "scenario/isolation.h"
 #include "scenario/scenario.h"
 
 namespace switchyard::scenario {
@@ -63,7 +65,7 @@ int Main(int argc, char** argv) {
   uint64_t done = 0;
   for (uint64_t i = shard; i < runs; i += shards) {
     s.seed = i;
-    RunResult r = RunScenario(s);
+    RunResult r = RunScenarioGuarded(s);
     ++done;
     if (r.outcome.kind == sim::Outcome::Kind::kPass) continue;
     std::string dir = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR") != nullptr
@@ -75,14 +77,14 @@ int Main(int argc, char** argv) {
                 OutcomeKindName(r.outcome.kind).c_str(), r.outcome.invariant.c_str(),
                 r.outcome.message.c_str(), RunCommand(s).c_str(), path.c_str(),
                 written.ok() ? "" : " (could not be written)");
-    if (expect == "found") {
+    if (expect == "found" || (expect == "crash" && r.outcome.kind == sim::Outcome::Kind::kCrash)) {
       std::printf("found after %" PRIu64 " runs in this shard\n1 passed, 0 failed\n", done);
       return 0;
     }
     std::printf("0 passed, 1 failed\n");
     return 1;
   }
-  if (expect == "found") {
+  if (expect == "found" || expect == "crash") {
     std::printf("%s was not found in %" PRIu64 " runs\n0 passed, 1 failed\n", s.bug.c_str(), done);
     return 1;
   }

@@ -18,7 +18,7 @@ namespace switchyard::scenario {
 namespace {
 
 constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-constexpr char kFramesMarker[] = "switchyard: crash frames:\n";
+constexpr int kMaxFrames = 12;
 
 int recorder_fd = -1;
 struct sigaction previous_actions[NSIG];
@@ -60,11 +60,13 @@ void OnFatalSignal(int signal, siginfo_t* info, void*) {
   put(&where.fiber, 4);
   put(&length, 2);
   if (length > 0) put(where.fiber_name, length);
+  // The host frames: this handler, the kernel's signal trampoline, then the code that crashed.
+  // A forked child shares its parent's layout, so the parent can symbolize these addresses.
+  void* frames[kMaxFrames];
+  const uint8_t n = static_cast<uint8_t>(backtrace(frames, kMaxFrames));
+  put(&n, 1);
   WriteAll(recorder_fd, record, at);
-  void* frames[12];
-  int n = backtrace(frames, 12);
-  WriteAll(STDERR_FILENO, kFramesMarker, sizeof kFramesMarker - 1);
-  backtrace_symbols_fd(frames, n, STDERR_FILENO);
+  WriteAll(recorder_fd, frames, n * sizeof(void*));
   // Hand the signal on to whatever was there before (the stack-overflow reporter, ASan, or the
   // default action): a fault re-executes and faults again; a raised signal is raised again.
   sigaction(signal, &previous_actions[signal], nullptr);
@@ -118,7 +120,14 @@ void Parse(const std::string& buffer, IsolatedRun* result, bool* finished, bool*
         return;
       }
       std::string name = ReadString(buffer, &at, length);
-      if (!*recorded_crash) {  // the first fatal signal is the crash; later ones are its echo
+      uint8_t frames = 0;
+      if (!ReadValue(buffer, &at, &frames) || at + frames * sizeof(void*) > buffer.size()) return;
+      std::vector<const void*> pcs(frames);
+      std::memcpy(pcs.data(), buffer.data() + at, frames * sizeof(void*));
+      at += frames * sizeof(void*);
+      if (!*recorded_crash) {
+        // The first fatal signal is the crash; later ones are its echo.
+        result->frames = std::move(pcs);
         *recorded_crash = true;
         result->signal = sig;
         where->cpu = cpu;
@@ -131,8 +140,10 @@ void Parse(const std::string& buffer, IsolatedRun* result, bool* finished, bool*
       if (!ReadValue(buffer, &at, &kind) || !ReadValue(buffer, &at, &result->outcome.step) ||
           !ReadValue(buffer, &at, &result->outcome.trace_hash) ||
           !ReadValue(buffer, &at, &result->outcome.time) ||
-          !ReadValue(buffer, &at, &invariant_length) ||
-          at + invariant_length > buffer.size()) {
+          !ReadValue(buffer, &at, &result->outcome.switches) ||
+          !ReadValue(buffer, &at, &result->outcome.preemptions) ||
+          !ReadValue(buffer, &at, &result->outcome.interrupts) ||
+          !ReadValue(buffer, &at, &invariant_length) || at + invariant_length > buffer.size()) {
         return;
       }
       result->outcome.invariant = ReadString(buffer, &at, invariant_length);
@@ -158,6 +169,9 @@ void WriteOutcome(int fd, const sim::Outcome& o) {
   put(&o.step, 8);
   put(&o.trace_hash, 8);
   put(&o.time, 8);
+  put(&o.switches, 8);
+  put(&o.preemptions, 8);
+  put(&o.interrupts, 8);
   put(&invariant_length, 4);
   put(o.invariant.data(), invariant_length);
   put(&message_length, 4);
@@ -264,19 +278,10 @@ IsolatedRun RunIsolated(const std::function<RunResult(int tee_fd)>& run) {
   sim::Simulator::Whereabouts where{};
   std::string fiber_name;
   Parse(buffer, &result, &finished, &recorded_crash, &where, &fiber_name, &in_run);
-  // The child's stderr: the last line before the frames marker says what went wrong in its own
-  // words; the frames follow the marker.
-  size_t marker = errors_text.find(kFramesMarker);
-  std::string before = errors_text.substr(0, marker);
-  for (absl::string_view line : absl::StrSplit(before, '\n', absl::SkipEmpty())) {
+  // The child's stderr: its last line says what went wrong in its own words (an SY_CHECK, a stack
+  // overflow, std::terminate).
+  for (absl::string_view line : absl::StrSplit(errors_text, '\n', absl::SkipEmpty())) {
     result.stderr_tail = std::string(line);
-  }
-  if (marker != std::string::npos) {
-    std::string frames = errors_text.substr(marker + sizeof kFramesMarker - 1);
-    for (absl::string_view line : absl::StrSplit(frames, '\n', absl::SkipEmpty())) {
-      if (line.find(kFramesMarker) == 0) break;
-      result.frames.emplace_back(line);
-    }
   }
   if (finished && WIFEXITED(status) && WEXITSTATUS(status) == 0) return result;
   result.crashed = true;
@@ -287,15 +292,44 @@ IsolatedRun RunIsolated(const std::function<RunResult(int tee_fd)>& run) {
   result.outcome.step = where.step;
   result.outcome.trace_hash = 0;
   result.outcome.invariant =
-      result.signal != 0 ? CrashInvariant(result.signal)
-                         : absl::StrCat("crash: exit ", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-  std::string message =
-      in_run ? absl::StrCat(SignalName(result.signal), " in fiber '", fiber_name, "' on cpu",
-                            where.cpu, " at step ", where.step)
-             : absl::StrCat(SignalName(result.signal), " outside the simulation");
+      result.signal != 0
+          ? CrashInvariant(result.signal)
+          : absl::StrCat("crash: exit ", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  std::string message = in_run ? absl::StrCat(SignalName(result.signal), " in fiber '", fiber_name,
+                                              "' on cpu", where.cpu, " at step ", where.step)
+                               : absl::StrCat(SignalName(result.signal), " outside the simulation");
   if (!result.stderr_tail.empty()) absl::StrAppend(&message, "; stderr: ", result.stderr_tail);
   result.outcome.message = std::move(message);
   return result;
+}
+
+IsolatedRun RunScenarioIsolated(
+    const Scenario& scenario, const std::function<std::unique_ptr<sim::Decider>()>& make_decider) {
+  return RunIsolated([&scenario, &make_decider](int tee_fd) {
+    std::unique_ptr<sim::Decider> decider = make_decider();
+    decider->TeeTo(tee_fd);
+    return RunWith(scenario, *decider, false);
+  });
+}
+
+IsolatedRun RunScenarioIsolated(const Scenario& scenario) {
+  return RunScenarioIsolated(scenario, [&scenario] { return MakeDecider(scenario, nullptr, {}); });
+}
+
+RunResult RunScenarioGuarded(const Scenario& scenario) {
+  bool crashes = false;
+  if (const ModelSpec* m = FindModel(scenario.model)) {
+    for (const BugSpec& b : m->bugs)
+      crashes = crashes || (b.name == scenario.bug && b.crashes_host);
+  }
+  return crashes ? ResultOf(RunScenarioIsolated(scenario)) : RunScenario(scenario);
+}
+
+RunResult ResultOf(const IsolatedRun& run) {
+  RunResult r;
+  r.outcome = run.outcome;
+  r.log = run.log;
+  return r;
 }
 
 }  // namespace switchyard::scenario

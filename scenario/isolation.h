@@ -4,7 +4,7 @@
 //
 // RunIsolated runs one scenario in a forked child. The child's decider tees every decision to
 // a pipe as it is made (Decider::TeeTo), and signal handlers on an alternate stack write where
-// the simulation stood (step, vCPU, fiber) and a few frames of the host stack before the child
+// the simulation stood (step, vCPU, fiber) and the addresses of the host stack before the child
 // dies with the signal's default action; the child's stderr (an SY_CHECK message, a stack
 // overflow report, std::terminate's line) is captured too. The parent therefore knows, for a
 // crash, the signal, the decision log up to the crash (replaying it reaches the same crash: runs
@@ -12,7 +12,8 @@
 // outcome instead.
 //
 // The cost is a fork per isolated run; campaigns use it only to classify the seed a worker died
-// on (cli/explore.cc), and the other subcommands once per command.
+// on (cli/explore.cc), the other subcommands once per command, and in-process campaigns (tests,
+// benchmarks) for the planted bugs that crash (BugSpec::crashes_host).
 #ifndef SWITCHYARD_SCENARIO_ISOLATION_H_
 #define SWITCHYARD_SCENARIO_ISOLATION_H_
 
@@ -28,16 +29,32 @@ namespace switchyard::scenario {
 
 struct IsolatedRun {
   bool crashed = false;
-  int signal = 0;              // when crashed: the signal that killed the child
-  sim::Outcome outcome;        // kind, invariant, message, step; kCrash when crashed
-  sim::DecisionLog log;        // every decision made, up to the crash
-  std::vector<std::string> frames;  // a few host frames at the crash, when they could be had
-  std::string stderr_tail;          // the child's last line on stderr, if any
+  int signal = 0;        // when crashed: the signal that killed the child
+  sim::Outcome outcome;  // kind, invariant, message, step; kCrash when crashed
+  sim::DecisionLog log;  // every decision made, up to the crash
+  // The host stack at the crash, innermost first, from the crash recorder (its own frame and the
+  // signal trampoline first); addresses valid in the parent too (fork keeps the layout).
+  std::vector<const void*> frames;
+  std::string stderr_tail;  // the child's last line on stderr, if any
 };
 
 // Runs `run` in a forked child. `run` must make its decider, call decider.TeeTo(tee_fd) before
 // the run starts, and return the run's result. REQUIRES: no other threads (fork).
 IsolatedRun RunIsolated(const std::function<RunResult(int tee_fd)>& run);
+
+// Runs `scenario` in a forked child with the decider `make_decider` makes (in the child).
+IsolatedRun RunScenarioIsolated(const Scenario& scenario,
+                                const std::function<std::unique_ptr<sim::Decider>()>& make_decider);
+// The same with the scenario's own decider (its strategy and seed).
+IsolatedRun RunScenarioIsolated(const Scenario& scenario);
+
+// For in-process campaigns (tests, benchmarks): RunScenario, except that a planted bug that
+// crashes the host (BugSpec::crashes_host) runs isolated, so that its crash is a result.
+RunResult RunScenarioGuarded(const Scenario& scenario);
+
+// The run result an isolated run stands for: its outcome and its decision log (up to the crash,
+// for a crash), which a reproducer needs.
+RunResult ResultOf(const IsolatedRun& run);
 
 // "SIGSEGV", "SIGABRT", ...; "signal N" for others.
 std::string SignalName(int signal);

@@ -37,6 +37,9 @@ struct BugSpec {
   // Uniform random schedules find it only rarely (a window that needs a long run of one vCPU's
   // steps): PCT, which is built for such orderings, finds it within the usual budget.
   bool rare_under_random = false;
+  // It shows as a crash of the host process (kind "crash"): in-process campaigns (tests,
+  // benchmarks) run it isolated (scenario/isolation.h).
+  bool crashes_host = false;
 };
 
 struct RunRequest {

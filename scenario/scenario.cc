@@ -1,9 +1,15 @@
 #include "scenario/scenario.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace switchyard::scenario {
 namespace {
@@ -106,8 +112,30 @@ std::unique_ptr<sim::Decider> MakeDecider(const Scenario& s, const sim::Decision
   return std::make_unique<sim::RandomDecider>(s.seed);
 }
 
+namespace {
+
+// The test hook SWITCHYARD_TEST_CRASH_SEEDS=S1,S2,...: a run with one of these seeds crashes with
+// SIGSEGV before its first step, so that a test can place a crash at a chosen run of a campaign
+// (//cli:crash_test). Read once per process.
+bool CrashHookSeed(uint64_t seed) {
+  static const std::vector<uint64_t> seeds = [] {
+    std::vector<uint64_t> out;
+    const char* value = std::getenv("SWITCHYARD_TEST_CRASH_SEEDS");
+    for (absl::string_view field :
+         absl::StrSplit(value != nullptr ? value : "", ',', absl::SkipWhitespace())) {
+      uint64_t n;
+      if (absl::SimpleAtoi(field, &n)) out.push_back(n);
+    }
+    return out;
+  }();
+  return !seeds.empty() && std::find(seeds.begin(), seeds.end(), seed) != seeds.end();
+}
+
+}  // namespace
+
 RunResult RunWith(const Scenario& s, sim::Decider& decider, bool keep_trace,
                   sim::SimOptions sim_options) {
+  if (CrashHookSeed(s.seed)) raise(SIGSEGV);
   const ModelSpec* m = FindModel(s.model);
   RunResult result;
   sim_options.keep_trace = keep_trace;

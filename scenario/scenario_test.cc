@@ -95,7 +95,10 @@ uint64_t GoldenHash(const std::string& model, const std::string& strategy, uint6
 TEST(Checks, SkippingQuietStepsChangesNoOutcome) {
   for (const ModelSpec& m : Models()) {
     std::vector<std::string> bugs = {""};
-    for (const BugSpec& b : m.bugs) bugs.push_back(b.name);
+    for (const BugSpec& b : m.bugs) {
+      // A bug that crashes the host ends the run before any outcome (//cli:crash_test).
+      if (!b.crashes_host) bugs.push_back(b.name);
+    }
     for (const std::string& bug : bugs) {
       for (uint64_t seed = 0; seed < 60; ++seed) {
         Scenario s;

@@ -66,7 +66,10 @@ ModelSpec UmlSpec() {
       {"check_wrap_accounting", 1, 0, 1, "check wrap accounting at each switch-in"},
       {"check_no_lost_unmaps", 1, 0, 1, "check no-lost-unmaps (off: only isolation catches)"},
   };
-  for (uml::Bug b : uml::AllBugs()) m.bugs.push_back({uml::BugName(b), uml::BugDescription(b)});
+  for (uml::Bug b : uml::AllBugs()) {
+    m.bugs.push_back(
+        {uml::BugName(b), uml::BugDescription(b), false, b == uml::Bug::kReclaimAssumesUserMm});
+  }
   m.invariants = uml::InvariantNames();
   m.check = [](const Options& o) -> std::string {
     if (o.at("max_tasks") < o.at("processes") + 2) {

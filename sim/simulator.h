@@ -296,8 +296,7 @@ class Simulator {
     const Simulator* sim = active_;
     if (sim == nullptr) return false;
     const Fiber* f = sim->vcpus_[sim->cpu_].current;
-    *out = {sim->step_, sim->cpu_, f != nullptr ? f->id : 0,
-            f != nullptr ? f->name.c_str() : ""};
+    *out = {sim->step_, sim->cpu_, f != nullptr ? f->id : 0, f != nullptr ? f->name.c_str() : ""};
     return true;
   }
 

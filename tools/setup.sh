@@ -23,6 +23,7 @@ packages=(
   gcc-i686-linux-gnu # kernel_models/ult: the threads library compiled for i386 at build time
   gcc-riscv64-linux-gnu      # kernel_models/xv6: swtch.S assembled for RISC-V at build time
   binutils-riscv64-linux-gnu # (the RISC-V assembler and linker used by that compiler driver)
+  procps             # ps and pgrep: //cli:crash_test checks that no campaign process is left
 )
 
 missing=()

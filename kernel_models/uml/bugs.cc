@@ -9,7 +9,8 @@ std::vector<Bug> AllBugs() {
           Bug::kSelfReclaimKeepsMapping,
           Bug::kContinueBeforeStop,
           Bug::kKswapdChecksBeforeSleeping,
-          Bug::kReturnToUserInterruptible};
+          Bug::kReturnToUserInterruptible,
+          Bug::kReclaimAssumesUserMm};
 }
 
 const char* BugName(Bug bug) {
@@ -28,6 +29,8 @@ const char* BugName(Bug bug) {
       return "kswapd-checks-before-sleeping";
     case Bug::kReturnToUserInterruptible:
       return "return-to-user-interruptible";
+    case Bug::kReclaimAssumesUserMm:
+      return "reclaim-assumes-user-mm";
   }
   return "?";
 }
@@ -55,6 +58,9 @@ const char* BugDescription(Bug bug) {
     case Bug::kReturnToUserInterruptible:
       return "the return to user mode tests need_resched with signals unblocked: a tick after "
              "the test goes unanswered (narrow window: access granularity only)";
+    case Bug::kReclaimAssumesUserMm:
+      return "try_to_free_pages() looks at the reclaimer's own mm without checking for a kernel "
+             "thread: when kswapd reclaims, it dereferences its null mm (a host crash, SIGSEGV)";
   }
   return "?";
 }

@@ -126,8 +126,10 @@ bool Kernel::try_to_free_pages(task_struct* reclaimer) {
     return false;
   };
   mm_struct* victim = nullptr;
-  mm_struct* own = reclaimer->mm;
-  if (own != nullptr && has_present(own) && sim_.decider().Choose(reclaim_stream_, 2) == 0) {
+  mm_struct* own = reclaimer->mm;  // null for kswapd: kernel threads have no mm of their own
+  // The planted bug forgets that, as kernel code that assumes current->mm once did.
+  const bool user_mm = own != nullptr || config_.bug == Bug::kReclaimAssumesUserMm;
+  if (user_mm && has_present(own) && sim_.decider().Choose(reclaim_stream_, 2) == 0) {
     victim = own;
   } else {
     scratch_.clear();

@@ -4,10 +4,11 @@
 namespace switchyard::xv6 {
 
 std::vector<Bug> AllBugs() {
-  return {Bug::kWakeupWithoutLock,    Bug::kSchedReleasesEarly,   Bug::kSchedulerNoInterrupts,
-          Bug::kForkretKeepsLock,     Bug::kSchedulerKeepsCProc,  Bug::kPopOffEnablesEarly,
-          Bug::kUsertrapIntrOnEarly,  Bug::kAcquireBeforePushOff, Bug::kSchedForgetsIntena,
-          Bug::kPushOffSavesAfterOff, Bug::kSwtchForgetsS11,      Bug::kContextOutOfOrder};
+  return {Bug::kWakeupWithoutLock,        Bug::kSchedReleasesEarly,   Bug::kSchedulerNoInterrupts,
+          Bug::kForkretKeepsLock,         Bug::kSchedulerKeepsCProc,  Bug::kPopOffEnablesEarly,
+          Bug::kUsertrapIntrOnEarly,      Bug::kAcquireBeforePushOff, Bug::kSchedForgetsIntena,
+          Bug::kPushOffSavesAfterOff,     Bug::kSwtchForgetsS11,      Bug::kContextOutOfOrder,
+          Bug::kForkRunnableBeforeProgram};
 }
 
 const char* BugName(Bug bug) {
@@ -38,6 +39,8 @@ const char* BugName(Bug bug) {
       return "swtch-forgets-s11";
     case Bug::kContextOutOfOrder:
       return "context-out-of-order";
+    case Bug::kForkRunnableBeforeProgram:
+      return "fork-runnable-before-program";
   }
   return "?";
 }
@@ -82,6 +85,9 @@ const char* BugDescription(Bug bug) {
     case Bug::kContextOutOfOrder:
       return "struct context declares sp before ra, unlike swtch.S's offsets: a new process "
              "starts at its stack address (runs the real swtch.S in the emulator)";
+    case Bug::kForkRunnableBeforeProgram:
+      return "fork() makes the child RUNNABLE and releases its lock before it sets the child's "
+             "program: another CPU runs the child with a null program (a host crash, SIGSEGV)";
   }
   return "?";
 }

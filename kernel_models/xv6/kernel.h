@@ -67,6 +67,8 @@ enum class Bug {
   // swtch.S at instruction level (they turn --swtch=emulated on):
   kSwtchForgetsS11,    // swtch.S does not save s11
   kContextOutOfOrder,  // struct context declares sp before ra; swtch.S has ra at 0
+  // Host crashes (a finding of kind "crash", reported from an isolated run):
+  kForkRunnableBeforeProgram,  // fork() makes the child RUNNABLE before it sets its program
 };
 
 struct Config {

@@ -80,6 +80,20 @@ int Kernel::fork(const Program* program) {
   proc* p = myproc();
   proc* np = allocproc();
   if (np == nullptr) return -1;
+  if (config_.bug == Bug::kForkRunnableBeforeProgram) {
+    // The planted bug: the child is published as RUNNABLE before it is complete. Once np->lock
+    // is released another CPU's scheduler may run it, and its user mode finds no program.
+    int pid = np->pid;
+    np->state = RUNNABLE;
+    release(&np->lock);
+    acquire(&wait_lock_);
+    np->parent = p;
+    release(&wait_lock_);
+    np->user.program = program;
+    std::snprintf(np->name, sizeof np->name, "%s", p->name);
+    sim_.Note("fork", static_cast<uint64_t>(p->pid), static_cast<uint64_t>(pid));
+    return pid;
+  }
   // The child runs its own program (the model's stand-in for copying the parent's memory).
   np->user.program = program;
   std::snprintf(np->name, sizeof np->name, "%s", p->name);
