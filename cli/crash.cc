@@ -38,16 +38,16 @@ int RunInChild(const std::function<int()>& body, int* signal) {
 void PrintCrash(const scenario::IsolatedRun& crash) {
   // The invariant of a crash says so already: "outcome: crash: SIGSEGV: in fiber ...".
   std::printf("outcome: %s: %s\n", crash.outcome.invariant.c_str(), crash.outcome.message.c_str());
-  // frames[0] is the crash recorder, frames[1] the signal trampoline: the crash is at frames[2].
-  std::vector<const void*> pcs;
-  for (size_t i = 2; i < crash.frames.size(); ++i) pcs.push_back(crash.frames[i]);
+  // frames[0] is the faulting pc, the rest are return addresses.
+  const std::vector<const void*>& pcs = crash.frames;
   views::Symbolized symbols = views::Symbolize(pcs);
   // The crashing frame, then the next few in the workspace's own code (not library headers).
   int shown = 0;
   for (size_t i = 0; i < pcs.size() && shown < 4; ++i) {
-    const views::SourceLocation& where = symbols.locations[pcs[i]];
+    const views::SourceLocation& where = symbols.locations.at(pcs[i]);
     if (i > 0 && (where.file.empty() || where.file[0] == '/')) continue;
-    std::printf("  %s %s\n", i == 0 ? "at" : "from", where.Long().c_str());
+    std::printf("  %s %s%s%s\n", i == 0 ? "at" : "from", where.Long().c_str(),
+                where.inlined_into.empty() ? "" : ", inlined into ", where.inlined_into.c_str());
     ++shown;
   }
   if (!pcs.empty() && !symbols.note.empty()) std::printf("  (%s)\n", symbols.note.c_str());

@@ -120,7 +120,7 @@ campaign uml.out -- explore --model=uml --bug=reclaim-assumes-user-mm --runs=100
   --out="$tmp/uml"
 check "uml explore" "$status" 5 uml.out "crash: SIGSEGV" \
   "^outcome: crash: SIGSEGV: SIGSEGV in fiber 'task\[[0-9]+\]' on cpu0 at step [0-9]+" \
-  "try_to_free_pages \(kernel_models/uml/mm.cc:[0-9]+\)"
+  "(try_to_free_pages|kswapd) \(kernel_models/uml/(mm|sched).cc:[0-9]+\)"
 repro=$(ls "$tmp"/uml/*.json)
 "$bin" replay "$repro" >uml.replay 2>&1
 check "uml replay" $? 5 uml.replay "^replay matches: the same crash"
@@ -142,7 +142,7 @@ check "uml replay --fuzz_input" $? 5 uml.fuzz "^outcome: crash: SIGSEGV: SIGSEGV
 
 campaign xv6.out -- explore --model=xv6 --bug=fork-runnable-before-program --runs=300 --jobs=1 \
   --out="$tmp/xv6"
-check "xv6 explore" "$status" 5 xv6.out "crash: SIGSEGV" "UserMain \(kernel_models/xv6/user.cc"
+check "xv6 explore" "$status" 5 xv6.out "crash: SIGSEGV" "(UserMain|ForkretMain) \(kernel_models/xv6/(user|kernel).cc:[0-9]+\)"
 "$bin" replay "$tmp"/xv6/*.json >xv6.replay 2>&1
 check "xv6 replay" $? 5 xv6.replay "^replay matches: the same crash"
 

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -34,8 +36,36 @@ void WriteAll(int fd, const void* data, size_t size) {
   }
 }
 
-// Async-signal-safe: plain stores, write(2), backtrace (preloaded), sigaction, raise.
-void OnFatalSignal(int signal, siginfo_t* info, void*) {
+// The host frames at the fault, innermost first: the faulting pc from the signal's context, then
+// the return addresses along the frame-pointer chain (every build keeps frame pointers, .bazelrc).
+// A walk rather than backtrace(3): under ASan the unwinder loses the frames below the signal
+// frame. The walk only goes up the stack, in bounded steps, so a corrupt chain ends it.
+int CrashFrames(void* context, const void** frames, int capacity) {
+  int n = 0;
+#if defined(__x86_64__)
+  const auto* uc = static_cast<const ucontext_t*>(context);
+  uintptr_t fp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RBP]);
+  frames[n++] = reinterpret_cast<const void*>(uc->uc_mcontext.gregs[REG_RIP]);
+  while (n < capacity && fp != 0 && fp % sizeof(uintptr_t) == 0) {
+    const auto* frame = reinterpret_cast<const uintptr_t*>(fp);
+    const uintptr_t next = frame[0];
+    if (frame[1] == 0) break;
+    frames[n++] = reinterpret_cast<const void*>(frame[1]);
+    if (next <= fp || next - fp > (1u << 20)) break;
+    fp = next;
+  }
+#else
+  (void)context;
+  void* raw[kMaxFrames];
+  int got = backtrace(raw, capacity < kMaxFrames ? capacity : kMaxFrames);
+  for (int i = 2; i < got; ++i) frames[n++] = raw[i];  // past this handler and the trampoline
+#endif
+  return n;
+}
+
+// Async-signal-safe: plain stores, write(2), sigaction, raise. The crash record goes out before
+// the frames, so that a walk that faults on a corrupt stack still leaves the crash known.
+void OnFatalSignal(int signal, siginfo_t* info, void* context) {
   sim::Simulator::Whereabouts where{};
   const bool in_run = sim::Simulator::Where(&where);
   char record[1 + 4 + 1 + 8 + 4 + 4 + 2 + 64];
@@ -60,13 +90,18 @@ void OnFatalSignal(int signal, siginfo_t* info, void*) {
   put(&where.fiber, 4);
   put(&length, 2);
   if (length > 0) put(where.fiber_name, length);
-  // The host frames: this handler, the kernel's signal trampoline, then the code that crashed.
-  // A forked child shares its parent's layout, so the parent can symbolize these addresses.
-  void* frames[kMaxFrames];
-  const uint8_t n = static_cast<uint8_t>(backtrace(frames, kMaxFrames));
-  put(&n, 1);
   WriteAll(recorder_fd, record, at);
-  WriteAll(recorder_fd, frames, n * sizeof(void*));
+  // Only the first fatal signal's frames: a signal raised again on the way out is its echo.
+  static volatile sig_atomic_t frames_written = 0;
+  if (!frames_written && info != nullptr && info->si_code > 0) {
+    frames_written = 1;
+    const void* frames[kMaxFrames];
+    const uint8_t n = static_cast<uint8_t>(CrashFrames(context, frames, kMaxFrames));
+    const char frames_tag = 'F';
+    WriteAll(recorder_fd, &frames_tag, 1);
+    WriteAll(recorder_fd, &n, 1);
+    WriteAll(recorder_fd, frames, n * sizeof(void*));
+  }
   // Hand the signal on to whatever was there before (the stack-overflow reporter, ASan, or the
   // default action): a fault re-executes and faults again; a raised signal is raised again.
   sigaction(signal, &previous_actions[signal], nullptr);
@@ -120,20 +155,19 @@ void Parse(const std::string& buffer, IsolatedRun* result, bool* finished, bool*
         return;
       }
       std::string name = ReadString(buffer, &at, length);
-      uint8_t frames = 0;
-      if (!ReadValue(buffer, &at, &frames) || at + frames * sizeof(void*) > buffer.size()) return;
-      std::vector<const void*> pcs(frames);
-      std::memcpy(pcs.data(), buffer.data() + at, frames * sizeof(void*));
-      at += frames * sizeof(void*);
-      if (!*recorded_crash) {
-        // The first fatal signal is the crash; later ones are its echo.
-        result->frames = std::move(pcs);
+      if (!*recorded_crash) {  // the first fatal signal is the crash; later ones are its echo
         *recorded_crash = true;
         result->signal = sig;
         where->cpu = cpu;
         *fiber_name = name;
         *in_run = have != 0;
       }
+    } else if (tag == 'F') {
+      uint8_t frames = 0;
+      if (!ReadValue(buffer, &at, &frames) || at + frames * sizeof(void*) > buffer.size()) return;
+      result->frames.resize(frames);
+      std::memcpy(result->frames.data(), buffer.data() + at, frames * sizeof(void*));
+      at += frames * sizeof(void*);
     } else if (tag == 'O') {
       uint8_t kind = 0;
       uint32_t invariant_length = 0, message_length = 0;
@@ -206,8 +240,10 @@ std::string CrashInvariant(int signal) { return absl::StrCat("crash: ", SignalNa
 
 void InstallCrashRecorder(int fd) {
   recorder_fd = fd;
+#if !defined(__x86_64__)
   void* preload[1];
   backtrace(preload, 1);  // loads the unwinder now: it may allocate, a signal handler must not
+#endif
   static char alternate[64 * 1024];
   stack_t stack{};
   stack.ss_sp = alternate;
@@ -280,7 +316,12 @@ IsolatedRun RunIsolated(const std::function<RunResult(int tee_fd)>& run) {
   Parse(buffer, &result, &finished, &recorded_crash, &where, &fiber_name, &in_run);
   // The child's stderr: its last line says what went wrong in its own words (an SY_CHECK, a stack
   // overflow, std::terminate).
+  // A sanitizer's own report of the crash is not that: lines from its first on are left out.
   for (absl::string_view line : absl::StrSplit(errors_text, '\n', absl::SkipEmpty())) {
+    if (absl::StartsWith(line, "AddressSanitizer") || absl::StartsWith(line, "==") ||
+        absl::StartsWith(line, "UndefinedBehaviorSanitizer")) {
+      break;
+    }
     result.stderr_tail = std::string(line);
   }
   if (finished && WIFEXITED(status) && WEXITSTATUS(status) == 0) return result;

@@ -32,8 +32,8 @@ struct IsolatedRun {
   int signal = 0;        // when crashed: the signal that killed the child
   sim::Outcome outcome;  // kind, invariant, message, step; kCrash when crashed
   sim::DecisionLog log;  // every decision made, up to the crash
-  // The host stack at the crash, innermost first, from the crash recorder (its own frame and the
-  // signal trampoline first); addresses valid in the parent too (fork keeps the layout).
+  // The host stack at the crash: the faulting pc, then return addresses outward (none for a
+  // signal sent rather than raised by a fault); valid in the parent too (fork keeps the layout).
   std::vector<const void*> frames;
   std::string stderr_tail;  // the child's last line on stderr, if any
 };

@@ -100,7 +100,22 @@ int LineIn(const std::string& cell, const std::string& function) {
   return line;
 }
 
+// Under AddressSanitizer (-O1 with instrumentation, .bazelrc's asan config) clang attributes the
+// instructions around the cells' calls into the simulator to line 0, so the recorded code
+// addresses have no line and the views show function+offset instead (and say so). The tests
+// that need exact lines run in every other configuration; the one without a symbolizer runs in
+// all of them.
+bool LineTablesAreExact() {
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return false;
+#endif
+#endif
+  return true;
+}
+
 TEST(InterleavingTest, LostWakeupRowShowsWakeupBesideTheSleeperInItsWindow) {
+  if (!LineTablesAreExact()) GTEST_SKIP() << "ASan build: recorded addresses have line 0";
   std::string path = LostWakeupReproducer();
   ASSERT_FALSE(path.empty()) << "no xv6-wakeup-without-lock reproducer in corpora/reproducers";
   RunView view = ReplayView(path);
@@ -176,6 +191,7 @@ TEST(InterleavingTest, WithoutASymbolizerLocationsAreModuleOffsetsAndTheViewSays
 }
 
 TEST(InterleavingTest, HtmlPageIsSelfContainedAndCarriesTheRun) {
+  if (!LineTablesAreExact()) GTEST_SKIP() << "ASan build: recorded addresses have line 0";
   std::string path = LostWakeupReproducer();
   ASSERT_FALSE(path.empty());
   RunView view = ReplayView(path);

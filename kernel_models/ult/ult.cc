@@ -95,9 +95,9 @@ class Model : public sim::Machine {
     uint32_t until_signal = config_.preemptive ? NextTimer() : 0;
     for (;;) {
       if (cpu_.instructions() >= kInstructionBudget) {
-        sim_.FailLiveness("ring-progress",
-                          absl::StrCat("the workload did not finish in ", kInstructionBudget,
-                                       " instructions; the CPU is at ", cpu_.Where(cpu_.pc())));
+        std::string message = absl::StrCat("the workload did not finish in ", kInstructionBudget,
+                                           " instructions; the CPU is at ", cpu_.Where(cpu_.pc()));
+        sim_.FailLiveness("ring-progress", std::move(message));
       }
       uint64_t count = until_signal != 0 ? until_signal : kInstructionBudget;
       uint64_t before = cpu_.instructions();
@@ -106,9 +106,13 @@ class Model : public sim::Machine {
       if (until_signal != 0) until_signal -= static_cast<uint32_t>(cpu_.instructions() - before);
       if (!violation_.empty()) sim_.Fail(violated_, violation_);
       switch (why) {
-        case emu::StopReason::kFault:
-          sim_.Fail("no-cpu-fault",
-                    absl::StrCat("the emulated CPU faulted: ", cpu_.fault(), LastSwitchNote()));
+        case emu::StopReason::kFault: {
+          // Fail() never returns: every string it gets is built first and moved in, so that no
+          // temporary is left behind on this fiber's abandoned stack.
+          std::string message =
+              absl::StrCat("the emulated CPU faulted: ", cpu_.fault(), LastSwitchNote());
+          sim_.Fail("no-cpu-fault", std::move(message));
+        }
         case emu::StopReason::kStopped:
           break;
         case emu::StopReason::kCountExhausted:
@@ -145,23 +149,24 @@ class Model : public sim::Machine {
                          : a == kFailRing     ? "reached code that must never run"
                                               : "failed";
       if (a == kFailRing) {
-        sim_.Fail("thread-self-check",
-                  absl::StrCat("thread ", b,
-                               ": thread_exit() returned to its caller: the thread "
-                               "was removed from the ring while it runs, and release() did not "
-                               "switch away from it",
-                               LastSwitchNote()));
+        std::string message = absl::StrCat(
+            "thread ", b,
+            ": thread_exit() returned to its caller: the thread was removed from the ring while it "
+            "runs, and release() did not switch away from it",
+            LastSwitchNote());
+        sim_.Fail("thread-self-check", std::move(message));
       }
       if (a == kFailTrap) {
-        sim_.Fail("new-thread-entry",
-                  absl::StrCat("thread ", b,
-                               " did not enter thread_start: switch_context's ret "
-                               "took thread_start_trap from the fabricated first frame, which is "
-                               "off by one word",
-                               LastSwitchNote()));
+        std::string message = absl::StrCat(
+            "thread ", b,
+            " did not enter thread_start: switch_context's ret took thread_start_trap from the "
+            "fabricated first frame, which is off by one word",
+            LastSwitchNote());
+        sim_.Fail("new-thread-entry", std::move(message));
       }
-      sim_.Fail("thread-self-check",
-                absl::StrCat("thread ", b, ": ", what, " across release()", LastSwitchNote()));
+      std::string message =
+          absl::StrCat("thread ", b, ": ", what, " across release()", LastSwitchNote());
+      sim_.Fail("thread-self-check", std::move(message));
     } else if (number == kHcHalt) {
       sim_.Finish();
     } else if (number == kHcSigreturn) {
@@ -176,8 +181,9 @@ class Model : public sim::Machine {
       uint32_t id = CurrentId();
       if (id < kMaxThreads) in_handler_[id] = false;
     } else {
-      sim_.Fail("no-cpu-fault",
-                absl::StrCat("unknown hypercall ", number, " at ", cpu_.Where(cpu_.pc())));
+      std::string message =
+          absl::StrCat("unknown hypercall ", number, " at ", cpu_.Where(cpu_.pc()));
+      sim_.Fail("no-cpu-fault", std::move(message));
     }
   }
 

@@ -17,7 +17,9 @@ constexpr uint64_t kKstackSize = 0x2000;
 void Kernel::EmulateSwtch(int old_context, int new_context) {
   if (!swtch_emu_) return;
   std::string why = swtch_emu_->Swtch(old_context, new_context);
-  if (!why.empty()) sim_.Fail("swtch-restores-registers", why);
+  // Moved, not copied: Fail() never returns, and a copy's buffer would be left behind on this
+  // fiber's abandoned stack (LeakSanitizer sees it).
+  if (!why.empty()) sim_.Fail("swtch-restores-registers", std::move(why));
 }
 
 void Kernel::EmulateAllocContext(int context) {
