@@ -74,7 +74,11 @@ sed 's/"compute_max": [0-9]*/"compute_max": 555555555555555555555555555555555555
 sed 's/"compute_max": [0-9]*/"compute_max": 2.5/' "$good" >doubleoption.json
 sed 's/"seed": [0-9]*/"seed": -1/' "$good" >negativeseed.json
 sed 's/"pct_depth": [0-9]*/"pct_depth": 99999999999999999999/' "$good" >hugedepth.json
+# A string with a control character in it (the reader's fuzzer: a newline in trace_hash made the
+# error two lines).
+sed 's/"trace_hash": "0x/"trace_hash": "0x9m\\u000A,/' "$good" >newlinehash.json
 for sub in replay shrink; do
+  expect 2 1 -- $sub newlinehash.json
   expect 2 1 -- $sub hugeoption.json
   expect 2 1 -- $sub doubleoption.json
   expect 2 1 -- $sub negativeseed.json

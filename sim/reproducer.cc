@@ -8,6 +8,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
@@ -38,6 +39,30 @@ absl::Status Get(const json& object, const char* key, T* out) {
     return Invalid(absl::StrCat("field '", key, "' has the wrong type"));
   }
   return absl::OkStatus();
+}
+
+// A string from the file as an error message may show it: escaped and cut short, so the message
+// stays one line whatever the file holds.
+std::string Shown(const std::string& text) {
+  constexpr size_t kLongest = 40;
+  std::string shown = absl::CHexEscape(text.substr(0, kLongest));
+  return text.size() > kLongest ? shown + "..." : shown;
+}
+
+// Every string in a reproducer is one line of text: names, an outcome's invariant and message.
+// A control character (a newline in a name, say) would break the one-line messages that echo it.
+absl::Status CheckText(const std::string& text, const std::string& what) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      return Invalid(absl::StrCat(what, " '", Shown(text), "' contains a control character"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GetText(const json& object, const char* key, std::string* out) {
+  if (absl::Status status = Get(object, key, out); !status.ok()) return status;
+  return CheckText(*out, absl::StrCat("field '", key, "'"));
 }
 
 // An integer in [min, max]: a JSON integer (not a double, not out of int64's range) checked
@@ -117,8 +142,8 @@ absl::StatusOr<Reproducer> ReproducerFromJson(const std::string& text) {
   if (doc.is_discarded()) return Invalid("the JSON is malformed or truncated");
   if (!doc.is_object()) return Invalid("the top level is not a JSON object");
   std::string format;
-  SY_RETURN_IF_ERROR(Get(doc, "format", &format));
-  if (format != kFormat) return Invalid(absl::StrCat("format is '", format, "'"));
+  SY_RETURN_IF_ERROR(GetText(doc, "format", &format));
+  if (format != kFormat) return Invalid(absl::StrCat("format is '", Shown(format), "'"));
   int64_t version = 0;
   SY_RETURN_IF_ERROR(GetInteger(doc, "version", 0, INT32_MAX, &version));
   if (version != kReproducerVersion) {
@@ -128,38 +153,42 @@ absl::StatusOr<Reproducer> ReproducerFromJson(const std::string& text) {
                                                       kReproducerVersion, ")"));
   }
   Reproducer r;
-  SY_RETURN_IF_ERROR(Get(doc, "model", &r.model));
-  SY_RETURN_IF_ERROR(Get(doc, "model_fingerprint", &r.model_fingerprint));
+  SY_RETURN_IF_ERROR(GetText(doc, "model", &r.model));
+  SY_RETURN_IF_ERROR(GetText(doc, "model_fingerprint", &r.model_fingerprint));
   auto options = doc.find("options");
   if (options == doc.end()) return Invalid("missing field 'options'");
   if (!options->is_object()) return Invalid("field 'options' is not an object");
   for (const auto& [name, value] : options->items()) {
+    SY_RETURN_IF_ERROR(CheckText(name, "option name"));
     int64_t v = 0;
     SY_RETURN_IF_ERROR(
         CheckInteger(value, absl::StrCat("option '", name, "'"), INT64_MIN, INT64_MAX, &v));
     r.options[name] = v;
   }
-  SY_RETURN_IF_ERROR(Get(doc, "bug", &r.bug));
-  SY_RETURN_IF_ERROR(Get(doc, "strategy", &r.strategy));
+  SY_RETURN_IF_ERROR(GetText(doc, "bug", &r.bug));
+  SY_RETURN_IF_ERROR(GetText(doc, "strategy", &r.strategy));
   SY_RETURN_IF_ERROR(GetUnsigned(doc, "seed", &r.seed));
   int64_t pct_depth = 0;
   SY_RETURN_IF_ERROR(GetInteger(doc, "pct_depth", 0, 64, &pct_depth));
   r.pct_depth = static_cast<int>(pct_depth);
   r.granularity = "coarse";
-  if (doc.contains("granularity")) SY_RETURN_IF_ERROR(Get(doc, "granularity", &r.granularity));
+  if (doc.contains("granularity")) SY_RETURN_IF_ERROR(GetText(doc, "granularity", &r.granularity));
   json outcome;
   SY_RETURN_IF_ERROR(Get(doc, "outcome", &outcome));
   if (!outcome.is_object()) return Invalid("field 'outcome' is not an object");
-  SY_RETURN_IF_ERROR(Get(outcome, "kind", &r.outcome_kind));
-  SY_RETURN_IF_ERROR(Get(outcome, "invariant", &r.invariant));
-  SY_RETURN_IF_ERROR(Get(outcome, "message", &r.message));
+  SY_RETURN_IF_ERROR(GetText(outcome, "kind", &r.outcome_kind));
+  SY_RETURN_IF_ERROR(GetText(outcome, "invariant", &r.invariant));
+  SY_RETURN_IF_ERROR(GetText(outcome, "message", &r.message));
   SY_RETURN_IF_ERROR(GetUnsigned(outcome, "step", &r.step));
   std::string hash;
-  SY_RETURN_IF_ERROR(Get(doc, "trace_hash", &hash));
+  SY_RETURN_IF_ERROR(GetText(doc, "trace_hash", &hash));
   if (hash.rfind("0x", 0) != 0 || !absl::SimpleHexAtoi(hash.substr(2), &r.trace_hash)) {
-    return Invalid(absl::StrCat("trace_hash '", hash, "' is not a hexadecimal number"));
+    return Invalid(absl::StrCat("trace_hash '", Shown(hash), "' is not a hexadecimal number"));
   }
   SY_RETURN_IF_ERROR(Get(doc, "streams", &r.log.stream_names));
+  for (const std::string& name : r.log.stream_names) {
+    SY_RETURN_IF_ERROR(CheckText(name, "stream name"));
+  }
   if (r.log.stream_names.empty() || r.log.stream_names[0] != kScheduleStreamName) {
     return Invalid("the first stream must be 'schedule'");
   }

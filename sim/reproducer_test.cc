@@ -68,6 +68,18 @@ TEST(Reproducer, BadFilesAreOneLineErrors) {
   std::string bad_hash = text;
   bad_hash.replace(bad_hash.find("0xdeadbeef"), 10, "0xnothexxx");
   ExpectOneLineError(bad_hash, "trace_hash");
+  // Found by the reader's fuzzer: a newline inside a string that an error message echoes made
+  // the message two lines. Every string is one line of text; an echoed one is escaped.
+  std::string newline_hash = text;
+  newline_hash.replace(newline_hash.find("0xdeadbeef"), 10, "0x9m\\u000A,200");
+  ExpectOneLineError(newline_hash,
+                     "field 'trace_hash' '0x9m\\n,200cafef00d' contains a control character");
+  std::string newline_option = text;
+  newline_option.replace(newline_option.find("\"cpus\""), 6, "\"cp\\nus\"");
+  ExpectOneLineError(newline_option, "option name 'cp\\nus' contains a control character");
+  std::string newline_stream = text;
+  newline_stream.replace(newline_stream.find("\"workload\""), 10, "\"work\\tload\"");
+  ExpectOneLineError(newline_stream, "stream name 'work\\tload' contains a control character");
 }
 
 // Every number is checked for type and range before it is converted (a JSON double converted to
