@@ -1,7 +1,8 @@
-// Cost of one context switch: switchyard's SwitchContext against glibc's swapcontext, each a
-// ping-pong between the benchmark's own context and one fiber. One iteration is one switch (a
-// round trip counts as two). Ends with a one-line summary: both costs from this run and their
-// ratio. Run: bazel run --config=opt //bench:switch_bench
+// Cost of one context switch: switchyard's SwitchContext against Boost.Context's fiber (its
+// jump_fcontext underneath) and glibc's swapcontext, each a ping-pong between the benchmark's own
+// context and one fiber. One iteration is one switch (a round trip counts as two). Ends with a
+// summary line: each cost from this run and its ratio to ours.
+// Run: bazel run --config=opt //bench:switch_bench
 #include <benchmark/benchmark.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "arch/context.h"
+#include "boost/context/fiber.hpp"
 
 namespace {
 
@@ -85,6 +87,33 @@ void BM_JumpContextUnchecked(benchmark::State& state) {
 }
 BENCHMARK(BM_JumpContextUnchecked);
 #endif  // !SWITCHYARD_ARCH_ASAN
+
+// ---- Boost.Context ----
+
+// boost::context::fiber over Boost's own stack allocator (fixedsize_stack): resume() switches to
+// the other side and returns the fiber to switch back to, the same pair of jump_fcontext calls
+// per round trip as ours.
+void BM_BoostContextFiber(benchmark::State& state) {
+  namespace ctx = boost::context;
+  int64_t resumptions = 0;
+  ctx::fiber fiber{std::allocator_arg, ctx::fixedsize_stack(kDefaultStackBytes),
+                   [&resumptions](ctx::fiber&& host) {
+                     for (;;) {
+                       ++resumptions;
+                       host = std::move(host).resume();
+                     }
+                     return std::move(host);
+                   }};
+  while (state.KeepRunningBatch(2)) {
+    fiber = std::move(fiber).resume();
+  }
+  if (2 * resumptions != static_cast<int64_t>(state.iterations())) {
+    state.SkipWithError("the fiber did not run once per round trip");
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  // The fiber never returns; destroying it unwinds its stack with Boost's forced_unwind.
+}
+BENCHMARK(BM_BoostContextFiber);
 
 // ---- glibc ucontext ----
 
@@ -180,14 +209,15 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
 
   const double ours = reporter.NsPerSwitch("BM_SwitchContext");
+  const double boost = reporter.NsPerSwitch("BM_BoostContextFiber");
   const double glibc = reporter.NsPerSwitch("BM_Swapcontext");
-  if (ours > 0 && glibc > 0) {
+  if (ours > 0 && glibc > 0 && boost > 0) {
     std::printf(
-        "summary: SwitchContext %.2f ns/switch, swapcontext %.2f ns/switch, "
-        "swapcontext/SwitchContext = %.1fx\n",
-        ours, glibc, glibc / ours);
+        "summary: SwitchContext %.2f ns/switch, Boost.Context fiber %.2f ns/switch, swapcontext "
+        "%.2f ns/switch; Boost/SwitchContext = %.2fx, swapcontext/SwitchContext = %.1fx\n",
+        ours, boost, glibc, boost / ours, glibc / ours);
   } else {
-    std::printf("summary: not computed (a filter or an error left out one of the two)\n");
+    std::printf("summary: not computed (a filter or an error left out one of the three)\n");
   }
   return 0;
 }

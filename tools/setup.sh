@@ -15,6 +15,7 @@ packages=(
   libgtest-dev       # unit tests
   libgmock-dev
   libbenchmark-dev   # benchmarks
+  libboost-context-dev # //bench:switch_bench compares our switch with Boost.Context's
   nlohmann-json3-dev # reproducer files, `list --json`, Chrome traces
   llvm-14            # llvm-symbolizer: source lines for --trace=interleaving and --trace=html
   chromium           # headless browser for //views:html_browser_test (skipped without it)
