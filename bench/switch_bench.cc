@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "arch/context.h"
+#include "boost/context/detail/fcontext.hpp"
 #include "boost/context/fiber.hpp"
 
 namespace {
@@ -114,6 +115,33 @@ void BM_BoostContextFiber(benchmark::State& state) {
   // The fiber never returns; destroying it unwinds its stack with Boost's forced_unwind.
 }
 BENCHMARK(BM_BoostContextFiber);
+
+// Boost's bare jump_fcontext (boost::context::detail, the routine under fiber), on one of our
+// stacks: the like-for-like comparison with BM_JumpContextUnchecked.
+int64_t fcontext_resumptions = 0;
+
+void FcontextPonger(boost::context::detail::transfer_t from) {
+  for (;;) {
+    ++fcontext_resumptions;
+    from = boost::context::detail::jump_fcontext(from.fctx, nullptr);
+  }
+}
+
+void BM_BoostJumpFcontext(benchmark::State& state) {
+  namespace detail = boost::context::detail;
+  Stack stack = Stack::Allocate(kDefaultStackBytes);
+  fcontext_resumptions = 0;
+  detail::fcontext_t fiber =
+      detail::make_fcontext(static_cast<char*>(stack.base()) + stack.size(), stack.size(), FcontextPonger);
+  while (state.KeepRunningBatch(2)) {
+    fiber = detail::jump_fcontext(fiber, nullptr).fctx;
+  }
+  if (2 * fcontext_resumptions != static_cast<int64_t>(state.iterations())) {
+    state.SkipWithError("the fiber did not run once per round trip");
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_BoostJumpFcontext);
 
 // ---- glibc ucontext ----
 
