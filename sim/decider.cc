@@ -57,14 +57,16 @@ void Decider::TeeTo(int fd) {
 }
 
 void Decider::TeeStream(StreamId id) {
+  // The header and the name are written apart: a buffer for the longest name (64 KiB) on the
+  // stack would overflow the fiber stack of the model code that opens a stream.
   const std::string& name = log_.stream_names[id];
-  char record[5 + 0xFFFF];
+  char header[5];
   uint16_t length = static_cast<uint16_t>(std::min<size_t>(name.size(), 0xFFFF));
-  record[0] = 'S';
-  std::memcpy(record + 1, &id, 2);
-  std::memcpy(record + 3, &length, 2);
-  std::memcpy(record + 5, name.data(), length);
-  WriteFully(tee_fd_, record, 5u + length);
+  header[0] = 'S';
+  std::memcpy(header + 1, &id, 2);
+  std::memcpy(header + 3, &length, 2);
+  WriteFully(tee_fd_, header, sizeof header);
+  WriteFully(tee_fd_, name.data(), length);
 }
 
 void Decider::Tee(const Decision& d) {
