@@ -388,6 +388,7 @@ int ExploreMain(const ParsedArgs& args) {
   if (runs < 0) return UsageError("explore", "--runs must not be negative");
   scenario::Scenario resolved, unresolved;
   if (!ScenarioFromFlags("explore", args, &resolved, &unresolved)) return kExitUsage;
+  if (resolved.strategy == "dfs") return DfsMain("explore", resolved);
   uint64_t limit =
       runs > 0 ? static_cast<uint64_t>(runs) : (budget > absl::ZeroDuration() ? UINT64_MAX : 1000);
   scenario::Scenario base = unresolved.swarm ? unresolved : resolved;

@@ -25,3 +25,10 @@ ABSL_FLAG(bool, json, false, "print one JSON object instead of text");
 ABSL_FLAG(std::string, fuzz_input, "",
           "replay a libFuzzer input (with --model, --bug) instead of a file");
 ABSL_FLAG(std::string, output, "", "where to write the resulting reproducer (-o)");
+ABSL_FLAG(int, preemption_bound, 2,
+          "--strategy=dfs: the most preemptions in a schedule (bounds 0..K are searched in turn)");
+ABSL_FLAG(std::string, dpor, "sleep",
+          "--strategy=dfs: partial-order reduction: sleep (sleep sets over recorded accesses) or "
+          "off");
+ABSL_FLAG(std::string, enumerate, "schedule",
+          "--strategy=dfs: schedule (other streams come from the seed) or all (every choice)");

@@ -26,5 +26,8 @@ ABSL_DECLARE_FLAG(bool, keep_going);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(std::string, fuzz_input);
 ABSL_DECLARE_FLAG(std::string, output);
+ABSL_DECLARE_FLAG(int, preemption_bound);
+ABSL_DECLARE_FLAG(std::string, dpor);
+ABSL_DECLARE_FLAG(std::string, enumerate);
 
 #endif  // SWITCHYARD_CLI_FLAGS_H_

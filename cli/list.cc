@@ -11,7 +11,7 @@ namespace switchyard::cli {
 
 int ListMain(const ParsedArgs& args) {
   if (!args.positional.empty()) return UsageError("list", "list takes no arguments");
-  const std::vector<std::string> strategies = {"random", "pct"};
+  const std::vector<std::string> strategies = {"random", "pct", "dfs"};
   if (absl::GetFlag(FLAGS_json)) {
     nlohmann::json models = nlohmann::json::array();
     for (const scenario::ModelSpec& m : scenario::Models()) {
@@ -53,8 +53,8 @@ int ListMain(const ParsedArgs& args) {
     for (const std::string& i : m.invariants) std::printf("    %s\n", i.c_str());
   }
   std::printf(
-      "strategies (--strategy): random, pct (--pct_depth); replay and fuzzer bytes are "
-      "used by `replay`\n"
+      "strategies (--strategy): random, pct (--pct_depth), dfs (bounded exhaustive search: "
+      "--preemption_bound, --dpor, --enumerate); replay and fuzzer bytes are used by `replay`\n"
       "granularities (--granularity): access (default: every shared-state access is a "
       "preemption and interrupt point), coarse (only the models' hand-placed points)\n");
   return kExitOk;

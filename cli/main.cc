@@ -34,17 +34,22 @@ std::vector<std::string> With(std::vector<std::string> a, const std::vector<std:
 const std::vector<Subcommand>& Subcommands() {
   static const std::vector<Subcommand> subcommands = {
       {"run",
-       "switchyard run --model=M --seed=S [--bug=B] [--strategy=random|pct] "
+       "switchyard run --model=M --seed=S [--bug=B] [--strategy=random|pct|dfs] "
        "[--granularity=access|coarse] [--MODEL_OPTION=N "
        "...] [--trace=text|interleaving|chrome|html] [--trace_out=FILE] [-o REPRODUCER]",
        "one run: prints its outcome and trace hash",
-       With(kScenarioFlags, {"trace", "trace_out", "output"}), true, RunMain},
+       With(kScenarioFlags,
+            {"trace", "trace_out", "output", "preemption_bound", "dpor", "enumerate", "out"}),
+       true, RunMain},
       {"explore",
-       "switchyard explore --model=M [--bug=B] [--strategy=random|pct] "
+       "switchyard explore --model=M [--bug=B] [--strategy=random|pct|dfs] "
+       "[--preemption_bound=K] [--dpor=sleep|off] [--enumerate=schedule|all] "
        "[--granularity=access|coarse] [--runs=N] [--time=30s] "
        "[--jobs=K] [--seed=S] [--out=DIR] [--keep_going] [--swarm] [--MODEL_OPTION=N ...]",
        "a campaign over consecutive seeds; writes a reproducer for what it finds",
-       With(kScenarioFlags, {"runs", "time", "jobs", "out", "keep_going"}), true, ExploreMain},
+       With(kScenarioFlags, {"runs", "time", "jobs", "out", "keep_going", "preemption_bound",
+                             "dpor", "enumerate", "output"}),
+       true, ExploreMain},
       {"replay",
        "switchyard replay FILE [--trace=text|interleaving|chrome|html] [--trace_out=FILE]\n"
        "       switchyard replay --fuzz_input=FILE --model=M [--bug=B] [-o REPRODUCER]",

@@ -29,8 +29,8 @@ bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario:
   s->pct_depth = absl::GetFlag(FLAGS_pct_depth);
   s->granularity = absl::GetFlag(FLAGS_granularity);
   s->swarm = absl::GetFlag(FLAGS_swarm);
-  if (s->strategy != "random" && s->strategy != "pct") {
-    UsageError(subcommand, absl::StrCat("--strategy must be random or pct, not '", s->strategy,
+  if (s->strategy != "random" && s->strategy != "pct" && s->strategy != "dfs") {
+    UsageError(subcommand, absl::StrCat("--strategy must be random, pct or dfs, not '", s->strategy,
                                         "' (replay a file with `switchyard replay`)"));
     return false;
   }
@@ -143,6 +143,7 @@ int RunMain(const ParsedArgs& args) {
   }
   scenario::Scenario s;
   if (!ScenarioFromFlags("run", args, &s) || !CheckTraceFlags("run")) return kExitUsage;
+  if (s.strategy == "dfs") return DfsMain("run", s);
   std::printf("switchyard run: %s\n", scenario::Describe(s).c_str());
   std::fflush(stdout);
   int signal = 0;

@@ -18,6 +18,8 @@ int ReplayMain(const ParsedArgs& args);
 // Replays a read reproducer in this process (ReplayMain runs it in a child).
 int ReplayBody(const std::string& path, const scenario::Scenario& s, const sim::Reproducer& file);
 int ExploreMain(const ParsedArgs& args);
+// --strategy=dfs for run and explore (dfs.cc): the bounded exhaustive search of `s`.
+int DfsMain(const char* subcommand, const scenario::Scenario& s);
 int ShrinkMain(const ParsedArgs& args);
 int CheckDeterminismMain(const ParsedArgs& args);
 int ListMain(const ParsedArgs& args);

@@ -20,8 +20,10 @@
 namespace switchyard::scenario {
 
 // Strategies a scenario can name. "replay", "lenient" and "bytes" need their input (a log or
-// fuzzer bytes) next to the scenario; "random" and "pct" need only the seed.
-inline constexpr const char* kStrategies[] = {"random", "pct", "replay", "bytes", "lenient"};
+// fuzzer bytes) next to the scenario; "random" and "pct" need only the seed. "dfs" (search/dfs.h)
+// names the bounded exhaustive search: a driver runs the search; run alone, a dfs scenario takes
+// the random strategy's choices.
+inline constexpr const char* kStrategies[] = {"random", "pct", "replay", "bytes", "lenient", "dfs"};
 
 struct Scenario {
   std::string model = "xv6";

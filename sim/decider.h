@@ -116,6 +116,17 @@ class Decider {
     return value;
   }
 
+  // The simulator tells the decider which step is running and on which vCPU, each time it has
+  // picked one (before the model's code of that step runs): at a PickCpu, position_cpu() is the
+  // vCPU that ran up to it. Strategies that reason about steps (systematic search) read it.
+  void SetPosition(uint64_t step, int cpu) {
+    position_step_ = step;
+    position_cpu_ = cpu;
+    if (wants_positions_) OnPosition();
+  }
+  uint64_t position_step() const { return position_step_; }
+  int position_cpu() const { return position_cpu_; }
+
   const DecisionLog& log() const { return log_; }
   // Also writes every stream opened and every decision recorded from now on to file descriptor
   // `fd` as it happens (see scenario/isolation.h), so that a process that crashes mid-run has
@@ -136,6 +147,9 @@ class Decider {
                                 uint64_t /*step*/) {
     return DoChoose(stream, static_cast<uint32_t>(thread_ids.size()));
   }
+  // Called by SetPosition, after WantPositions.
+  virtual void OnPosition() {}
+  void WantPositions() { wants_positions_ = true; }
   // Called when a stream is first opened, so seeded strategies can derive its generator.
   virtual void OnStreamOpened(StreamId /*id*/, std::string_view /*name*/) {}
   void SetDivergence(std::string detail);
@@ -148,6 +162,9 @@ class Decider {
   void Tee(const Decision& d);
   void TeeStream(StreamId id);
   int tee_fd_ = -1;
+  bool wants_positions_ = false;
+  uint64_t position_step_ = 0;
+  int position_cpu_ = -1;
   DecisionLog log_;
   std::optional<Divergence> divergence_;
 };

@@ -34,6 +34,7 @@ Simulator::Simulator(const SimOptions& options, Decider& decider)
       decider_(decider),
       trace_(options.keep_trace),
       host_(arch::HostContext("simulator")) {
+  observer_ = options.access_observer;
   SY_CHECK(options.cpus >= 1 && options.cpus <= kMaxCpus);
   vcpus_.resize(options.cpus);
   next_cell_id_ = 0;
@@ -63,6 +64,7 @@ void Simulator::ResetFiber(Fiber* fiber, void (*entry)(void*), void* arg) {
                       "', which is still running on cpu", fiber->cpu));
   }
   changed_ = true;
+  if (running_) ReportGlobal();
   fiber->entry = entry;
   fiber->arg = arg;
   fiber->state = Fiber::State::kFresh;
@@ -75,6 +77,7 @@ void Simulator::ResetFiber(Fiber* fiber, void (*entry)(void*), void* arg) {
 void Simulator::RetireFiber(Fiber* fiber) {
   SY_CHECK(fiber->state != Fiber::State::kRunning);
   changed_ = true;
+  if (running_) ReportGlobal();
   fiber->state = Fiber::State::kRetired;
 }
 
@@ -155,6 +158,8 @@ Outcome Simulator::Run() {
   uint8_t all[kMaxCpus];
   for (int i = 0; i < cpus(); ++i) all[i] = static_cast<uint8_t>(i);
   cpu_ = all[decider_.PickCpu({all, static_cast<size_t>(cpus())}, 0)];
+  transition_cpu_ = cpu_;
+  decider_.SetPosition(0, cpu_);
   cell_points_ = options_.granularity == Granularity::kAccess ? this : nullptr;
   active_ = this;
   arch::SwitchContext(&host_, &vcpus_[cpu_].current->context);
@@ -226,6 +231,7 @@ void Simulator::Switch(Fiber* from, Fiber* to) {
   SY_CHECK(to->state == Fiber::State::kSaved || to->state == Fiber::State::kFresh);
   ++outcome_.switches;
   changed_ = true;
+  ReportGlobal();
   Record(EventKind::kSwitch, from->id, to->id);
   from->state = Fiber::State::kSaved;
   from->cpu = -1;
@@ -239,6 +245,7 @@ void Simulator::AdvanceTime() {
   // The vCPUs that are not idle run in parallel on a real machine: one tick of virtual time
   // passes when each of them could have taken a step. (With one tick per step, a vCPU of an
   // 8-CPU machine would see its timer fire 8 times as often, measured in its own steps.)
+  ReportGlobal(kTimeCell);
   int active = 0;
   for (const Vcpu& v : vcpus_) active += !v.idle;
   if (++steps_this_tick_ >= std::max(active, 1)) {
@@ -299,6 +306,7 @@ void Simulator::CheckInvariants() {
 
 void Simulator::FireDueTimers() {
   changed_ = true;  // a timer or a device callback may have changed what checkers read
+  ReportGlobal();
   for (Vcpu& v : vcpus_) {
     if (v.timer_period != 0 && v.next_timer <= now_) {
       v.timer_pending = true;
@@ -420,6 +428,9 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
   }
   if (now_ >= next_due_ || external_pending_ != 0) FireDueTimers();
   int next = PickNext(kind);
+  transition_step_ = step_;
+  transition_cpu_ = next;
+  decider_.SetPosition(step_, next);
   if (next != cpu_) {
     const Vcpu& was = vcpus_[cpu_];
     if (!was.idle && !(kind == StepKind::kSpin)) ++outcome_.preemptions;
@@ -468,6 +479,7 @@ void Simulator::DeliverInterrupts(StepKind kind) {
     }
     ++outcome_.interrupts;
     changed_ = true;
+    ReportGlobal();
     Record(EventKind::kInterrupt, static_cast<uint64_t>(line), 0);
     v.intena = false;  // the trap entry turns interrupts off, as hardware does
     machine_->Trap(cpu_, line);

@@ -38,7 +38,11 @@
 //
 // Accesses. Every cell access that is performed at access granularity is reported, in the order
 // performed, to the AccessObserver if one is set (for partial-order reduction): the step, the
-// cell's id, read/write/read-modify-write, the vCPU and the fiber.
+// cell's id, read/write/read-modify-write, the vCPU and the fiber. Work of a step that is not a
+// cell access but that other vCPUs can observe (time passing at an explicit point, timers firing,
+// an interrupt taken, a switch) is reported as a write of kGlobalCell. A step's accesses carry the
+// step at which the decider picked its vCPU, so the work done while one step ends (time, timers)
+// belongs to the step that ran up to it.
 //
 // Rules for model code on fibers: a fiber's frames must not own heap memory (no std::string or
 // std::vector locals), because a run that ends abandons the fibers where they stand and their
@@ -80,6 +84,16 @@ struct Access {
   uint8_t cpu;
 };
 
+// The cell id of the pseudo-accesses the simulator reports for work that is not a cell access
+// but that another vCPU's steps may observe: virtual time passing at an explicit point, timers
+// and device callbacks firing, an interrupt taken, a fiber switched, built or retired. Partial-
+// order reduction treats such a step as dependent on every other step.
+inline constexpr uint32_t kGlobalCell = 0xFFFFFFFFu;
+// Virtual time: every explicit point reads and writes it (a read-modify-write of this cell), so
+// two steps that both pass time do not commute, but a step that passes time commutes with one
+// that only touches other cells. Timers firing are global (kGlobalCell).
+inline constexpr uint32_t kTimeCell = 0xFFFFFFFEu;
+
 class AccessObserver {
  public:
   virtual ~AccessObserver() = default;
@@ -101,6 +115,9 @@ struct SimOptions {
   // Run the invariants at every step, even where nothing they read can have changed (a
   // cross-check of the skipping; see "Checks" in the header comment).
   bool check_every_step = false;
+  // Receives every performed cell access and the kGlobalCell pseudo-accesses (see "Accesses" in
+  // the header comment); the same as SetAccessObserver before Run. Null: none.
+  AccessObserver* access_observer = nullptr;
 };
 
 // For a liveness failure, where the model can tell: one stuck thread, what it waits for, and the
@@ -354,6 +371,13 @@ class Simulator {
   void PointAt(const void* pc);
   [[gnu::noinline]] void AccessPoint(uint32_t cell, AccessKind kind);
   void EndSpins();
+  // Reports a kGlobalCell write for the step now running (see "Accesses").
+  void ReportGlobal(uint32_t cell = kGlobalCell) {
+    if (observer_ != nullptr) {
+      observer_->OnAccess({transition_step_, cell, vcpus_[transition_cpu_].current->id,
+                           AccessKind::kReadModifyWrite, static_cast<uint8_t>(transition_cpu_)});
+    }
+  }
   void SetIntena(bool on) {
     changed_ |= vcpus_[cpu_].intena != on;
     vcpus_[cpu_].intena = on;
@@ -393,6 +417,10 @@ class Simulator {
   uint32_t external_pending_ = 0;  // bit per line
   arch::Context host_;
   int cpu_ = 0;
+  // The step at which the decider last picked a vCPU, and that vCPU: the step whose work is
+  // running now, to which accesses are attributed.
+  uint64_t transition_step_ = 0;
+  int transition_cpu_ = 0;
   uint64_t step_ = 0;
   uint64_t now_ = 0;
   uint64_t last_progress_ = 0;

@@ -1,0 +1,95 @@
+// Bounded exhaustive search: every schedule of one workload up to a preemption bound.
+//
+// Stateless systematic search in the manner of CHESS (Musuvathi and Qadeer, PLDI 2007 and OSDI
+// 2008): each schedule is a fresh run of the scenario from its start under a DfsDecider, which
+// replays the choices of a prefix and then takes the default choice at every later branch point;
+// backtracking changes the deepest choice that has an unexplored alternative. A branch point is
+// a schedule choice (Decider::PickCpu: which vCPU runs next) or a model's own thread pick
+// (Decider::PickThread: UML's runqueue); with `enumerate_all`, every other choice too. Choices
+// on the other streams (workload, timer phase, interrupt delay, ...) come from the scenario's
+// seed, as under the random strategy, so one seed is one workload.
+//
+// Iterative context bounding: the search runs with bounds 0, 1, ..., preemption_bound in turn,
+// so the first violation found has the fewest preemptions any schedule needs for it (up to the
+// reduction's caveat below). A preemption is a choice that switches away from a vCPU (or thread)
+// that could have gone on running; the default choice never preempts.
+//
+// Reduction (sleep sets, Godefroid 1996): the simulator reports each step's accesses to shared
+// cells (sim/cell.h) and, as writes of sim::kGlobalCell, the work other vCPUs can observe (time,
+// timers, interrupts, switches). Two steps are dependent when they run on the same vCPU, when
+// either is global, or when they touch the same cell and at least one writes (a lock's amoswap
+// is a read-modify-write, so lock operations always conflict). After the subtree of choice q at
+// a branch point is explored, q sleeps in its later siblings' subtrees until a step dependent on
+// q's step runs: every schedule it would lead to is equivalent to one already explored. Only
+// vCPU choices are reduced; after a thread pick or an enumerated choice nothing sleeps. As in
+// CHESS, preemption bounding and reduction interact: a schedule pruned as equivalent may be
+// equivalent only to a schedule with more preemptions than the bound, so with the reduction on,
+// "verified up to bound K" means every equivalence class that has a member within the bound.
+//
+// Determinism: no wall clock or hashing enters the search's order or results (the time budget
+// only decides when to stop); the same scenario and options give the same schedules in the same
+// order.
+#ifndef SWITCHYARD_SEARCH_DFS_H_
+#define SWITCHYARD_SEARCH_DFS_H_
+
+#include <csignal>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "scenario/scenario.h"
+
+namespace switchyard::search {
+
+struct SearchOptions {
+  int preemption_bound = 2;
+  bool reduction = true;           // sleep sets over the recorded accesses
+  bool enumerate_all = false;      // every choice is a branch point, not only schedule choices
+  uint64_t max_schedules = 0;      // 0: no limit
+  double time_budget_seconds = 0;  // 0: no limit
+  // Set (by a signal handler) to stop between two schedules; the result covers what ran.
+  const volatile sig_atomic_t* interrupted = nullptr;
+};
+
+// Where a running search stands, for a progress line.
+struct SearchProgress {
+  int bound = 0;
+  uint64_t schedules = 0;
+  uint64_t pruned = 0;
+  size_t frontier = 0;  // branch points on the current path
+  double seconds = 0;
+};
+
+struct SearchResult {
+  enum class Status {
+    kVerified,    // every bound up to preemption_bound explored, no violation
+    kViolation,   // `violation` holds the failing run
+    kIncomplete,  // stopped by a budget or an interrupt
+    kError,       // the model behaved differently on a replayed prefix (`error` says where)
+  };
+  Status status = Status::kIncomplete;
+  int bounds_completed = -1;   // the largest bound whose search finished
+  int bound = 0;               // the bound being searched when it stopped
+  uint64_t schedules = 0;      // complete runs, every bound together
+  uint64_t new_schedules = 0;  // runs with exactly as many preemptions as their bound allows
+  uint64_t pruned = 0;         // alternatives skipped because they slept (equivalent schedules)
+  uint64_t blocked = 0;        // runs cut short: every choice left slept or exceeded the bound
+  uint64_t deepest = 0;        // the most branch points in one schedule
+  uint64_t longest_steps = 0;  // the most steps in one schedule
+  double seconds = 0;
+  // kViolation: the failing run (outcome and complete decision log) and its preemptions.
+  scenario::RunResult violation;
+  int violation_preemptions = 0;
+  std::string error;
+};
+
+// Searches the resolved scenario (its model, options, bug, granularity and seed; its strategy is
+// ignored). `progress`, if given, is called after each schedule.
+SearchResult Search(const scenario::Scenario& scenario, const SearchOptions& options,
+                    const std::function<void(const SearchProgress&)>& progress = nullptr);
+
+const char* StatusName(SearchResult::Status status);
+
+}  // namespace switchyard::search
+
+#endif  // SWITCHYARD_SEARCH_DFS_H_
