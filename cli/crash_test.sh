@@ -4,7 +4,7 @@
 # exit status 5 ("crash"), a summary and a reproducer that replays to the same crash, and leaves
 # no process behind; a worker killed from outside is replaced and reported; SIGTERM ends with the
 # summary; run, replay, shrink, check-determinism and replay --fuzz_input report the planted
-# crash bugs the same way.
+# crash bugs the same way; so does the bounded exhaustive search (--strategy=dfs).
 #
 # The crash at a chosen run comes from the test hook SWITCHYARD_TEST_CRASH_SEEDS (a run with one
 # of those seeds raises SIGSEGV before its first step; scenario/scenario.cc).
@@ -171,6 +171,31 @@ wait "$pid"
 check "SIGTERM" $? 0 term.out "^interrupted \(SIGTERM\)" "^summary: [0-9]+ runs"
 # shellcheck disable=SC2086
 no_leftovers "SIGTERM: children" $seen
+
+# 5. The bounded exhaustive search survives a crash too: the schedule that killed the search's
+# process is found again, isolated, and is the violation, with the fewest preemptions.
+small_xv6="--model=xv6 --cpus=2 --nproc=3 --children=1 --program_length=1 --compute_max=1 \
+  --depth=0 --max_forks=1 --disk=0 --sleep_ticks=0 --semaphores=0 --kill=0"
+# shellcheck disable=SC2086
+campaign dfs.out -- explore $small_xv6 --bug=fork-runnable-before-program --strategy=dfs \
+  --preemption_bound=2 --out="$tmp/dfs"
+check "dfs crash" "$status" 5 dfs.out "^the search's process died of SIGSEGV in run [0-9]+" \
+  "^summary: violation" "^outcome: crash: SIGSEGV" "^preemptions needed: 1 " "^reproducer: "
+"$bin" replay "$tmp"/dfs/*.json >dfs.replay 2>&1
+check "dfs crash replay" $? 5 dfs.replay "^replay matches: the same crash"
+
+# 6. SIGTERM stops a search with its summary; the search's process goes with it.
+"$bin" explore --model=xv6 --strategy=dfs --preemption_bound=3 --out="$tmp/dfsterm" \
+  >dfsterm.out 2>&1 &
+pid=$!
+sleep 2
+seen=$(children "$pid")
+kill -TERM "$pid"
+wait "$pid"
+check "dfs SIGTERM" $? 0 dfsterm.out "^interrupted: " "^summary: incomplete" \
+  "^outcome: incomplete"
+# shellcheck disable=SC2086
+no_leftovers "dfs SIGTERM: children" $seen
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

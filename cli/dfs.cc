@@ -29,6 +29,60 @@ std::string FileSafe(const std::string& s) {
   return out;
 }
 
+// Prints the summary and the outcome of a finished (or stopped) search; writes the reproducer
+// of a violation. Returns the exit status.
+int ReportSearch(const char* subcommand, const scenario::Scenario& s,
+                 const search::SearchOptions& options, const search::SearchResult& r, bool tty) {
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (dfs_interrupted) std::printf("interrupted: the summary covers the schedules that ran\n");
+  std::printf("summary: %s; bound %d (completed bounds: %s); %" PRIu64 " schedules (%" PRIu64
+              " new at the last bound), %" PRIu64 " pruned by sleep sets, %" PRIu64
+              " cut short; deepest schedule %" PRIu64 " branch points, %" PRIu64 " steps; %.2f s\n",
+              search::StatusName(r.status), r.bound,
+              r.bounds_completed < 0 ? "none" : absl::StrCat("0..", r.bounds_completed).c_str(),
+              r.schedules, r.new_schedules, r.pruned, r.blocked, r.deepest, r.longest_steps,
+              r.seconds);
+  switch (r.status) {
+    case search::SearchResult::Status::kVerified:
+      std::printf(
+          "outcome: verified: no schedule with at most %d preemptions violates an "
+          "invariant\n",
+          options.preemption_bound);
+      return kExitOk;
+    case search::SearchResult::Status::kIncomplete:
+      std::printf("outcome: incomplete: stopped before the search finished\n");
+      return kExitOk;
+    case search::SearchResult::Status::kError:
+      std::printf("outcome: error: %s\n", r.error.c_str());
+      return kExitDiverged;
+    case search::SearchResult::Status::kViolation:
+      break;
+  }
+  scenario::Scenario found = s;
+  found.strategy = "dfs";
+  if (r.crashed) {
+    PrintCrash(r.crash);
+  } else {
+    PrintOutcome(r.violation);
+  }
+  std::printf("preemptions needed: %d (the fewest: every bound below found nothing)\n",
+              r.violation_preemptions);
+  std::string path = absl::GetFlag(FLAGS_output);
+  if (path.empty()) {
+    std::string dir = absl::GetFlag(FLAGS_out);
+    mkdir(dir.c_str(), 0777);  // an existing directory is fine; a failure shows on the write
+    path = absl::StrCat(dir, "/", s.model, "-", s.bug.empty() ? "correct" : s.bug, "-",
+                        FileSafe(r.violation.outcome.invariant), "-dfs-seed", s.seed, "-p",
+                        r.violation_preemptions, ".json");
+  }
+  absl::Status status = sim::WriteReproducer(path, scenario::ToReproducer(found, r.violation));
+  if (!status.ok()) return UsageError(subcommand, std::string(status.message()));
+  std::printf("reproducer: %s\nreplay: %s\nlook at it: %s\n", path.c_str(),
+              scenario::ReplayCommand(path).c_str(),
+              scenario::ReplayCommand(path, "--trace=interleaving").c_str());
+  return scenario::ExitStatus(r.violation.outcome);
+}
+
 }  // namespace
 
 int DfsMain(const char* subcommand, const scenario::Scenario& s) {
@@ -60,66 +114,37 @@ int DfsMain(const char* subcommand, const scenario::Scenario& s) {
               scenario::Describe(s).c_str(), options.preemption_bound, dpor.c_str(),
               enumerate.c_str());
   std::fflush(stdout);
+  // Ctrl-C (to the process group) and a SIGTERM both stop the search between two schedules
+  // with its summary; the search's own process passes a SIGTERM on to the child it runs in.
   struct sigaction action {};
   action.sa_handler = OnDfsInterrupt;
   sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
   const bool tty = isatty(STDERR_FILENO) != 0;
   double last = -1;
-  search::SearchResult r =
-      search::Search(s, options, [tty, &last](const search::SearchProgress& p) {
-        if (!tty || p.seconds - last < 0.2) return;
-        last = p.seconds;
-        std::fprintf(stderr,
-                     "\r\033[Kbound %d  schedules %" PRIu64 "  %.0f/s  pruned %" PRIu64
-                     "  frontier %zu  %.1fs",
-                     p.bound, p.schedules, p.seconds > 0 ? p.schedules / p.seconds : 0.0, p.pruned,
-                     p.frontier, p.seconds);
-      });
-  if (tty) std::fprintf(stderr, "\r\033[K");
+  auto progress = [tty, &last](const search::SearchProgress& p) {
+    if (!tty || p.seconds - last < 0.2) return;
+    last = p.seconds;
+    std::fprintf(stderr,
+                 "\r\033[Kbound %d  schedules %" PRIu64 "  %.0f/s  pruned %" PRIu64
+                 "  frontier %zu  %.1fs",
+                 p.bound, p.schedules, p.seconds > 0 ? p.schedules / p.seconds : 0.0, p.pruned,
+                 p.frontier, p.seconds);
+  };
+  auto on_crash = [tty](int signal, uint64_t run) {
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    std::printf("the search's process died of %s in run %" PRIu64
+                ": searching again up to that run, which runs isolated\n",
+                scenario::SignalName(signal).c_str(), run);
+    std::fflush(stdout);
+  };
+  int code = search::SearchSurvivingCrashes(
+      s, options,
+      [&](const search::SearchResult& r) { return ReportSearch(subcommand, s, options, r, tty); },
+      progress, on_crash);
   signal(SIGINT, SIG_DFL);
-  if (dfs_interrupted) std::printf("interrupted: the summary covers the schedules that ran\n");
-  std::printf("summary: %s; bound %d (completed bounds: %s); %" PRIu64 " schedules (%" PRIu64
-              " new at the last bound), %" PRIu64 " pruned by sleep sets, %" PRIu64
-              " cut short; deepest schedule %" PRIu64 " branch points, %" PRIu64 " steps; %.2f s\n",
-              search::StatusName(r.status), r.bound,
-              r.bounds_completed < 0 ? "none" : absl::StrCat("0..", r.bounds_completed).c_str(),
-              r.schedules, r.new_schedules, r.pruned, r.blocked, r.deepest, r.longest_steps,
-              r.seconds);
-  switch (r.status) {
-    case search::SearchResult::Status::kVerified:
-      std::printf(
-          "outcome: verified: no schedule with at most %d preemptions violates an "
-          "invariant\n",
-          options.preemption_bound);
-      return kExitOk;
-    case search::SearchResult::Status::kIncomplete:
-      std::printf("outcome: incomplete: stopped before the search finished\n");
-      return kExitOk;
-    case search::SearchResult::Status::kError:
-      std::printf("outcome: error: %s\n", r.error.c_str());
-      return kExitDiverged;
-    case search::SearchResult::Status::kViolation:
-      break;
-  }
-  scenario::Scenario found = s;
-  found.strategy = "dfs";
-  PrintOutcome(r.violation);
-  std::printf("preemptions needed: %d (the fewest: every bound below found nothing)\n",
-              r.violation_preemptions);
-  std::string path = absl::GetFlag(FLAGS_output);
-  if (path.empty()) {
-    std::string dir = absl::GetFlag(FLAGS_out);
-    mkdir(dir.c_str(), 0777);  // an existing directory is fine; a failure shows on the write
-    path = absl::StrCat(dir, "/", s.model, "-", s.bug.empty() ? "correct" : s.bug, "-",
-                        FileSafe(r.violation.outcome.invariant), "-dfs-seed", s.seed, "-p",
-                        r.violation_preemptions, ".json");
-  }
-  absl::Status status = sim::WriteReproducer(path, scenario::ToReproducer(found, r.violation));
-  if (!status.ok()) return UsageError(subcommand, std::string(status.message()));
-  std::printf("reproducer: %s\nreplay: %s\nlook at it: %s\n", path.c_str(),
-              scenario::ReplayCommand(path).c_str(),
-              scenario::ReplayCommand(path, "--trace=interleaving").c_str());
-  return scenario::ExitStatus(r.violation.outcome);
+  signal(SIGTERM, SIG_DFL);
+  return code;
 }
 
 }  // namespace switchyard::cli

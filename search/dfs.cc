@@ -1,7 +1,15 @@
 #include "search/dfs.h"
 
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <utility>
 #include <vector>
 
@@ -120,6 +128,12 @@ class DfsDecider : public sim::RandomDecider, public sim::AccessObserver {
   bool blocked() const { return blocked_; }
   const std::string& error() const { return error_; }
   int preemptions() const { return preemptions_; }
+  // Also stores the preemptions so far at `*out` as they change (memory shared with the parent
+  // of an isolated run, which cannot ask a decider that died with its process).
+  void PublishPreemptions(volatile int* out) {
+    published_preemptions_ = out;
+    *out = preemptions_;
+  }
   uint64_t branch_points() const { return branch_index_; }
   uint64_t pruned() const { return pruned_; }
 
@@ -154,6 +168,10 @@ class DfsDecider : public sim::RandomDecider, public sim::AccessObserver {
   }
 
  private:
+  void Publish() {
+    if (published_preemptions_ != nullptr) *published_preemptions_ = preemptions_;
+  }
+
   Transition& Current(uint64_t step, int cpu) {
     if (pending_.empty() || pending_.back().step != step) {
       pending_.emplace_back();
@@ -198,6 +216,7 @@ class DfsDecider : public sim::RandomDecider, public sim::AccessObserver {
         return 0;
       }
       preemptions_ = node.preemptions_before + node.Cost(node.chosen());
+      Publish();
       if (index + 1 == fixed_) {
         // The choice that changed: from here on, the sleep set is tracked.
         tracking_ = options_.reduction && kind == NodeKind::kCpu;
@@ -250,6 +269,7 @@ class DfsDecider : public sim::RandomDecider, public sim::AccessObserver {
       return 0;
     }
     preemptions_ += node.Cost(node.chosen());
+    Publish();
     uint32_t value = node.chosen();
     if (kind == NodeKind::kCpu) unfilled_.push_back(path_->size());
     path_->push_back(std::move(node));
@@ -271,6 +291,7 @@ class DfsDecider : public sim::RandomDecider, public sim::AccessObserver {
   std::vector<SleepEntry> sleep_;
   std::vector<Transition> pending_;
   std::vector<int64_t> last_thread_;  // by stream: the thread id picked last
+  volatile int* published_preemptions_ = nullptr;
 };
 
 // Moves the path to the next schedule within the bound: the deepest branch point with an
@@ -292,6 +313,42 @@ bool Backtrack(std::vector<Node>* path, int bound, bool reduction) {
     path->pop_back();
   }
   return false;
+}
+
+// Runs the schedule `path` leads to in a forked child (scenario/isolation.h) and records the
+// result: a crash is the violation; anything else means the schedule did not crash this time.
+void RunIsolatedSchedule(const scenario::Scenario& scenario, const SearchOptions& options,
+                         int bound, std::vector<Node>* path, SearchResult* result) {
+  void* page = mmap(nullptr, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+                    0);
+  SY_CHECK(page != MAP_FAILED);
+  volatile int* preemptions = static_cast<volatile int*>(page);
+  *preemptions = 0;
+  scenario::IsolatedRun run = scenario::RunIsolated([&](int tee_fd) {
+    DfsDecider decider(scenario.seed, path, options, bound);
+    decider.PublishPreemptions(preemptions);
+    decider.TeeTo(tee_fd);
+    sim::SimOptions sim_options;
+    sim_options.access_observer = &decider;
+    return scenario::RunWith(scenario, decider, false, sim_options);
+  });
+  const int published = *preemptions;
+  munmap(page, sizeof(int));
+  if (!run.crashed) {
+    result->status = SearchResult::Status::kError;
+    result->error = absl::StrCat("schedule ", options.isolate_run,
+                                 " killed the search process but did not crash when run again "
+                                 "isolated (", run.outcome.invariant.empty() ? scenario::OutcomeKindName(run.outcome.kind) : run.outcome.invariant,
+                                 "): the model or the search is not deterministic");
+    return;
+  }
+  ++result->schedules;
+  result->longest_steps = std::max(result->longest_steps, run.outcome.step);
+  result->status = SearchResult::Status::kViolation;
+  result->violation = scenario::ResultOf(run);
+  result->violation_preemptions = published;
+  result->crashed = true;
+  result->crash = std::move(run);
 }
 
 }  // namespace
@@ -318,6 +375,7 @@ SearchResult Search(const scenario::Scenario& scenario, const SearchOptions& opt
   auto elapsed = [&start] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   SearchResult result;
   std::vector<Node> path;
+  uint64_t runs_started = 0;
   for (int bound = 0; bound <= options.preemption_bound; ++bound) {
     result.bound = bound;
     path.clear();
@@ -326,6 +384,13 @@ SearchResult Search(const scenario::Scenario& scenario, const SearchOptions& opt
           (options.max_schedules != 0 && result.schedules >= options.max_schedules) ||
           (options.time_budget_seconds > 0 && elapsed() >= options.time_budget_seconds)) {
         result.status = SearchResult::Status::kIncomplete;
+        result.seconds = elapsed();
+        return result;
+      }
+      const uint64_t run_index = runs_started++;
+      if (options.runs_started != nullptr) *options.runs_started = runs_started;
+      if (run_index == options.isolate_run) {
+        RunIsolatedSchedule(scenario, options, bound, &path, &result);
         result.seconds = elapsed();
         return result;
       }
@@ -366,6 +431,69 @@ SearchResult Search(const scenario::Scenario& scenario, const SearchOptions& opt
   result.status = SearchResult::Status::kVerified;
   result.seconds = elapsed();
   return result;
+}
+
+}  // namespace switchyard::search
+
+namespace switchyard::search {
+
+int SearchSurvivingCrashes(const scenario::Scenario& scenario, SearchOptions options,
+                           const std::function<int(const SearchResult&)>& report,
+                           const std::function<void(const SearchProgress&)>& progress,
+                           const std::function<void(int signal, uint64_t run)>& on_crash) {
+  void* page = mmap(nullptr, sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) return report(Search(scenario, options, progress));  // unprotected
+  volatile uint64_t* started = static_cast<volatile uint64_t*>(page);
+  *started = 0;
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    munmap(page, sizeof(uint64_t));
+    return report(Search(scenario, options, progress));  // cannot fork: unprotected
+  }
+  if (pid == 0) {
+    // The child dies with its parent (a SIGKILL of the parent leaves no orphan searching on).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
+    options.runs_started = started;
+    int code = report(Search(scenario, options, progress));
+    std::fflush(stdout);
+    std::fflush(stderr);
+    _exit(code);
+  }
+  int status = 0;
+  bool passed_on = false;
+  for (;;) {
+    if (waitpid(pid, &status, 0) == pid) break;
+    if (errno != EINTR) {
+      status = 0;
+      break;
+    }
+    if (!passed_on && options.interrupted != nullptr && *options.interrupted) {
+      kill(pid, SIGTERM);
+      passed_on = true;
+    }
+  }
+  const uint64_t runs = *started;
+  munmap(page, sizeof(uint64_t));
+  if (!WIFSIGNALED(status)) return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+  const int signal = WTERMSIG(status);
+  if (on_crash) on_crash(signal, runs == 0 ? 0 : runs - 1);
+  if (runs == 0 || signal == SIGKILL || (passed_on && signal == SIGTERM)) {
+    // Killed from outside, or dead before its first run: there is no run to isolate.
+    SearchResult result;
+    result.status = SearchResult::Status::kError;
+    result.error = runs == 0 ? absl::StrCat("the search process died before its first run (",
+                                            scenario::SignalName(signal), ")")
+                             : absl::StrCat("the search process was killed (",
+                                            scenario::SignalName(signal), ") in run ", runs - 1);
+    return report(result);
+  }
+  options.isolate_run = runs - 1;
+  return report(Search(scenario, options, progress));
 }
 
 }  // namespace switchyard::search

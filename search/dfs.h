@@ -26,6 +26,13 @@
 // equivalent only to a schedule with more preemptions than the bound, so with the reduction on,
 // "verified up to bound K" means every equivalence class that has a member within the bound.
 //
+// Crashes: a schedule that crashes the host (a null pointer in the model, a failed SY_CHECK, a
+// fiber stack overflow) is a violation of kind "crash" like any other. SearchSurvivingCrashes
+// runs the search in a forked child that counts the runs it starts in shared memory; when the
+// child dies of a signal, the search runs again in the calling process up to that run, which
+// alone runs isolated (scenario/isolation.h): the runs before it passed in the child, and runs
+// are deterministic, so only the isolated one can crash.
+//
 // Determinism: no wall clock or hashing enters the search's order or results (the time budget
 // only decides when to stop); the same scenario and options give the same schedules in the same
 // order.
@@ -37,6 +44,7 @@
 #include <functional>
 #include <string>
 
+#include "scenario/isolation.h"
 #include "scenario/scenario.h"
 
 namespace switchyard::search {
@@ -49,6 +57,11 @@ struct SearchOptions {
   double time_budget_seconds = 0;  // 0: no limit
   // Set (by a signal handler) to stop between two schedules; the result covers what ran.
   const volatile sig_atomic_t* interrupted = nullptr;
+  // If set, the number of runs started so far (complete, cut short or crashing), stored before
+  // each run starts: point it at memory shared with a parent to learn which run killed a child.
+  volatile uint64_t* runs_started = nullptr;
+  // The run (0-based, counted as runs_started counts) that runs in a forked child.
+  uint64_t isolate_run = UINT64_MAX;
 };
 
 // Where a running search stands, for a progress line.
@@ -80,6 +93,9 @@ struct SearchResult {
   // kViolation: the failing run (outcome and complete decision log) and its preemptions.
   scenario::RunResult violation;
   int violation_preemptions = 0;
+  // A violation of kind crash: the isolated run with its signal, frames and stderr.
+  bool crashed = false;
+  scenario::IsolatedRun crash;
   std::string error;
 };
 
@@ -87,6 +103,18 @@ struct SearchResult {
 // ignored). `progress`, if given, is called after each schedule.
 SearchResult Search(const scenario::Scenario& scenario, const SearchOptions& options,
                     const std::function<void(const SearchProgress&)>& progress = nullptr);
+
+// Search, surviving a crash of the code under test (see "Crashes" above): `report` is called
+// with the result, in a forked child when no run crashes, else in this process after the
+// crashing run was found and isolated; its return value is returned (the child's exit status).
+// `on_crash`, if given, is called in this process when the child died, with the signal and the
+// run it died in. While the child runs, an interrupt (options.interrupted set in this process,
+// by a SIGTERM sent to it alone) is passed on to the child as SIGTERM.
+// REQUIRES: no other threads (fork).
+int SearchSurvivingCrashes(const scenario::Scenario& scenario, SearchOptions options,
+                           const std::function<int(const SearchResult&)>& report,
+                           const std::function<void(const SearchProgress&)>& progress = nullptr,
+                           const std::function<void(int signal, uint64_t run)>& on_crash = nullptr);
 
 const char* StatusName(SearchResult::Status status);
 
