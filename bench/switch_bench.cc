@@ -131,8 +131,8 @@ void BM_BoostJumpFcontext(benchmark::State& state) {
   namespace detail = boost::context::detail;
   Stack stack = Stack::Allocate(kDefaultStackBytes);
   fcontext_resumptions = 0;
-  detail::fcontext_t fiber =
-      detail::make_fcontext(static_cast<char*>(stack.base()) + stack.size(), stack.size(), FcontextPonger);
+  detail::fcontext_t fiber = detail::make_fcontext(static_cast<char*>(stack.base()) + stack.size(),
+                                                   stack.size(), FcontextPonger);
   while (state.KeepRunningBatch(2)) {
     fiber = detail::jump_fcontext(fiber, nullptr).fctx;
   }

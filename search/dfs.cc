@@ -319,8 +319,8 @@ bool Backtrack(std::vector<Node>* path, int bound, bool reduction) {
 // result: a crash is the violation; anything else means the schedule did not crash this time.
 void RunIsolatedSchedule(const scenario::Scenario& scenario, const SearchOptions& options,
                          int bound, std::vector<Node>* path, SearchResult* result) {
-  void* page = mmap(nullptr, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
-                    0);
+  void* page =
+      mmap(nullptr, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   SY_CHECK(page != MAP_FAILED);
   volatile int* preemptions = static_cast<volatile int*>(page);
   *preemptions = 0;
@@ -336,10 +336,13 @@ void RunIsolatedSchedule(const scenario::Scenario& scenario, const SearchOptions
   munmap(page, sizeof(int));
   if (!run.crashed) {
     result->status = SearchResult::Status::kError;
-    result->error = absl::StrCat("schedule ", options.isolate_run,
-                                 " killed the search process but did not crash when run again "
-                                 "isolated (", run.outcome.invariant.empty() ? scenario::OutcomeKindName(run.outcome.kind) : run.outcome.invariant,
-                                 "): the model or the search is not deterministic");
+    result->error =
+        absl::StrCat("schedule ", options.isolate_run,
+                     " killed the search process but did not crash when run again "
+                     "isolated (",
+                     run.outcome.invariant.empty() ? scenario::OutcomeKindName(run.outcome.kind)
+                                                   : run.outcome.invariant,
+                     "): the model or the search is not deterministic");
     return;
   }
   ++result->schedules;
@@ -441,8 +444,8 @@ int SearchSurvivingCrashes(const scenario::Scenario& scenario, SearchOptions opt
                            const std::function<int(const SearchResult&)>& report,
                            const std::function<void(const SearchProgress&)>& progress,
                            const std::function<void(int signal, uint64_t run)>& on_crash) {
-  void* page = mmap(nullptr, sizeof(uint64_t), PROT_READ | PROT_WRITE,
-                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void* page =
+      mmap(nullptr, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (page == MAP_FAILED) return report(Search(scenario, options, progress));  // unprotected
   volatile uint64_t* started = static_cast<volatile uint64_t*>(page);
   *started = 0;

@@ -59,42 +59,48 @@ int Main(int argc, char** argv) {
               scenario::Describe(s).c_str(), options.preemption_bound,
               options.reduction ? "sleep" : "off", expect.c_str());
   // A schedule that crashes the host is a violation of kind crash (SearchSurvivingCrashes).
-  return SearchSurvivingCrashes(s, options, [&](const SearchResult& r) {
-    std::printf("%s: bound %d, %" PRIu64 " schedules, %" PRIu64 " pruned, %" PRIu64
-                " cut short, deepest %" PRIu64 " branch points, %.2f s\n",
-                StatusName(r.status), r.bound, r.schedules, r.pruned, r.blocked, r.deepest,
-                r.seconds);
-    if (r.status == SearchResult::Status::kViolation) {
-      const sim::Outcome& o = r.violation.outcome;
-      std::string dir = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR") != nullptr
-                            ? std::getenv("TEST_UNDECLARED_OUTPUTS_DIR")
-                            : ".";
-      std::string path = absl::StrCat(dir, "/", s.model, "-dfs-seed", s.seed, ".json");
-      absl::Status written = sim::WriteReproducer(path, scenario::ToReproducer(s, r.violation));
-      std::printf("%s %s at step %" PRIu64 " with %d preemptions: %s\nreproducer: %s%s\n",
-                  scenario::OutcomeKindName(o.kind).c_str(), o.invariant.c_str(), o.step,
-                  r.violation_preemptions, o.message.c_str(), path.c_str(),
-                  written.ok() ? "" : " (could not be written)");
-    }
-    if (expect == "verified") return r.status == SearchResult::Status::kVerified ? 0 : 1;
-    if (r.status != SearchResult::Status::kViolation) {
-      std::printf("FAIL: the search did not find the planted bug\n");
-      return 1;
-    }
-    if (expect == "crash" && !r.crashed) {
-      std::printf("FAIL: the violation found is not a crash\n");
-      return 1;
-    }
-    if (expect_preemptions >= 0 && r.violation_preemptions != expect_preemptions) {
-      std::printf("FAIL: found with %d preemptions, expected %d\n", r.violation_preemptions,
-                  expect_preemptions);
-      return 1;
-    }
-    return 0;
-  }, nullptr, [](int signal, uint64_t run) {
-    std::printf("the search's process died of %s in run %" PRIu64 ": searching again, that run "
-                "isolated\n", scenario::SignalName(signal).c_str(), run);
-  });
+  return SearchSurvivingCrashes(
+      s, options,
+      [&](const SearchResult& r) {
+        std::printf("%s: bound %d, %" PRIu64 " schedules, %" PRIu64 " pruned, %" PRIu64
+                    " cut short, deepest %" PRIu64 " branch points, %.2f s\n",
+                    StatusName(r.status), r.bound, r.schedules, r.pruned, r.blocked, r.deepest,
+                    r.seconds);
+        if (r.status == SearchResult::Status::kViolation) {
+          const sim::Outcome& o = r.violation.outcome;
+          std::string dir = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR") != nullptr
+                                ? std::getenv("TEST_UNDECLARED_OUTPUTS_DIR")
+                                : ".";
+          std::string path = absl::StrCat(dir, "/", s.model, "-dfs-seed", s.seed, ".json");
+          absl::Status written = sim::WriteReproducer(path, scenario::ToReproducer(s, r.violation));
+          std::printf("%s %s at step %" PRIu64 " with %d preemptions: %s\nreproducer: %s%s\n",
+                      scenario::OutcomeKindName(o.kind).c_str(), o.invariant.c_str(), o.step,
+                      r.violation_preemptions, o.message.c_str(), path.c_str(),
+                      written.ok() ? "" : " (could not be written)");
+        }
+        if (expect == "verified") return r.status == SearchResult::Status::kVerified ? 0 : 1;
+        if (r.status != SearchResult::Status::kViolation) {
+          std::printf("FAIL: the search did not find the planted bug\n");
+          return 1;
+        }
+        if (expect == "crash" && !r.crashed) {
+          std::printf("FAIL: the violation found is not a crash\n");
+          return 1;
+        }
+        if (expect_preemptions >= 0 && r.violation_preemptions != expect_preemptions) {
+          std::printf("FAIL: found with %d preemptions, expected %d\n", r.violation_preemptions,
+                      expect_preemptions);
+          return 1;
+        }
+        return 0;
+      },
+      nullptr,
+      [](int signal, uint64_t run) {
+        std::printf("the search's process died of %s in run %" PRIu64
+                    ": searching again, that run "
+                    "isolated\n",
+                    scenario::SignalName(signal).c_str(), run);
+      });
 }
 
 }  // namespace
