@@ -78,14 +78,19 @@ dfs_cell() {
 
 # dfs_seeds ARGS...: bounded search of seeds 0..SEEDS-1 until one has a counterexample.
 dfs_seeds() {
-  local start seed out schedules=0
+  local start seed out left schedules=0
   start=$(now)
   for ((seed = 0; seed < seeds; seed++)); do
-    out=$("$bin" explore --strategy=dfs --preemption_bound=2 --out="$work/out" --seed="$seed" \
-      "$@" 2>&1) || true
-    schedules=$((schedules + $(echo "$out" | sed -nE 's/^summary: .*; ([0-9]+) schedules .*/\1/p')))
+    left=$((cap - $(printf '%.0f' "$(echo "$(now) - $start" | bc)")))
+    out=$(timeout "$((left > 1 ? left : 1))" "$bin" explore --strategy=dfs --preemption_bound=2 \
+      --out="$work/out" --seed="$seed" "$@" 2>&1) || true
+    schedules=$((schedules + $(echo "$out" | sed -nE 's/^summary: .*; ([0-9]+) schedules .*/\1/p' | grep . || echo 0)))
     if echo "$out" | grep -q '^summary: violation'; then
       echo "found at seed $seed, $(length "$out") | $schedules | $(since "$start") s"
+      return
+    fi
+    if ! echo "$out" | grep -q '^summary: verified'; then
+      echo "stopped at ${cap} s (seeds below $seed verified) | $schedules | $(since "$start") s"
       return
     fi
     if [ "$(printf '%.0f' "$(echo "$(now) - $start" | bc)")" -ge "$cap" ]; then
