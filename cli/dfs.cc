@@ -4,7 +4,6 @@
 #include "search/dfs.h"
 
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cinttypes>
@@ -22,12 +21,6 @@ namespace {
 
 volatile sig_atomic_t dfs_interrupted = 0;
 void OnDfsInterrupt(int) { dfs_interrupted = 1; }
-
-std::string FileSafe(const std::string& s) {
-  std::string out;
-  for (char c : s) out += (isalnum(static_cast<unsigned char>(c)) || c == '-') ? c : '_';
-  return out;
-}
 
 // Prints the summary and the outcome of a finished (or stopped) search; writes the reproducer
 // of a violation. Returns the exit status.
@@ -69,11 +62,8 @@ int ReportSearch(const char* subcommand, const scenario::Scenario& s,
               r.violation_preemptions);
   std::string path = absl::GetFlag(FLAGS_output);
   if (path.empty()) {
-    std::string dir = absl::GetFlag(FLAGS_out);
-    mkdir(dir.c_str(), 0777);  // an existing directory is fine; a failure shows on the write
-    path = absl::StrCat(dir, "/", s.model, "-", s.bug.empty() ? "correct" : s.bug, "-",
-                        FileSafe(r.violation.outcome.invariant), "-dfs-seed", s.seed, "-p",
-                        r.violation_preemptions, ".json");
+    path = ReproducerPathInOut(s, r.violation.outcome.invariant,
+                               absl::StrCat("dfs-seed", s.seed, "-p", r.violation_preemptions));
   }
   absl::Status status = sim::WriteReproducer(path, scenario::ToReproducer(found, r.violation));
   if (!status.ok()) return UsageError(subcommand, std::string(status.message()));

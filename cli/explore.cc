@@ -15,7 +15,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,12 +74,6 @@ bool WriteAll(int fd, const void* data, size_t size) {
     size -= static_cast<size_t>(n);
   }
   return true;
-}
-
-std::string SafeName(const std::string& s) {
-  std::string out;
-  for (char c : s) out += (isalnum(static_cast<unsigned char>(c)) || c == '-') ? c : '_';
-  return out;
 }
 
 class Campaign {
@@ -154,10 +147,7 @@ void Campaign::WriteReproducer(uint64_t index) {
   auto crash = crashes_.find(index);
   scenario::RunResult r =
       crash != crashes_.end() ? scenario::ResultOf(crash->second) : scenario::RunScenario(s);
-  std::string dir = absl::GetFlag(FLAGS_out);
-  std::string path = absl::StrCat(dir, "/", s.model, "-", s.bug.empty() ? "correct" : s.bug, "-",
-                                  SafeName(r.outcome.invariant), "-seed", s.seed, ".json");
-  mkdir(dir.c_str(), 0777);  // an existing directory is fine; a failure shows on the write
+  std::string path = ReproducerPathInOut(s, r.outcome.invariant, absl::StrCat("seed", s.seed));
   absl::Status status = sim::WriteReproducer(path, scenario::ToReproducer(s, r));
   if (!status.ok()) {
     std::fprintf(stderr, "switchyard explore: %s\n", std::string(status.message()).c_str());

@@ -1,4 +1,7 @@
 // `switchyard run` and `switchyard replay`, and the helpers the subcommands share.
+#include <sys/stat.h>
+
+#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 
@@ -54,6 +57,16 @@ bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario:
     return false;
   }
   return true;
+}
+
+std::string ReproducerPathInOut(const scenario::Scenario& s, const std::string& invariant,
+                                const std::string& suffix) {
+  std::string safe;
+  for (char c : invariant) safe += (isalnum(static_cast<unsigned char>(c)) || c == '-') ? c : '_';
+  std::string dir = absl::GetFlag(FLAGS_out);
+  mkdir(dir.c_str(), 0777);  // an existing directory is fine; a failure shows on the write
+  return absl::StrCat(dir, "/", s.model, "-", s.bug.empty() ? "correct" : s.bug, "-", safe, "-",
+                      suffix, ".json");
 }
 
 void PrintOutcome(const scenario::RunResult& r) {

@@ -36,6 +36,11 @@ bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario:
                        scenario::Scenario* unresolved = nullptr);
 // Prints the outcome lines and the trace hash of a run.
 void PrintOutcome(const scenario::RunResult& result);
+// Where a campaign keeps the reproducer of a violation of `invariant` found for `s`:
+// --out/MODEL-BUG-INVARIANT-SUFFIX.json (BUG is "correct" without one; the invariant is made
+// file-safe). Makes the --out directory if it is missing; a failure shows on the write.
+std::string ReproducerPathInOut(const scenario::Scenario& s, const std::string& invariant,
+                                const std::string& suffix);
 // Writes the timeline that --trace/--trace_out ask for. Returns false (after printing an
 // error) when it cannot.
 bool WriteTimeline(const char* subcommand, const scenario::RunResult& result,

@@ -158,7 +158,6 @@ Outcome Simulator::Run() {
   uint8_t all[kMaxCpus];
   for (int i = 0; i < cpus(); ++i) all[i] = static_cast<uint8_t>(i);
   cpu_ = all[decider_.PickCpu({all, static_cast<size_t>(cpus())}, 0)];
-  transition_cpu_ = cpu_;
   decider_.SetPosition(0, cpu_);
   cell_points_ = options_.granularity == Granularity::kAccess ? this : nullptr;
   active_ = this;
@@ -428,8 +427,6 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
   }
   if (now_ >= next_due_ || external_pending_ != 0) FireDueTimers();
   int next = PickNext(kind);
-  transition_step_ = step_;
-  transition_cpu_ = next;
   decider_.SetPosition(step_, next);
   if (next != cpu_) {
     const Vcpu& was = vcpus_[cpu_];

@@ -374,8 +374,10 @@ class Simulator {
   // Reports a kGlobalCell write for the step now running (see "Accesses").
   void ReportGlobal(uint32_t cell = kGlobalCell) {
     if (observer_ != nullptr) {
-      observer_->OnAccess({transition_step_, cell, vcpus_[transition_cpu_].current->id,
-                           AccessKind::kReadModifyWrite, static_cast<uint8_t>(transition_cpu_)});
+      // The decider's position is the step whose work is running now (see "Accesses").
+      const int cpu = decider_.position_cpu();
+      observer_->OnAccess({decider_.position_step(), cell, vcpus_[cpu].current->id,
+                           AccessKind::kReadModifyWrite, static_cast<uint8_t>(cpu)});
     }
   }
   void SetIntena(bool on) {
@@ -417,10 +419,6 @@ class Simulator {
   uint32_t external_pending_ = 0;  // bit per line
   arch::Context host_;
   int cpu_ = 0;
-  // The step at which the decider last picked a vCPU, and that vCPU: the step whose work is
-  // running now, to which accesses are attributed.
-  uint64_t transition_step_ = 0;
-  int transition_cpu_ = 0;
   uint64_t step_ = 0;
   uint64_t now_ = 0;
   uint64_t last_progress_ = 0;
