@@ -38,6 +38,7 @@ Simulator::Simulator(const SimOptions& options, Decider& decider)
   SY_CHECK(options.cpus >= 1 && options.cpus <= kMaxCpus);
   vcpus_.resize(options.cpus);
   next_cell_id_ = 0;
+  ++serial_;
 }
 
 Simulator::~Simulator() {
@@ -266,6 +267,35 @@ void Simulator::AccessPoint(uint32_t cell, AccessKind kind) {
   }
 }
 
+void Simulator::InstrumentedAccess(uint32_t cell, AccessKind kind, const void* pc, bool spin) {
+  const PointKind point =
+      static_cast<PointKind>(static_cast<int>(kind) + static_cast<int>(PointKind::kRead));
+  if (spin) {
+    vcpus_[cpu_].spinning = true;
+    vcpus_[cpu_].spin_epoch = spin_epoch_;
+    Step(StepKind::kSpin, pc, cell, point);
+  } else if (options_.accesses_per_tick != 0 &&
+             ++accesses_this_tick_ >= options_.accesses_per_tick) {
+    // This access stands for the explicit point that instrumented code does not have: time
+    // passes here (see SimOptions::accesses_per_tick).
+    accesses_this_tick_ = 0;
+    Step(StepKind::kInstrumentedTick, pc, cell, point);
+  } else {
+    Step(StepKind::kAccess, pc, cell, point);
+  }
+  if (observer_ != nullptr) {
+    observer_->OnAccess({step_, cell, vcpus_[cpu_].current->id, kind, static_cast<uint8_t>(cpu_)});
+  }
+}
+
+const Fiber* Simulator::FiberOwningStack(uintptr_t address) const {
+  for (const auto& f : fibers_) {
+    const auto base = reinterpret_cast<uintptr_t>(f->stack.base());
+    if (address >= base && address - base < f->stack.size()) return f.get();
+  }
+  return nullptr;
+}
+
 void Simulator::EndSpins() {
   changed_ = true;
   ++spin_epoch_;
@@ -404,11 +434,11 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
   // timer periods and liveness budgets mean the same amount of work at both.
   if (kind != StepKind::kAccess) AdvanceTime();
   // A spin loop's own cell reads do not end its spin; a store that changes a cell does (EndSpins).
-  if (kind != StepKind::kSpin && kind != StepKind::kAccess) {
+  if (kind != StepKind::kSpin && !IsAccess(kind)) {
     vcpus_[cpu_].spinning = false;
     ++spin_epoch_;
   }
-  if (changed_ || kind != StepKind::kAccess || options_.check_every_step) {
+  if (changed_ || !IsAccess(kind) || options_.check_every_step) {
     changed_ = false;
     CheckInvariants();
   }
@@ -446,7 +476,7 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
 void Simulator::DeliverInterrupts(StepKind kind) {
   Vcpu& here = vcpus_[cpu_];
   if (!here.intena || !PendingFor(cpu_)) return;
-  if (kind == StepKind::kAccess) {
+  if (IsAccess(kind)) {
     // Virtual time passes only at explicit points, so "when" an interrupt arrives within a tick
     // is which of the following accesses it lands before: the decider picks how many it lets
     // pass. (Otherwise every interrupt would land on the first access after a tick, and a window

@@ -118,6 +118,10 @@ struct SimOptions {
   // Receives every performed cell access and the kGlobalCell pseudo-accesses (see "Accesses" in
   // the header comment); the same as SetAccessObserver before Run. Null: none.
   AccessObserver* access_observer = nullptr;
+  // Virtual time for compiler-instrumented code (sim/instrumentation.h), which has no explicit
+  // points: every this many instrumented accesses count as one explicit point (see "Steps and
+  // time"). 0: instrumented accesses never pass time (cells never do).
+  uint32_t accesses_per_tick = 0;
 };
 
 // For a liveness failure, where the model can tell: one stuck thread, what it waits for, and the
@@ -301,6 +305,26 @@ class Simulator {
     if (Simulator* sim = cell_points_; sim != nullptr) sim->EndSpins();
   }
 
+  // ---- Called by the instrumentation runtime (sim/instrumentation.h) ----
+
+  // The running simulator while accesses are points (see Cell), else null.
+  static Simulator* points() { return cell_points_; }
+  // A point before an instrumented access to `cell` by the code at `pc`; then records it.
+  // `spin`: an atomic read-modify-write that will leave memory as it was (a failed test-and-set
+  // or compare-and-swap), which is one failed iteration of a spin-wait: the vCPU is spinning
+  // until a store changes memory (see Spin and EndSpins).
+  void InstrumentedAccess(uint32_t cell, AccessKind kind, const void* pc, bool spin);
+  // An instrumented store changed memory: spinning vCPUs may get through now, and checkers may
+  // see a difference.
+  void InstrumentedStoreChanged() { EndSpins(); }
+  // The fiber whose stack holds `address` (its usable region), or null.
+  const Fiber* FiberOwningStack(uintptr_t address) const;
+  // Fibers created so far (ids are 0..fiber_count()-1).
+  uint32_t fiber_count() const { return static_cast<uint32_t>(fibers_.size()); }
+  // Counts Simulator objects created in this process: the instrumentation runtime resets its
+  // per-run state (shadow call stacks) when this changes.
+  static uint64_t serial() { return serial_; }
+
   // Where the running simulation stands, for a crash report written from a signal handler
   // (plain fields only; no allocation). Null when no simulation runs on this thread.
   struct Whereabouts {
@@ -365,7 +389,11 @@ class Simulator {
       return std::tie(a.time, a.sequence) > std::tie(b.time, b.sequence);
     }
   };
-  enum class StepKind { kPoint, kSpin, kWait, kAccess };
+  // kInstrumentedTick: an instrumented access that also passes time (accesses_per_tick).
+  enum class StepKind { kPoint, kSpin, kWait, kAccess, kInstrumentedTick };
+  static bool IsAccess(StepKind kind) {
+    return kind == StepKind::kAccess || kind == StepKind::kInstrumentedTick;
+  }
 
   static void FiberStart(void* fiber);
   void PointAt(const void* pc);
@@ -400,6 +428,7 @@ class Simulator {
   static inline thread_local Simulator* cell_points_ = nullptr;
   static inline thread_local uint32_t next_cell_id_ = 0;
   static inline thread_local Simulator* active_ = nullptr;  // between Run's start and end
+  static inline uint64_t serial_ = 0;
 
   SimOptions options_;
   Decider& decider_;
@@ -424,6 +453,7 @@ class Simulator {
   uint64_t last_progress_ = 0;
   uint64_t spin_epoch_ = 1;
   int steps_this_tick_ = 0;
+  uint32_t accesses_this_tick_ = 0;  // instrumented accesses since the last one that passed time
   bool running_ = false;
   bool ended_ = false;
   // Something an invariant checker reads may have changed since the last check.

@@ -1,0 +1,275 @@
+#include "sim/instrumentation.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace switchyard::sim {
+namespace {
+
+struct Region {
+  uintptr_t base;
+  size_t size;
+  uint32_t number;
+  std::string name;
+};
+
+struct CallStackFrames {
+  const void* frames[Instrumentation::kMaxCallDepth];
+  int depth = 0;
+  int overflow = 0;  // frames entered beyond kMaxCallDepth, not kept
+};
+
+// Process-wide: regions outlive runs (a module is loaded once and reset before every run).
+std::vector<Region> regions;
+std::vector<std::pair<uintptr_t, size_t>> private_ranges;
+Instrumentation::Counters g_counters;
+
+// Per run (reset when Simulator::serial() changes).
+uint64_t run_serial = 0;
+std::vector<CallStackFrames> call_stacks;  // by fiber id
+// The plain write whose hook ran last: its store happens right after the hook returns, before
+// the fiber reaches another point, so the next hook can tell whether it changed memory.
+struct PendingWrite {
+  const void* address = nullptr;
+  size_t size = 0;
+  unsigned char before[Instrumentation::kMaxAccessBytes];
+};
+PendingWrite pending;
+// The host thread that runs simulations, for telling foreign threads apart (0: none yet).
+std::atomic<bool> owner_known{false};
+pthread_t owner_thread;
+
+bool InRange(uintptr_t a, uintptr_t base, size_t size) { return a >= base && a - base < size; }
+
+// A code address as "module+0xoffset (function)": the same in every process and run.
+std::string CodeLocation(const void* pc) {
+  Dl_info info;
+  if (pc != nullptr && dladdr(pc, &info) != 0 && info.dli_fname != nullptr) {
+    const char* base = std::strrchr(info.dli_fname, '/');
+    std::string where = absl::StrFormat(
+        "%s+0x%x", base != nullptr ? base + 1 : info.dli_fname,
+        reinterpret_cast<uintptr_t>(pc) - reinterpret_cast<uintptr_t>(info.dli_fbase));
+    if (info.dli_sname != nullptr) absl::StrAppend(&where, " (", info.dli_sname, ")");
+    return where;
+  }
+  return absl::StrFormat("%p", pc);
+}
+
+// Brings the per-run state up to the running simulator and settles the last plain write.
+[[gnu::always_inline]] inline void Sync(Simulator* sim) {
+  if (__builtin_expect(run_serial != Simulator::serial(), 0)) {
+    run_serial = Simulator::serial();
+    call_stacks.clear();
+    pending.address = nullptr;
+    if (!owner_known.load(std::memory_order_relaxed)) {
+      owner_thread = pthread_self();
+      owner_known.store(true, std::memory_order_relaxed);
+    }
+  }
+  if (pending.address != nullptr) {
+    if (pending.size > Instrumentation::kMaxAccessBytes ||
+        std::memcmp(pending.address, pending.before, pending.size) != 0) {
+      sim->InstrumentedStoreChanged();
+    }
+    pending.address = nullptr;
+  }
+}
+
+// A hook on a host thread that is not the simulator's, while a simulation exists: code under
+// test started a thread. There is no simulation on this thread to fail, so the process stops
+// with one line; campaigns classify that as a crash with the line as its explanation.
+void CheckForeignThread(const void* pc) {
+  if (owner_known.load(std::memory_order_relaxed) &&
+      !pthread_equal(pthread_self(), owner_thread) && Simulator::serial() != 0) {
+    std::fprintf(stderr,
+                 "foreign-thread-access: code under test at %s runs on a host thread the "
+                 "simulator does not own (code under test must not start threads)\n",
+                 CodeLocation(pc).c_str());
+    std::abort();
+  }
+}
+
+[[noreturn]] void FailUnattributed(Simulator* sim, const void* address, size_t size, bool write,
+                                   const void* pc) {
+  std::string message = absl::StrFormat(
+      "code at %s %s %d bytes at %p, which is in no memory of the code under test (no module's "
+      "data, heap arena or thread stack): a wild or dangling pointer",
+      CodeLocation(pc), write ? "writes" : "reads", size, address);
+  sim->Fail("unattributed-access", std::move(message));
+}
+
+enum class Filter { kPoint, kOwnStack, kPrivate };
+
+// Decides whether an access is a point and, if so, its cell id.
+[[gnu::always_inline]] inline Filter Attribute(Simulator* sim, const void* address, size_t size,
+                                               bool write, const void* pc, uint32_t* cell) {
+  const auto a = reinterpret_cast<uintptr_t>(address);
+  const Fiber* self = sim->current();
+  if (InRange(a, reinterpret_cast<uintptr_t>(self->stack.base()), self->stack.size())) {
+    ++g_counters.own_stack;
+    return Filter::kOwnStack;
+  }
+  for (const auto& [base, bytes] : private_ranges) {
+    if (InRange(a, base, bytes)) {
+      ++g_counters.private_ranges;
+      return Filter::kPrivate;
+    }
+  }
+  if (Instrumentation::CellOf(a, cell)) return Filter::kPoint;
+  if (const Fiber* owner = sim->FiberOwningStack(a); owner != nullptr) {
+    const uintptr_t granule =
+        (a - reinterpret_cast<uintptr_t>(owner->stack.base())) >> Instrumentation::kGranuleShift;
+    *cell = Instrumentation::kStackRegion << Instrumentation::kGranuleBits |
+            (owner->id & 0xFFu) << 16 | (granule & 0xFFFFu);
+    return Filter::kPoint;
+  }
+  FailUnattributed(sim, address, size, write, pc);
+}
+
+}  // namespace
+
+int Instrumentation::RegisterRegion(uintptr_t base, size_t size, std::string name) {
+  if (regions.size() >= static_cast<size_t>(kMaxRegions)) {
+    throw std::invalid_argument(absl::StrCat("more than ", kMaxRegions, " memory regions"));
+  }
+  if (size == 0 || size > (size_t{1} << (kGranuleShift + kGranuleBits))) {
+    throw std::invalid_argument(
+        absl::StrCat("memory region '", name, "' has size ", size, ", outside 1..",
+                     size_t{1} << (kGranuleShift + kGranuleBits), " bytes"));
+  }
+  for (const Region& r : regions) {
+    if (base < r.base + r.size && r.base < base + size) {
+      throw std::invalid_argument(
+          absl::StrCat("memory region '", name, "' overlaps region '", r.name, "'"));
+    }
+  }
+  const auto number = static_cast<uint32_t>(regions.size() + 1);
+  regions.push_back({base, size, number, std::move(name)});
+  return static_cast<int>(number);
+}
+
+void Instrumentation::DeclarePrivate(uintptr_t base, size_t size) {
+  // Code under test declares its private ranges in every run; keep each once.
+  for (const auto& range : private_ranges) {
+    if (range.first == base && range.second == size) return;
+  }
+  private_ranges.emplace_back(base, size);
+}
+
+void Instrumentation::Clear() {
+  regions.clear();
+  private_ranges.clear();
+}
+
+bool Instrumentation::CellOf(uintptr_t address, uint32_t* cell) {
+  for (const Region& r : regions) {
+    if (InRange(address, r.base, r.size)) {
+      *cell = r.number << kGranuleBits | static_cast<uint32_t>((address - r.base) >> kGranuleShift);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<const void*> Instrumentation::CallStack() {
+  std::vector<const void*> frames;
+  Simulator* sim = Simulator::points();
+  if (sim == nullptr || run_serial != Simulator::serial()) return frames;
+  const uint32_t fiber = sim->current()->id;
+  if (fiber >= call_stacks.size()) return frames;
+  const CallStackFrames& s = call_stacks[fiber];
+  for (int i = s.depth - 1; i >= 0; --i) frames.push_back(s.frames[i]);
+  return frames;
+}
+
+void Instrumentation::ResetCallStack(uint32_t fiber) {
+  if (fiber < call_stacks.size()) call_stacks[fiber] = CallStackFrames{};
+}
+
+const Instrumentation::Counters& Instrumentation::counters() { return g_counters; }
+
+void Instrumentation::Plain(const void* address, size_t size, bool write, const void* pc) {
+  Simulator* sim = Simulator::points();
+  if (sim == nullptr) {
+    ++g_counters.outside_run;
+    CheckForeignThread(pc);
+    return;
+  }
+  Sync(sim);
+  uint32_t cell;
+  if (Attribute(sim, address, size, write, pc, &cell) != Filter::kPoint) return;
+  ++g_counters.points;
+  sim->InstrumentedAccess(cell, write ? AccessKind::kWrite : AccessKind::kRead, pc, false);
+  if (write) {
+    // Resumed: the store happens when this returns. Remember what it overwrites.
+    pending.address = address;
+    pending.size = size;
+    if (size <= kMaxAccessBytes) std::memcpy(pending.before, address, size);
+  }
+}
+
+void Instrumentation::Atomic(const void* address, size_t size, AccessKind kind, bool will_change,
+                             const void* pc) {
+  Simulator* sim = Simulator::points();
+  if (sim == nullptr) {
+    ++g_counters.outside_run;
+    CheckForeignThread(pc);
+    return;
+  }
+  Sync(sim);
+  uint32_t cell;
+  if (Attribute(sim, address, size, kind != AccessKind::kRead, pc, &cell) != Filter::kPoint) {
+    return;
+  }
+  ++g_counters.points;
+  sim->InstrumentedAccess(cell, kind, pc, kind == AccessKind::kReadModifyWrite && !will_change);
+}
+
+void Instrumentation::AtomicChanged() {
+  if (Simulator* sim = Simulator::points(); sim != nullptr) sim->InstrumentedStoreChanged();
+}
+
+void Instrumentation::Settle() {
+  if (Simulator* sim = Simulator::points(); sim != nullptr) Sync(sim);
+}
+
+void Instrumentation::FunctionEntry(const void* caller_pc) {
+  Simulator* sim = Simulator::points();
+  if (sim == nullptr) return;
+  Sync(sim);
+  const uint32_t fiber = sim->current()->id;
+  if (fiber >= call_stacks.size()) call_stacks.resize(fiber + 1);
+  CallStackFrames& s = call_stacks[fiber];
+  if (s.depth < kMaxCallDepth) {
+    s.frames[s.depth++] = caller_pc;
+  } else {
+    ++s.overflow;
+  }
+}
+
+void Instrumentation::FunctionExit() {
+  Simulator* sim = Simulator::points();
+  if (sim == nullptr || run_serial != Simulator::serial()) return;
+  const uint32_t fiber = sim->current()->id;
+  if (fiber >= call_stacks.size()) return;
+  CallStackFrames& s = call_stacks[fiber];
+  if (s.overflow > 0) {
+    --s.overflow;
+  } else if (s.depth > 0) {
+    --s.depth;
+  }
+}
+
+std::string Instrumentation::DescribeCode(const void* pc) { return CodeLocation(pc); }
+
+}  // namespace switchyard::sim

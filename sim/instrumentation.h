@@ -1,0 +1,122 @@
+// The instrumentation runtime: every memory access of compiler-instrumented code is a point.
+//
+// Code under test (a kernel's C files, a model's C++) is compiled with clang's or gcc's
+// ThreadSanitizer instrumentation (`-fsanitize=thread`) and linked with THIS runtime instead of
+// the sanitizer's: the compiler calls __tsan_read4, __tsan_write8, __tsan_atomic32_exchange,
+// __tsan_func_entry, ... (sim/tsan_abi.cc defines every entry point clang 14 and gcc 12 emit) and
+// each call lands here. While a simulator runs at access granularity (Simulator::points()), an
+// access to shared memory is:
+//   - a point of the running simulator, exactly as a Cell access is: another vCPU may run first,
+//     and a pending interrupt is delivered when this vCPU has interrupts on;
+//   - recorded: cell id (below), read / write / read-modify-write, the code address, and the
+//     fiber's call stack from function entry and exit (CallStack).
+// Atomics are performed here, after their point, one at a time (the simulator runs one host
+// thread, so every atomic is sequentially consistent; weaker orders are not explored). An atomic
+// read-modify-write that leaves memory unchanged (a failed test-and-set or compare-and-swap) is
+// a failed iteration of a spin-wait (Simulator::InstrumentedAccess).
+//
+// Not points:
+//   - any access outside a run, in the simulator's own work (checkers, timer callbacks), or at
+//     coarse granularity;
+//   - the running fiber's own stack (its locals: no other vCPU can name them, or if it can, the
+//     code passed it a pointer, which is a write the filter does not see; see below);
+//   - ranges declared private (DeclarePrivate: per-CPU state, read-only data).
+// Another fiber's stack is shared memory: a process's kernel stack that another CPU reads is a
+// real race.
+//
+// Cell ids. An address is the same variable in every execution of the same scenario only if
+// allocation is deterministic; raw addresses are not (ASLR, the host heap's history). So memory
+// that code under test may share is registered as regions (RegisterRegion: a module's writable
+// data, a heap arena) whose base may differ between processes but whose contents are laid out the
+// same way in every run; a cell id is the region's number and the offset in 8-byte granules
+// (bits 31-24: region 1..kMaxRegions, bits 23-0: granule). Another fiber's stack is region
+// kStackRegion with the owning fiber's id and the granule within its stack. Ids never contain
+// raw addresses, so they are the same across processes and builds of the same code. Two
+// variables in one granule share an id: partial-order reduction then sees a dependency that may
+// not exist, which costs reduction, never soundness.
+//
+// Errors, as violations of the running simulation naming the code's address (views turn it into
+// file:line): an access to memory in no region and no fiber stack ("unattributed-access": a wild
+// or dangling pointer, or memory the harness does not own); an access from a host thread the
+// simulator does not own ("foreign-thread-access"); an access of more than kMaxAccessBytes by a
+// plain hook. Outside a run, the hooks do nothing and check nothing.
+//
+// What the instrumentation cannot see: accesses in code that is not instrumented (libc's memcpy
+// and string functions called from code under test; clang 14 turns struct copies into calls to
+// the plain memcpy), the compiler's reorderings of plain accesses, and instructions that touch
+// no memory (an interrupt between two of them is delivered at the next access or platform call:
+// sim/platform.h makes every CPU-state operation a point for that reason).
+#ifndef SWITCHYARD_SIM_INSTRUMENTATION_H_
+#define SWITCHYARD_SIM_INSTRUMENTATION_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/simulator.h"
+
+namespace switchyard::sim {
+
+class Instrumentation {
+ public:
+  static constexpr int kMaxRegions = 200;          // region numbers 1..kMaxRegions
+  static constexpr uint32_t kStackRegion = 0xFD;   // another fiber's stack
+  static constexpr uint32_t kCpuStateRegion = 0xFC;  // a vCPU's own registers (sim/platform.h)
+  static constexpr uint32_t kGranuleShift = 3;     // 8-byte granules
+  static constexpr uint32_t kGranuleBits = 24;     // per region: 128 MiB
+  static constexpr size_t kMaxAccessBytes = 16;    // the widest plain hook (__tsan_read16)
+  static constexpr int kMaxCallDepth = 64;         // frames kept per fiber; deeper ones counted
+  static_assert(kMaxRegions < static_cast<int>(kCpuStateRegion));
+  static_assert(kGranuleShift + kGranuleBits <= 32);
+
+  // Shared memory of code under test whose layout is the same in every run. `name` says what it
+  // is in errors ("kernel.so .data"). Regions may not overlap. Returns the region's number.
+  // Errors: more than kMaxRegions, or an overlap: a one-line std::invalid_argument.
+  static int RegisterRegion(uintptr_t base, size_t size, std::string name);
+  // Memory that code under test may touch but that is never a point (read-only data, a CPU's own
+  // state). Its accesses are neither points nor recorded.
+  static void DeclarePrivate(uintptr_t base, size_t size);
+  // Forgets every region and private range (tests; a module that is unloaded).
+  static void Clear();
+
+  // The cell id of `address` (see the header comment), or false when it is in no region.
+  static bool CellOf(uintptr_t address, uint32_t* cell);
+
+  // The running fiber's call stack as return addresses, innermost first, from function entry
+  // and exit of instrumented code (at most kMaxCallDepth). Empty outside a run.
+  static std::vector<const void*> CallStack();
+  // A fiber starts a new thread (its old frames are gone): forgets its call stack.
+  static void ResetCallStack(uint32_t fiber);
+  // Settles the last plain write (whether it changed memory) before a point that is not an
+  // access: platform calls (sim/platform.h) call this first.
+  static void Settle();
+  // A code address as "module+0xoffset (function)", the same in every process: for messages.
+  static std::string DescribeCode(const void* pc);
+
+  // Counters since the process started, for benchmarks and tests.
+  struct Counters {
+    uint64_t points = 0;          // accesses that were points
+    uint64_t own_stack = 0;       // filtered: the running fiber's own stack
+    uint64_t private_ranges = 0;  // filtered: DeclarePrivate
+    uint64_t outside_run = 0;     // hooks called with no simulator at a point
+  };
+  static const Counters& counters();
+
+  // ---- Called by the __tsan_* entry points (sim/tsan_abi.cc) ----
+  // A plain access of `size` bytes; `write` includes the write half of x++ (clang reports the
+  // read of a read-modify-write of plain memory as part of the write).
+  static void Plain(const void* address, size_t size, bool write, const void* pc);
+  // An atomic access. `will_change`: the operation will change memory (it is performed by the
+  // caller after this returns). A read-modify-write that will not is a spin-wait iteration.
+  static void Atomic(const void* address, size_t size, AccessKind kind, bool will_change,
+                     const void* pc);
+  // After an atomic store or read-modify-write that changed memory.
+  static void AtomicChanged();
+  static void FunctionEntry(const void* caller_pc);
+  static void FunctionExit();
+};
+
+}  // namespace switchyard::sim
+
+#endif  // SWITCHYARD_SIM_INSTRUMENTATION_H_
