@@ -20,6 +20,7 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitLiveness = 3;
 inline constexpr int kExitDiverged = 4;
 inline constexpr int kExitCrash = 5;  // the code under test crashed the host process
+inline constexpr int kExitHang = 6;   // the code under test stopped reaching points (watchdog)
 
 struct ParsedArgs {
   std::vector<std::string> positional;

@@ -20,6 +20,8 @@ int RunInChild(const std::function<int()>& body, int* signal) {
   pid_t pid = fork();
   if (pid < 0) return body();  // cannot fork: run unprotected rather than not at all
   if (pid == 0) {
+    // A body that stops reaching points exits with kExitHang, with one line on stderr.
+    scenario::InstallHangWatchdog(-1, scenario::HangSeconds());
     int code = body();
     std::fflush(stdout);
     std::fflush(stderr);
@@ -51,7 +53,9 @@ void PrintCrash(const scenario::IsolatedRun& crash) {
     ++shown;
   }
   if (!pcs.empty() && !symbols.note.empty()) std::printf("  (%s)\n", symbols.note.c_str());
-  std::printf("stats: decisions up to the crash %zu\n", crash.log.decisions.size());
+  std::printf("stats: decisions up to the %s %zu\n",
+              crash.outcome.kind == sim::Outcome::Kind::kHang ? "hang" : "crash",
+              crash.log.decisions.size());
 }
 
 }  // namespace switchyard::cli

@@ -199,5 +199,24 @@ check "dfs SIGTERM" $? 0 dfsterm.out "^interrupted: " "^summary: incomplete" \
 # shellcheck disable=SC2086
 no_leftovers "dfs SIGTERM: children" $seen
 
+# 7. A run that stops reaching points is a hang (exit 6), caught by the CPU-time watchdog in the
+# workers, the isolated runs and the subcommands' children; its reproducer replays to the same
+# hang instead of hanging. (SWITCHYARD_TEST_HANG_SEEDS loops without a point before the run's
+# first step; SWITCHYARD_HANG_SECONDS=1 makes the watchdog's limit one second of CPU time.)
+for jobs in 1 2; do
+  name="hang-jobs$jobs"
+  campaign "$name.out" SWITCHYARD_TEST_HANG_SEEDS=3 SWITCHYARD_HANG_SECONDS=1 -- explore \
+    --model=xv6 --runs=20 --jobs="$jobs" --keep-going --out="$tmp/$name"
+  check "$name" "$status" 6 "$name.out" "^summary: 20 runs" "hang: 1 \(first seed 3\)" \
+    "seed3.json"
+  SWITCHYARD_TEST_HANG_SEEDS=3 SWITCHYARD_HANG_SECONDS=1 "$bin" replay "$tmp/$name"/*.json \
+    >"$name.replay" 2>&1
+  check "$name replay" $? 6 "$name.replay" "^outcome: hang: no progress for 1 s of CPU time" \
+    "^replay matches: the same hang"
+done
+SWITCHYARD_TEST_HANG_SEEDS=5 SWITCHYARD_HANG_SECONDS=1 "$bin" run --model=uml --seed=5 \
+  >hang-run.out 2>&1
+check "hang run" $? 6 hang-run.out "hang"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

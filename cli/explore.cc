@@ -163,7 +163,7 @@ bool Campaign::Consume(const RunReport& report) {
   if (kind != sim::Outcome::Kind::kPass) {
     ++violations_;
     // A crash's invariant already says so ("crash: SIGSEGV").
-    std::string key = kind == sim::Outcome::Kind::kCrash
+    std::string key = kind == sim::Outcome::Kind::kCrash || kind == sim::Outcome::Kind::kHang
                           ? std::string(report.invariant)
                           : absl::StrCat(scenario::OutcomeKindName(kind), " ", report.invariant);
     auto [it, fresh] = by_invariant_.try_emplace(key, 0, report.index);
@@ -171,6 +171,7 @@ bool Campaign::Consume(const RunReport& report) {
     if (first_status_ == kExitOk) {
       first_status_ = kind == sim::Outcome::Kind::kLiveness ? kExitLiveness
                       : kind == sim::Outcome::Kind::kCrash  ? kExitCrash
+                      : kind == sim::Outcome::Kind::kHang   ? kExitHang
                                                             : kExitSafety;
     }
     if (fresh) WriteReproducer(report.index);
@@ -207,6 +208,9 @@ void Campaign::StartWorker(int j, uint64_t first) {
     signal(SIGTERM, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != coordinator) _exit(0);
+    // A run that stops reaching points ends this worker; its seed then runs isolated, where the
+    // same watchdog records the hang (WorkerGone).
+    scenario::InstallHangWatchdog(-1, scenario::HangSeconds());
     for (uint64_t i = first; i < limit_; i += jobs_) {
       RunReport report = RunOne(base_, i);
       if (!WriteAll(pipe_fds[1], &report, sizeof report)) break;

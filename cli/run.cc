@@ -265,8 +265,9 @@ int ReplayMain(const ParsedArgs& args) {
   if (!status.ok()) return UsageError("replay", absl::StrCat(path, ": ", status.message()));
   std::printf("switchyard replay: %s: %s (found by %s)\n", path.c_str(),
               scenario::Describe(s).c_str(), file->strategy.c_str());
-  if (file->outcome_kind == "crash") {
-    // A crash is replayed isolated: it kills the process that replays it.
+  if (file->outcome_kind == "crash" || file->outcome_kind == "hang") {
+    // A crash or a hang is replayed isolated: it kills the process that replays it (a hang is
+    // stopped by the watchdog).
     scenario::IsolatedRun crash = scenario::RunScenarioIsolated(
         s, [&s, &file] { return scenario::MakeDecider(s, &file->log, {}); });
     PrintCrash(crash);
@@ -276,8 +277,8 @@ int ReplayMain(const ParsedArgs& args) {
                   crash.outcome.invariant.c_str());
       return kExitDiverged;
     }
-    std::printf("replay matches: the same crash\n");
-    return kExitCrash;
+    std::printf("replay matches: the same %s\n", file->outcome_kind.c_str());
+    return scenario::ExitStatus(crash.outcome);
   }
   int signal = 0;
   int code = RunInChild([&] { return ReplayBody(path, s, *file); }, &signal);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "scenario/fuzz_input.h"
+#include "scenario/isolation.h"
 
 namespace switchyard::fuzz {
 namespace {
@@ -23,6 +24,7 @@ void Initialize(const char* model) {
                  std::string(status.message()).c_str());
     std::exit(2);
   }
+  scenario::InstallHangWatchdog(-1, scenario::HangSeconds(), /*abort_on_hang=*/true);
 }
 
 int RunModel(const char* model, const uint8_t* data, size_t size) {

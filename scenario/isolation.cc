@@ -3,6 +3,7 @@
 #include <execinfo.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <cstring>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -108,6 +110,62 @@ void OnFatalSignal(int signal, siginfo_t* info, void* context) {
   if (info == nullptr || info->si_code <= 0) raise(signal);
 }
 
+// ---- The hang watchdog ----
+
+int watchdog_fd = -1;
+int watchdog_limit = 0;      // seconds of CPU time without a new point
+int watchdog_stalled = 0;    // ticks (CPU seconds) since the step last changed
+uint64_t watchdog_mark = 0;  // the step at the last tick (UINT64_MAX: outside a run)
+bool watchdog_marked = false;
+bool watchdog_aborts = false;
+
+// Async-signal-safe: plain stores, write(2), _exit. Ticks once per second of CPU time.
+void OnWatchdogTick(int) {
+  sim::Simulator::Whereabouts where{};
+  const bool in_run = sim::Simulator::Where(&where);
+  const uint64_t mark = in_run ? where.step : UINT64_MAX;
+  if (!watchdog_marked || mark != watchdog_mark) {
+    watchdog_marked = true;
+    watchdog_mark = mark;
+    watchdog_stalled = 0;
+    return;
+  }
+  if (++watchdog_stalled < watchdog_limit) return;
+  if (watchdog_fd >= 0) {
+    // The same layout as a crash record ('C'), tagged 'H'.
+    char record[1 + 4 + 1 + 8 + 4 + 4 + 2 + 64];
+    size_t at = 0;
+    auto put = [&record, &at](const void* data, size_t size) {
+      std::memcpy(record + at, data, size);
+      at += size;
+    };
+    const char tag = 'H';
+    const int32_t sig = SIGPROF;
+    const uint8_t have = in_run ? 1 : 0;
+    const int32_t cpu = where.cpu;
+    uint16_t length = 0;
+    if (in_run) {
+      while (length < 64 && where.fiber_name[length] != '\0') ++length;
+    }
+    put(&tag, 1);
+    put(&sig, 4);
+    put(&have, 1);
+    put(&where.step, 8);
+    put(&cpu, 4);
+    put(&where.fiber, 4);
+    put(&length, 2);
+    if (length > 0) put(where.fiber_name, length);
+    WriteAll(watchdog_fd, record, at);
+  } else {
+    static const char line[] =
+        "switchyard: hang: the run reached no new point for the watchdog's limit of CPU time "
+        "(code under test loops without touching shared memory)\n";
+    WriteAll(STDERR_FILENO, line, sizeof line - 1);
+    if (watchdog_aborts) abort();
+  }
+  _exit(kHangExitStatus);
+}
+
 std::string ReadString(const std::string& buffer, size_t* at, size_t length) {
   std::string s = buffer.substr(*at, length);
   *at += length;
@@ -144,7 +202,7 @@ void Parse(const std::string& buffer, IsolatedRun* result, bool* finished, bool*
         return;
       }
       result->log.decisions.push_back(d);
-    } else if (tag == 'C') {
+    } else if (tag == 'C' || tag == 'H') {
       int32_t sig = 0, cpu = 0;
       uint8_t have = 0;
       uint16_t length = 0;
@@ -157,6 +215,7 @@ void Parse(const std::string& buffer, IsolatedRun* result, bool* finished, bool*
       std::string name = ReadString(buffer, &at, length);
       if (!*recorded_crash) {  // the first fatal signal is the crash; later ones are its echo
         *recorded_crash = true;
+        result->outcome.kind = tag == 'H' ? sim::Outcome::Kind::kHang : sim::Outcome::Kind::kCrash;
         result->signal = sig;
         where->cpu = cpu;
         *fiber_name = name;
@@ -258,6 +317,33 @@ void InstallCrashRecorder(int fd) {
   }
 }
 
+void InstallHangWatchdog(int fd, int seconds, bool abort_on_hang) {
+  watchdog_fd = fd;
+  watchdog_aborts = abort_on_hang;
+  watchdog_limit = seconds;
+  watchdog_stalled = 0;
+  watchdog_marked = false;
+  struct sigaction action {};
+  action.sa_handler = OnWatchdogTick;
+  action.sa_flags = SA_RESTART | SA_ONSTACK;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGPROF, &action, nullptr);
+  itimerval every_second{};
+  every_second.it_interval.tv_sec = 1;
+  every_second.it_value.tv_sec = 1;
+  setitimer(ITIMER_PROF, &every_second, nullptr);
+}
+
+int HangSeconds() {
+  static const int seconds = [] {
+    const char* value = std::getenv("SWITCHYARD_HANG_SECONDS");
+    int n = 0;
+    if (value != nullptr && absl::SimpleAtoi(value, &n) && n > 0) return n;
+    return 10;
+  }();
+  return seconds;
+}
+
 IsolatedRun RunIsolated(const std::function<RunResult(int tee_fd)>& run) {
   IsolatedRun result;
   int records[2], errors[2];
@@ -279,6 +365,7 @@ IsolatedRun RunIsolated(const std::function<RunResult(int tee_fd)>& run) {
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_DFL);
     InstallCrashRecorder(records[1]);
+    InstallHangWatchdog(records[1], HangSeconds());
     RunResult r = run(records[1]);
     WriteOutcome(records[1], r.outcome);
     _exit(0);
@@ -326,6 +413,19 @@ IsolatedRun RunIsolated(const std::function<RunResult(int tee_fd)>& run) {
   }
   if (finished && WIFEXITED(status) && WEXITSTATUS(status) == 0) return result;
   result.crashed = true;
+  if (recorded_crash && result.outcome.kind == sim::Outcome::Kind::kHang) {
+    result.signal = 0;
+    result.outcome.step = where.step;
+    result.outcome.trace_hash = 0;
+    result.outcome.invariant = "hang";
+    result.outcome.message =
+        in_run ? absl::StrCat("no new point for ", HangSeconds(), " s of CPU time: fiber '",
+                              fiber_name, "' on cpu", where.cpu, " after step ", where.step,
+                              " loops without touching shared memory")
+               : absl::StrCat("no progress for ", HangSeconds(),
+                              " s of CPU time outside the simulation (setting up the run)");
+    return result;
+  }
   if (!recorded_crash) {
     result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   }

@@ -28,6 +28,7 @@
 namespace switchyard::scenario {
 
 struct IsolatedRun {
+  // The child died (a signal) or was stopped by the hang watchdog (outcome.kind == kHang).
   bool crashed = false;
   int signal = 0;        // when crashed: the signal that killed the child
   sim::Outcome outcome;  // kind, invariant, message, step; kCrash when crashed
@@ -62,6 +63,21 @@ std::string SignalName(int signal);
 // The invariant name of a crash by `signal`: "crash: SIGSEGV". The same signal is the same
 // failure (shrink keeps a candidate that crashes with it).
 std::string CrashInvariant(int signal);
+
+// The hang watchdog: a run that reaches no new point (Simulator::Where's step does not change)
+// for `seconds` seconds of this process's CPU time has stopped: code under test loops without
+// touching shared memory, or over a corrupted list. The watchdog writes a hang record to `fd`
+// (the isolated child's record pipe: the parent reports an outcome of kind hang with where the
+// run stood and the decisions up to there) or, with fd -1, one line on stderr, and ends the
+// process with exit status 6. CPU time, not wall time: a machine under load does not make a slow
+// run a hang; a blocked process uses none. Installed in isolated children, explore's workers,
+// the subcommands' children and the fuzz targets.
+// `abort_on_hang` (the fuzz targets): abort() after the line instead of exiting, so that libFuzzer
+// keeps the input as a crash (its -timeout is then not the only line of defence).
+void InstallHangWatchdog(int fd, int seconds, bool abort_on_hang = false);
+// The watchdog's limit: SWITCHYARD_HANG_SECONDS (read once; for tests) or 10 s.
+int HangSeconds();
+inline constexpr int kHangExitStatus = 6;
 
 // Installs the crash recorder in this process (the isolated child does this itself): on a fatal
 // signal it writes its record to `fd` and re-raises. Exposed for the fuzz targets' replay.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -114,20 +115,23 @@ std::unique_ptr<sim::Decider> MakeDecider(const Scenario& s, const sim::Decision
 
 namespace {
 
-// The test hook SWITCHYARD_TEST_CRASH_SEEDS=S1,S2,...: a run with one of these seeds crashes with
-// SIGSEGV before its first step, so that a test can place a crash at a chosen run of a campaign
-// (//cli:crash_test). Read once per process.
-bool CrashHookSeed(uint64_t seed) {
-  static const std::vector<uint64_t> seeds = [] {
-    std::vector<uint64_t> out;
-    const char* value = std::getenv("SWITCHYARD_TEST_CRASH_SEEDS");
+// The test hooks SWITCHYARD_TEST_CRASH_SEEDS=S1,S2,... and SWITCHYARD_TEST_HANG_SEEDS: a run with
+// one of these seeds crashes with SIGSEGV, or loops forever without a point, before its first
+// step, so that a test can place a crash or a hang at a chosen run of a campaign
+// (//cli:crash_test). Each read once per process.
+bool CrashHookSeed(uint64_t seed, const char* variable) {
+  static std::map<std::string, std::vector<uint64_t>> cache;
+  auto [it, fresh] = cache.try_emplace(variable);
+  if (fresh) {
+    std::vector<uint64_t>& out = it->second;
+    const char* value = std::getenv(variable);
     for (absl::string_view field :
          absl::StrSplit(value != nullptr ? value : "", ',', absl::SkipWhitespace())) {
       uint64_t n;
       if (absl::SimpleAtoi(field, &n)) out.push_back(n);
     }
-    return out;
-  }();
+  }
+  const std::vector<uint64_t>& seeds = it->second;
   return !seeds.empty() && std::find(seeds.begin(), seeds.end(), seed) != seeds.end();
 }
 
@@ -135,7 +139,10 @@ bool CrashHookSeed(uint64_t seed) {
 
 RunResult RunWith(const Scenario& s, sim::Decider& decider, bool keep_trace,
                   sim::SimOptions sim_options) {
-  if (CrashHookSeed(s.seed)) raise(SIGSEGV);
+  if (CrashHookSeed(s.seed, "SWITCHYARD_TEST_CRASH_SEEDS")) raise(SIGSEGV);
+  if (CrashHookSeed(s.seed, "SWITCHYARD_TEST_HANG_SEEDS")) {
+    for (;;) asm volatile("");  // never reaches a point: the hang watchdog must stop it
+  }
   const ModelSpec* m = FindModel(s.model);
   RunResult result;
   sim_options.keep_trace = keep_trace;
@@ -172,6 +179,8 @@ std::string OutcomeKindName(sim::Outcome::Kind kind) {
       return "diverged";
     case sim::Outcome::Kind::kCrash:
       return "crash";
+    case sim::Outcome::Kind::kHang:
+      return "hang";
   }
   return "?";
 }
@@ -188,6 +197,8 @@ int ExitStatus(const sim::Outcome& o) {
       return 4;
     case sim::Outcome::Kind::kCrash:
       return 5;
+    case sim::Outcome::Kind::kHang:
+      return 6;
   }
   return 1;
 }

@@ -89,8 +89,8 @@ std::string CodeLocation(const void* pc) {
 // test started a thread. There is no simulation on this thread to fail, so the process stops
 // with one line; campaigns classify that as a crash with the line as its explanation.
 void CheckForeignThread(const void* pc) {
-  if (owner_known.load(std::memory_order_relaxed) &&
-      !pthread_equal(pthread_self(), owner_thread) && Simulator::serial() != 0) {
+  if (owner_known.load(std::memory_order_relaxed) && !pthread_equal(pthread_self(), owner_thread) &&
+      Simulator::serial() != 0) {
     std::fprintf(stderr,
                  "foreign-thread-access: code under test at %s runs on a host thread the "
                  "simulator does not own (code under test must not start threads)\n",

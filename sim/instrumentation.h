@@ -60,13 +60,13 @@ namespace switchyard::sim {
 
 class Instrumentation {
  public:
-  static constexpr int kMaxRegions = 200;          // region numbers 1..kMaxRegions
-  static constexpr uint32_t kStackRegion = 0xFD;   // another fiber's stack
+  static constexpr int kMaxRegions = 200;            // region numbers 1..kMaxRegions
+  static constexpr uint32_t kStackRegion = 0xFD;     // another fiber's stack
   static constexpr uint32_t kCpuStateRegion = 0xFC;  // a vCPU's own registers (sim/platform.h)
-  static constexpr uint32_t kGranuleShift = 3;     // 8-byte granules
-  static constexpr uint32_t kGranuleBits = 24;     // per region: 128 MiB
-  static constexpr size_t kMaxAccessBytes = 16;    // the widest plain hook (__tsan_read16)
-  static constexpr int kMaxCallDepth = 64;         // frames kept per fiber; deeper ones counted
+  static constexpr uint32_t kGranuleShift = 3;       // 8-byte granules
+  static constexpr uint32_t kGranuleBits = 24;       // per region: 128 MiB
+  static constexpr size_t kMaxAccessBytes = 16;      // the widest plain hook (__tsan_read16)
+  static constexpr int kMaxCallDepth = 64;           // frames kept per fiber; deeper ones counted
   static_assert(kMaxRegions < static_cast<int>(kCpuStateRegion));
   static_assert(kGranuleShift + kGranuleBits <= 32);
 

@@ -4,6 +4,8 @@
 // stack is filtered out, the module's globals are reset before every run (the same trace hash
 // first and after 10,000 other runs), wild pointers and panics are violations naming the code,
 // threads started through sy_swtch run on fibers, and the hooks do nothing outside a run.
+#include "sim/instrumentation.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -11,7 +13,6 @@
 
 #include "gtest/gtest.h"
 #include "sim/decider.h"
-#include "sim/instrumentation.h"
 #include "sim/module.h"
 #include "sim/platform_host.h"
 #include "sim/simulator.h"
@@ -36,8 +37,8 @@ Module& Fixture(bool gcc = false) {
   static Module* gcc_module = nullptr;
   Module*& m = gcc ? gcc_module : clang_module;
   if (m == nullptr) {
-    auto loaded = Module::Load(gcc ? "sim/libinstrumented_fixture_gcc.so"
-                                   : "sim/libinstrumented_fixture.so");
+    auto loaded =
+        Module::Load(gcc ? "sim/libinstrumented_fixture_gcc.so" : "sim/libinstrumented_fixture.so");
     EXPECT_TRUE(loaded.ok()) << loaded.status();
     m = loaded->release();
   }
@@ -128,8 +129,8 @@ TEST(InstrumentationTest, AtomicsArePerformedAndRecordedAsReadModifyWrites) {
   EXPECT_EQ(Global<long>(m, "lock_word"), 25);
   EXPECT_EQ(Global<long>(m, "fixture_atomic_result"), 9);
   uint32_t lock_cell = 0;
-  ASSERT_TRUE(Instrumentation::CellOf(reinterpret_cast<uintptr_t>(m.Symbol("lock_word")),
-                                      &lock_cell));
+  ASSERT_TRUE(
+      Instrumentation::CellOf(reinterpret_cast<uintptr_t>(m.Symbol("lock_word")), &lock_cell));
   std::vector<AccessKind> kinds;
   for (const Access& a : recorder.accesses) {
     if (a.cell == lock_cell) kinds.push_back(a.kind);
@@ -192,8 +193,7 @@ TEST(InstrumentationTest, PanicIsAViolationWithTheMessageAndTheCode) {
   Outcome out = RunFixture(0, {.mode = kPanic, .cpus = 1});
   ASSERT_EQ(out.kind, Outcome::Kind::kSafety);
   EXPECT_EQ(out.invariant, "panic");
-  EXPECT_NE(out.message.find("fixture panics (at libinstrumented_fixture.so+0x"),
-            std::string::npos)
+  EXPECT_NE(out.message.find("fixture panics (at libinstrumented_fixture.so+0x"), std::string::npos)
       << out.message;
 }
 

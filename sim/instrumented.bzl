@@ -42,7 +42,7 @@ def instrumented_module(name, srcs, hdrs = [], copts = [], compiler = "clang", *
                 cc,
                 flags,
             ),
-            "%s -shared -Wl,-z,relro,-z,now -o $@ $$objects" % cc,
+            "%s -shared -Wl,-z,relro,-z,now -Wl,-Bsymbolic -o $@ $$objects" % cc,
         ]),
         **kwargs
     )

@@ -11,7 +11,8 @@
 //
 // Modules are loaded with RTLD_LOCAL and never unloaded (their regions stay registered for the
 // life of the process). The module must be linked with full RELRO (`-Wl,-z,relro,-z,now`), so
-// that everything the loader writes after relocation is read-only and outside the snapshot; its
+// that everything the loader writes after relocation is read-only and outside the snapshot, and
+// with -Bsymbolic, so that its calls to its own functions stay inside it; its
 // __tsan_* and sy_* references bind to the executable's definitions (the executable exports
 // them: //sim:instrumentation's linkopts). A module that allocates from the host heap is not
 // supported: touching such memory in a run is the violation "unattributed-access".

@@ -47,12 +47,21 @@ void sy_intr_on(void);
 void sy_intr_off(void);
 /* Stops this vCPU until an interrupt is pending for it (RISC-V wfi, x86 hlt). */
 void sy_wfi(void);
+/* A point for an operation on the running vCPU's own registers (a CSR read or write) that has
+ * no function of its own here; `write`: it changes them. Not a point with interrupts off.
+ * Returns the vCPU (after the point: the thread may have been interrupted there). */
+int sy_cpu_state_point(int write); /* returns the running vCPU, as sy_cpuid */
 /* One failed iteration of a spin-wait that reads without an atomic read-modify-write: lets
  * another vCPU run (optional: failed test-and-set and compare-and-swap count by themselves). */
 void sy_spin(void);
 
 /* ---- Threads ---- */
 void sy_swtch(struct sy_context* old_context, struct sy_context* new_context);
+
+/* Abandons every frame of the running thread and calls fn() at the top of its stack, as a trap
+ * vector does when it loads the kernel stack pointer (RISC-V uservec: a trap from user mode
+ * starts on an empty kernel stack). fn must not return. */
+__attribute__((noreturn)) void sy_reenter(void (*fn)(void));
 
 /* ---- Interrupts and devices ---- */
 /* The trap entry that the timer (line 0) and external interrupts (lines 1..31) call, on the
@@ -78,6 +87,11 @@ void sy_progress(void);
 void sy_mark(const char* site);
 /* Records an event in the trace; `label` must be a string literal. */
 void sy_note(const char* label, uint64_t a, uint64_t b);
+
+/* A choice among `options` (1..2^32-1) values, 0..options-1, from the run's decider: what a
+ * simulated user program does next. `stream` names the choice (a string literal); each name is
+ * its own stream of the decider, so adding choices of one kind leaves the others unchanged. */
+uint64_t sy_choose(const char* stream, uint64_t options);
 
 /* ---- Memory ---- */
 /* Declares [address, address + size) private: its accesses are never points (a CPU's own

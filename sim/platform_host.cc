@@ -8,6 +8,12 @@
 #include "sim/check.h"
 #include "sim/instrumentation.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/common_interface_defs.h>
+#endif
+#endif
+
 namespace switchyard::sim {
 namespace {
 
@@ -67,10 +73,43 @@ void Platform::Trap(int /*cpu*/, int line) {
 void Platform::CpuStatePoint(bool write, const void* pc) {
   Instrumentation::Settle();
   if (Simulator::points() == nullptr || !sim_.intr_get()) return;
-  sim_.InstrumentedAccess(
-      Instrumentation::kCpuStateRegion << Instrumentation::kGranuleBits |
-          static_cast<uint32_t>(sim_.cpu()),
-      write ? AccessKind::kWrite : AccessKind::kRead, pc, false);
+  sim_.InstrumentedAccess(Instrumentation::kCpuStateRegion << Instrumentation::kGranuleBits |
+                              static_cast<uint32_t>(sim_.cpu()),
+                          write ? AccessKind::kWrite : AccessKind::kRead, pc, false);
+}
+
+void Platform::Reenter(void (*fn)()) {
+  Instrumentation::Settle();
+  const Fiber* f = sim_.current();
+  Instrumentation::ResetCallStack(f->id);
+  auto top = reinterpret_cast<uintptr_t>(f->stack.base()) + f->stack.size();
+  top &= ~uintptr_t{15};
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  // The abandoned frames' redzones would stay poisoned under the new ones (as after longjmp).
+  __asan_handle_no_return();
+#endif
+#endif
+#if defined(__x86_64__)
+  // A call pushes the return address: the callee starts with rsp % 16 == 8, as the ABI wants.
+  asm volatile("mov %0, %%rsp\n\txor %%ebp, %%ebp\n\tcall *%1\n\tud2" : : "r"(top), "r"(fn));
+#elif defined(__aarch64__)
+  asm volatile("mov sp, %0\n\tmov x29, xzr\n\tblr %1\n\tbrk #0" : : "r"(top), "r"(fn));
+#else
+#error "sy_reenter: no stack switch for this architecture"
+#endif
+  __builtin_unreachable();
+}
+
+uint64_t Platform::Choose(const char* stream, uint64_t options) {
+  if (options == 0 || options > UINT32_MAX) {
+    std::string message =
+        absl::StrCat("sy_choose(\"", stream, "\", ", options, "): options must be 1..2^32-1");
+    sim_.Fail("platform-misuse", std::move(message));
+  }
+  auto [it, inserted] = streams_.try_emplace(stream, 0);
+  if (inserted) it->second = sim_.decider().Stream(stream);
+  return sim_.decider().Choose(it->second, static_cast<uint32_t>(options));
 }
 
 void Platform::Swtch(sy_context* old_context, sy_context* new_context) {
@@ -117,7 +156,8 @@ void Platform::Swtch(sy_context* old_context, sy_context* new_context) {
 using switchyard::sim::Instrumentation;
 using switchyard::sim::Platform;
 
-#define SY_EXPORT extern "C" __attribute__((visibility("default"), used))
+// retain: --gc-sections (opt builds) must keep them although nothing in the executable calls them.
+#define SY_EXPORT extern "C" __attribute__((visibility("default"), used, retain))
 
 SY_EXPORT int sy_cpuid(void) {
   Platform& p = Platform::Current();
@@ -144,6 +184,18 @@ SY_EXPORT void sy_intr_off(void) {
   // The interrupt may land just before the instruction that turns interrupts off.
   p.CpuStatePoint(true, __builtin_return_address(0));
   p.sim().intr_off();
+}
+
+SY_EXPORT int sy_cpu_state_point(int write) {
+  Platform& p = Platform::Current();
+  p.CpuStatePoint(write != 0, __builtin_return_address(0));
+  return p.sim().cpu();
+}
+
+SY_EXPORT void sy_reenter(void (*fn)(void)) { Platform::Current().Reenter(fn); }
+
+SY_EXPORT uint64_t sy_choose(const char* stream, uint64_t options) {
+  return Platform::Current().Choose(stream, options);
 }
 
 SY_EXPORT void sy_wfi(void) {

@@ -33,9 +33,7 @@ class Platform : public Machine {
   // vCPU `cpu` boots in entry(cpu) (a kernel's main). REQUIRES: before Run, once per vCPU.
   void Boot(int cpu, void (*entry)(int cpu));
   // What DescribeStuck says for a liveness failure (the model's account of its threads).
-  void SetDescribeStuck(std::function<std::string()> describe) {
-    describe_ = std::move(describe);
-  }
+  void SetDescribeStuck(std::function<std::string()> describe) { describe_ = std::move(describe); }
 
   void Trap(int cpu, int line) override;
   std::string DescribeStuck() override { return describe_ ? describe_() : ""; }
@@ -44,6 +42,8 @@ class Platform : public Machine {
   static Platform& Current();
   Simulator& sim() { return sim_; }
   void Swtch(sy_context* old_context, sy_context* new_context);
+  [[noreturn]] void Reenter(void (*fn)());
+  uint64_t Choose(const char* stream, uint64_t options);
   void SetTrap(void (*trap)(int line)) { trap_ = trap; }
   // A point before an operation on the running vCPU's own CPU state when interrupts are on
   // (see sim/platform.h); `write`: the operation changes it.
@@ -59,6 +59,7 @@ class Platform : public Machine {
   std::vector<void (*)(int)> boot_entries_;  // by fiber id, for boot fibers
   std::vector<uintptr_t> thread_entries_;    // by fiber id: the entry a thread started at
   absl::flat_hash_map<const sy_context*, Fiber*> fibers_by_context_;  // lookups only
+  absl::flat_hash_map<std::string, StreamId> streams_;                 // lookups only
 };
 
 }  // namespace switchyard::sim

@@ -21,6 +21,8 @@ const char* KindName(Outcome::Kind kind) {
       return "replay diverged";
     case Outcome::Kind::kCrash:
       return "crash";
+    case Outcome::Kind::kHang:
+      return "hang";
   }
   return "?";
 }

@@ -155,7 +155,9 @@ class Machine {
 struct Outcome {
   // kCrash: the host process died during the run (a signal); the simulator never reports it
   // itself: scenario/isolation.h runs the model in a child process and classifies its death.
-  enum class Kind { kPass, kSafety, kLiveness, kDiverged, kCrash };
+  // kHang: the host process stopped reaching points (code under test looping without touching
+  // shared memory); like kCrash, only scenario/isolation.h's watchdog reports it.
+  enum class Kind { kPass, kSafety, kLiveness, kDiverged, kCrash, kHang };
   Kind kind = Kind::kPass;
   std::string invariant;  // the violated invariant's name; empty for a pass
   std::string message;    // one line in the model's terms

@@ -19,7 +19,8 @@ using switchyard::sim::AccessKind;
 using switchyard::sim::Instrumentation;
 
 #define SY_PC __builtin_return_address(0)
-#define SY_EXPORT extern "C" __attribute__((visibility("default"), used))
+// retain: --gc-sections (opt builds) must keep them although nothing in the executable calls them.
+#define SY_EXPORT extern "C" __attribute__((visibility("default"), used, retain))
 
 SY_EXPORT void __tsan_init() {}
 SY_EXPORT void __tsan_func_entry(void* caller_pc) { Instrumentation::FunctionEntry(caller_pc); }
@@ -28,33 +29,23 @@ SY_EXPORT void __tsan_ignore_thread_begin() {}
 SY_EXPORT void __tsan_ignore_thread_end() {}
 
 // Plain accesses: aligned, unaligned and volatile of 1 to 16 bytes.
-#define SY_PLAIN(N)                                                                        \
-  SY_EXPORT void __tsan_read##N(void* a) { Instrumentation::Plain(a, N, false, SY_PC); }   \
-  SY_EXPORT void __tsan_write##N(void* a) { Instrumentation::Plain(a, N, true, SY_PC); }   \
-  SY_EXPORT void __tsan_unaligned_read##N(void* a) {                                       \
-    Instrumentation::Plain(a, N, false, SY_PC);                                            \
-  }                                                                                        \
-  SY_EXPORT void __tsan_unaligned_write##N(void* a) {                                      \
-    Instrumentation::Plain(a, N, true, SY_PC);                                             \
-  }                                                                                        \
-  SY_EXPORT void __tsan_volatile_read##N(void* a) {                                        \
-    Instrumentation::Plain(a, N, false, SY_PC);                                            \
-  }                                                                                        \
-  SY_EXPORT void __tsan_volatile_write##N(void* a) {                                       \
-    Instrumentation::Plain(a, N, true, SY_PC);                                             \
-  }                                                                                        \
-  SY_EXPORT void __tsan_unaligned_volatile_read##N(void* a) {                              \
-    Instrumentation::Plain(a, N, false, SY_PC);                                            \
-  }                                                                                        \
-  SY_EXPORT void __tsan_unaligned_volatile_write##N(void* a) {                             \
-    Instrumentation::Plain(a, N, true, SY_PC);                                             \
-  }                                                                                        \
-  SY_EXPORT void __tsan_read##N##_pc(void* a, void* pc) {                                  \
-    Instrumentation::Plain(a, N, false, pc);                                               \
-  }                                                                                        \
-  SY_EXPORT void __tsan_write##N##_pc(void* a, void* pc) {                                 \
-    Instrumentation::Plain(a, N, true, pc);                                                \
-  }
+#define SY_PLAIN(N)                                                                                \
+  SY_EXPORT void __tsan_read##N(void* a) { Instrumentation::Plain(a, N, false, SY_PC); }           \
+  SY_EXPORT void __tsan_write##N(void* a) { Instrumentation::Plain(a, N, true, SY_PC); }           \
+  SY_EXPORT void __tsan_unaligned_read##N(void* a) { Instrumentation::Plain(a, N, false, SY_PC); } \
+  SY_EXPORT void __tsan_unaligned_write##N(void* a) { Instrumentation::Plain(a, N, true, SY_PC); } \
+  SY_EXPORT void __tsan_volatile_read##N(void* a) { Instrumentation::Plain(a, N, false, SY_PC); }  \
+  SY_EXPORT void __tsan_volatile_write##N(void* a) { Instrumentation::Plain(a, N, true, SY_PC); }  \
+  SY_EXPORT void __tsan_unaligned_volatile_read##N(void* a) {                                      \
+    Instrumentation::Plain(a, N, false, SY_PC);                                                    \
+  }                                                                                                \
+  SY_EXPORT void __tsan_unaligned_volatile_write##N(void* a) {                                     \
+    Instrumentation::Plain(a, N, true, SY_PC);                                                     \
+  }                                                                                                \
+  SY_EXPORT void __tsan_read##N##_pc(void* a, void* pc) {                                          \
+    Instrumentation::Plain(a, N, false, pc);                                                       \
+  }                                                                                                \
+  SY_EXPORT void __tsan_write##N##_pc(void* a, void* pc) { Instrumentation::Plain(a, N, true, pc); }
 SY_PLAIN(1)
 SY_PLAIN(2)
 SY_PLAIN(4)
@@ -150,56 +141,54 @@ template <typename T>
 
 }  // namespace
 
-#define SY_ATOMIC(N, T)                                                                         \
-  SY_EXPORT T __tsan_atomic##N##_load(const volatile T* a, int) {                               \
-    Instrumentation::Atomic(const_cast<const T*>(a), sizeof(T), AccessKind::kRead, false,       \
-                            SY_PC);                                                             \
-    return Load(a);                                                                             \
-  }                                                                                             \
-  SY_EXPORT void __tsan_atomic##N##_store(volatile T* a, T v, int) {                            \
-    Instrumentation::Atomic(const_cast<const T*>(a), sizeof(T), AccessKind::kWrite, true,       \
-                            SY_PC);                                                             \
-    const T old = Load(a);                                                                      \
-    Store(a, v);                                                                                \
-    if (old != v) Instrumentation::AtomicChanged();                                             \
-  }                                                                                             \
-  SY_EXPORT T __tsan_atomic##N##_exchange(volatile T* a, T v, int) {                            \
-    return Rmw(                                                                                 \
-        a, v, [](T, T x) { return x; }, SY_PC);                                                 \
-  }                                                                                             \
-  SY_EXPORT T __tsan_atomic##N##_fetch_add(volatile T* a, T v, int) {                           \
-    return Rmw(                                                                                 \
-        a, v, [](T o, T x) { return static_cast<T>(o + x); }, SY_PC);                          \
-  }                                                                                             \
-  SY_EXPORT T __tsan_atomic##N##_fetch_sub(volatile T* a, T v, int) {                           \
-    return Rmw(                                                                                 \
-        a, v, [](T o, T x) { return static_cast<T>(o - x); }, SY_PC);                          \
-  }                                                                                             \
-  SY_EXPORT T __tsan_atomic##N##_fetch_and(volatile T* a, T v, int) {                           \
-    return Rmw(                                                                                 \
-        a, v, [](T o, T x) { return static_cast<T>(o & x); }, SY_PC);                          \
-  }                                                                                             \
-  SY_EXPORT T __tsan_atomic##N##_fetch_or(volatile T* a, T v, int) {                            \
-    return Rmw(                                                                                 \
-        a, v, [](T o, T x) { return static_cast<T>(o | x); }, SY_PC);                          \
-  }                                                                                             \
-  SY_EXPORT T __tsan_atomic##N##_fetch_xor(volatile T* a, T v, int) {                           \
-    return Rmw(                                                                                 \
-        a, v, [](T o, T x) { return static_cast<T>(o ^ x); }, SY_PC);                          \
-  }                                                                                             \
-  SY_EXPORT T __tsan_atomic##N##_fetch_nand(volatile T* a, T v, int) {                          \
-    return Rmw(                                                                                 \
-        a, v, [](T o, T x) { return static_cast<T>(~(o & x)); }, SY_PC);                       \
-  }                                                                                             \
-  SY_EXPORT int __tsan_atomic##N##_compare_exchange_strong(volatile T* a, T* c, T v, int, int) { \
-    return Cas(a, c, v, SY_PC);                                                                 \
-  }                                                                                             \
-  SY_EXPORT int __tsan_atomic##N##_compare_exchange_weak(volatile T* a, T* c, T v, int, int) {  \
-    return Cas(a, c, v, SY_PC);                                                                 \
-  }                                                                                             \
-  SY_EXPORT T __tsan_atomic##N##_compare_exchange_val(volatile T* a, T c, T v, int, int) {      \
-    Cas(a, &c, v, SY_PC);                                                                       \
-    return c;                                                                                   \
+#define SY_ATOMIC(N, T)                                                                           \
+  SY_EXPORT T __tsan_atomic##N##_load(const volatile T* a, int) {                                 \
+    Instrumentation::Atomic(const_cast<const T*>(a), sizeof(T), AccessKind::kRead, false, SY_PC); \
+    return Load(a);                                                                               \
+  }                                                                                               \
+  SY_EXPORT void __tsan_atomic##N##_store(volatile T* a, T v, int) {                              \
+    Instrumentation::Atomic(const_cast<const T*>(a), sizeof(T), AccessKind::kWrite, true, SY_PC); \
+    const T old = Load(a);                                                                        \
+    Store(a, v);                                                                                  \
+    if (old != v) Instrumentation::AtomicChanged();                                               \
+  }                                                                                               \
+  SY_EXPORT T __tsan_atomic##N##_exchange(volatile T* a, T v, int) {                              \
+    return Rmw(                                                                                   \
+        a, v, [](T, T x) { return x; }, SY_PC);                                                   \
+  }                                                                                               \
+  SY_EXPORT T __tsan_atomic##N##_fetch_add(volatile T* a, T v, int) {                             \
+    return Rmw(                                                                                   \
+        a, v, [](T o, T x) { return static_cast<T>(o + x); }, SY_PC);                             \
+  }                                                                                               \
+  SY_EXPORT T __tsan_atomic##N##_fetch_sub(volatile T* a, T v, int) {                             \
+    return Rmw(                                                                                   \
+        a, v, [](T o, T x) { return static_cast<T>(o - x); }, SY_PC);                             \
+  }                                                                                               \
+  SY_EXPORT T __tsan_atomic##N##_fetch_and(volatile T* a, T v, int) {                             \
+    return Rmw(                                                                                   \
+        a, v, [](T o, T x) { return static_cast<T>(o & x); }, SY_PC);                             \
+  }                                                                                               \
+  SY_EXPORT T __tsan_atomic##N##_fetch_or(volatile T* a, T v, int) {                              \
+    return Rmw(                                                                                   \
+        a, v, [](T o, T x) { return static_cast<T>(o | x); }, SY_PC);                             \
+  }                                                                                               \
+  SY_EXPORT T __tsan_atomic##N##_fetch_xor(volatile T* a, T v, int) {                             \
+    return Rmw(                                                                                   \
+        a, v, [](T o, T x) { return static_cast<T>(o ^ x); }, SY_PC);                             \
+  }                                                                                               \
+  SY_EXPORT T __tsan_atomic##N##_fetch_nand(volatile T* a, T v, int) {                            \
+    return Rmw(                                                                                   \
+        a, v, [](T o, T x) { return static_cast<T>(~(o & x)); }, SY_PC);                          \
+  }                                                                                               \
+  SY_EXPORT int __tsan_atomic##N##_compare_exchange_strong(volatile T* a, T* c, T v, int, int) {  \
+    return Cas(a, c, v, SY_PC);                                                                   \
+  }                                                                                               \
+  SY_EXPORT int __tsan_atomic##N##_compare_exchange_weak(volatile T* a, T* c, T v, int, int) {    \
+    return Cas(a, c, v, SY_PC);                                                                   \
+  }                                                                                               \
+  SY_EXPORT T __tsan_atomic##N##_compare_exchange_val(volatile T* a, T c, T v, int, int) {        \
+    Cas(a, &c, v, SY_PC);                                                                         \
+    return c;                                                                                     \
   }
 SY_ATOMIC(8, uint8_t)
 SY_ATOMIC(16, uint16_t)
