@@ -59,7 +59,7 @@ class Platform : public Machine {
   std::vector<void (*)(int)> boot_entries_;  // by fiber id, for boot fibers
   std::vector<uintptr_t> thread_entries_;    // by fiber id: the entry a thread started at
   absl::flat_hash_map<const sy_context*, Fiber*> fibers_by_context_;  // lookups only
-  absl::flat_hash_map<std::string, StreamId> streams_;                 // lookups only
+  absl::flat_hash_map<std::string, StreamId> streams_;                // lookups only
 };
 
 }  // namespace switchyard::sim
