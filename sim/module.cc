@@ -97,6 +97,10 @@ absl::StatusOr<std::unique_ptr<Module>> Module::Load(const std::string& path) {
 
 void* Module::Symbol(const char* name) const { return dlsym(handle_, name); }
 
+void Module::Snapshot() {
+  std::memcpy(snapshot_.data(), reinterpret_cast<const void*>(data_begin_), snapshot_.size());
+}
+
 void Module::Reset() {
   std::memcpy(reinterpret_cast<void*>(data_begin_), snapshot_.data(), snapshot_.size());
 }

@@ -40,8 +40,10 @@ class Module {
 
   // The address of a symbol the module defines, or null.
   void* Symbol(const char* name) const;
-  // Restores the module's writable data to its state right after Load.
+  // Restores the module's writable data to its state right after Load, or at the last Snapshot.
   void Reset();
+  // Takes the state that Reset restores from now on (after the code's own initialisation).
+  void Snapshot();
 
   const std::string& path() const { return path_; }
   uintptr_t load_address() const { return load_address_; }

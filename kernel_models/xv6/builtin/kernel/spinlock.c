@@ -1,0 +1,56 @@
+// switchyard's own xv6-compatible kernel: spin locks, and interrupt disabling that nests.
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "defs.h"
+
+void initlock(struct spinlock* lk, char* name) {
+  lk->name = name;
+  lk->locked = 0;
+  lk->cpu = 0;
+}
+
+// Spins until the lock is ours. Interrupts stay off until the matching release, so that an
+// interrupt handler on this CPU cannot spin on a lock its own thread holds.
+void acquire(struct spinlock* lk) {
+  push_off();
+  if (holding(lk)) panic("acquire");
+  // An atomic swap (amoswap.w.aq on RISC-V).
+  while (__sync_lock_test_and_set(&lk->locked, 1) != 0) {
+  }
+  // Nothing of the critical section may move above the swap.
+  __sync_synchronize();
+  lk->cpu = mycpu();
+}
+
+void release(struct spinlock* lk) {
+  if (!holding(lk)) panic("release");
+  lk->cpu = 0;
+  // Nothing of the critical section may move below the store that frees the lock.
+  __sync_synchronize();
+  __sync_lock_release(&lk->locked);
+  pop_off();
+}
+
+// This CPU holds the lock. Interrupts must be off.
+int holding(struct spinlock* lk) { return lk->locked && lk->cpu == mycpu(); }
+
+// Like intr_off()/intr_on(), but matched: two push_off()s need two pop_off()s, and interrupts
+// come back on only if they were on before the first.
+void push_off(void) {
+  int old = intr_get();
+  intr_off();
+  if (mycpu()->noff == 0) mycpu()->intena = old;
+  mycpu()->noff += 1;
+}
+
+void pop_off(void) {
+  struct cpu* c = mycpu();
+  if (intr_get()) panic("pop_off - interruptible");
+  if (c->noff < 1) panic("pop_off");
+  c->noff -= 1;
+  if (c->noff == 0 && c->intena) intr_on();
+}

@@ -1,0 +1,472 @@
+// The xv6-riscv platform: the hardware and the parts of xv6 outside scheduling, for a tree's own
+// proc.c, spinlock.c, sleeplock.c, kalloc.c, vm.c, trap.c, syscall.c and sysproc.c running
+// natively under the simulator (README.md in this directory). Compiled with the tree's headers
+// (types.h, param.h, spinlock.h, proc.h, defs.h, syscall.h) and switchyard's riscv.h and
+// memlayout.h, WITHOUT instrumentation: this file is the machine, not code under test.
+//
+// What it maps:
+//   - the CSRs (riscv.h) onto per-vCPU registers here, with a point per access while interrupts
+//     are on; tp onto the vCPU id; SIE onto the vCPU's interrupt flag;
+//   - swtch onto sy_swtch: struct context's ra and sp are sy_context's entry and token, so a
+//     context allocproc made (ra = forkret) starts a new kernel thread in forkret;
+//   - the trampoline: trap.c's usertrapret jumps to TRAMPOLINE + (userret - trampoline), where the
+//     host maps a page (kernel_models/xv6/tree.cc) whose userret slot jumps to xv6_userret below:
+//     sret into the simulated user program. A trap from user mode (an ecall, or an interrupt
+//     while the program runs) saves what uservec saves and calls the tree's usertrap on an empty
+//     kernel stack (sy_reenter), as uservec does;
+//   - timer interrupts (line 0) into the tree's usertrap or kerneltrap with the tree's timer
+//     scause (XV6_TIMER_SCAUSE: 0x8000000000000001 for trees whose machine-mode timervec raises a
+//     software interrupt, 0x8000000000000005 for trees with Sstc's stimecmp);
+//   - panic onto sy_panic (a violation "panic" with the message and the tree's file:line).
+// What it stands in for: physical memory (the `end` array; kalloc.c hands out its pages), the
+// kernel page table (vm.c's user page-table code runs; kvminit does not, kernel threads run on
+// the simulator's stacks), the file system and files (namei and friends return a placeholder
+// inode; no process opens files), the console (printf formats nothing), the PLIC, and string.c
+// (memset, memmove and friends here are one ranged access each instead of a point per byte).
+// The user programs: pid 1 forks children, waits for each and checks its exit status; each
+// child does a decider-chosen mix of computing, sleep, kill of any pid, getpid and fork, then
+// exits with a status of its own.
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "defs.h"
+#include "syscall.h"
+#include "sy_platform.h"
+
+#ifndef XV6_TIMER_SCAUSE
+#define XV6_TIMER_SCAUSE 0x8000000000000001L
+#endif
+
+extern struct proc proc[NPROC];
+extern struct cpu cpus[NCPU];
+
+// ---- Memory the tree expects from its linker script and trampoline.S ----
+
+char end[XV6_PHYS_PAGES * PGSIZE] __attribute__((aligned(4096)));  // kalloc.c's pages
+char etext[1];
+// The trampoline page: uservec at offset 0, userret at offset 64 (see the header comment).
+__asm__(
+    ".pushsection .data\n"
+    ".p2align 12\n"
+    ".globl trampoline\n.globl uservec\n.globl userret\n"
+    "trampoline:\nuservec:\n.skip 64\nuserret:\n.skip 4032\n"
+    ".popsection\n");
+void kernelvec(void) {}
+void timervec(void) {}
+
+// ---- The harts' registers ----
+
+struct hart {
+  uint64 sstatus;  // SPP and SPIE; SIE is the vCPU's own flag (sy_intr_*)
+  uint64 sepc, scause, stval, stvec, sip, sie, satp, stimecmp;
+  int user;  // running the user program
+};
+static struct hart harts[NCPU];
+
+unsigned long xv6_time(void) {
+  sy_cpu_state_point(0);
+  return sy_now();
+}
+
+static uint64* csr(struct hart* h, int number) {
+  switch (number) {
+    case XV6_CSR_SEPC:
+      return &h->sepc;
+    case XV6_CSR_SCAUSE:
+      return &h->scause;
+    case XV6_CSR_STVAL:
+      return &h->stval;
+    case XV6_CSR_STVEC:
+      return &h->stvec;
+    case XV6_CSR_SIP:
+      return &h->sip;
+    case XV6_CSR_SIE:
+      return &h->sie;
+    case XV6_CSR_SATP:
+      return &h->satp;
+    case XV6_CSR_STIMECMP:
+      return &h->stimecmp;
+    default:
+      return 0;  // machine mode: start.c is not compiled
+  }
+}
+
+unsigned long xv6_csr_read(int number) {
+  if (number == XV6_CSR_SSTATUS) {
+    const int on = sy_intr_get();  // the point
+    return harts[sy_cpu_state_point(0)].sstatus | (on ? SSTATUS_SIE : 0);
+  }
+  const int cpu = sy_cpu_state_point(0);
+  uint64* r = csr(&harts[cpu], number);
+  return r != 0 ? *r : 0;
+}
+
+void xv6_csr_write(int number, unsigned long value) {
+  if (number == XV6_CSR_SSTATUS) {
+    const int cpu = sy_cpu_state_point(1);
+    harts[cpu].sstatus = value & (SSTATUS_SPP | SSTATUS_SPIE);
+    if (value & SSTATUS_SIE) {
+      sy_intr_on();
+    } else {
+      sy_intr_off();
+    }
+    return;
+  }
+  const int cpu = sy_cpu_state_point(1);
+  uint64* r = csr(&harts[cpu], number);
+  if (r != 0) *r = value;
+}
+
+// ---- swtch.S ----
+
+void swtch(struct context* old, struct context* new) {
+  sy_swtch((struct sy_context*)old, (struct sy_context*)new);
+}
+
+// ---- printf.c, console, PLIC, devices ----
+
+void panic(char* s) { sy_panic(s); }
+
+// Formats nothing: the console is outside scheduling. Declared by defs.h as the tree declares it.
+#ifndef XV6_PRINTF_VOID
+int printf(char* fmt, ...) {
+  (void)fmt;
+  return 0;
+}
+#else
+void printf(char* fmt, ...) { (void)fmt; }
+#endif
+
+void consoleinit(void) {}
+void uartintr(void) {}
+void virtio_disk_intr(void) {}
+int plic_claim(void) { return 0; }
+void plic_complete(int irq) { (void)irq; }
+void plicinit(void) {}
+void plicinithart(void) {}
+
+// ---- string.c: one ranged access per call ----
+
+void __tsan_read_range(const void* address, unsigned long size);
+void __tsan_write_range(const void* address, unsigned long size);
+
+void* memset(void* dst, int c, uint n) {
+  if (n != 0) __tsan_write_range(dst, n);
+  char* d = (char*)dst;
+  for (uint i = 0; i < n; i++) d[i] = (char)c;
+  return dst;
+}
+
+int memcmp(const void* v1, const void* v2, uint n) {
+  if (n != 0) {
+    __tsan_read_range(v1, n);
+    __tsan_read_range(v2, n);
+  }
+  const uchar* s1 = v1;
+  const uchar* s2 = v2;
+  for (uint i = 0; i < n; i++) {
+    if (s1[i] != s2[i]) return s1[i] - s2[i];
+  }
+  return 0;
+}
+
+void* memmove(void* dst, const void* src, uint n) {
+  if (n == 0) return dst;
+  __tsan_read_range(src, n);
+  __tsan_write_range(dst, n);
+  const char* s = src;
+  char* d = dst;
+  if (s < d && s + n > d) {
+    for (uint i = n; i > 0; i--) d[i - 1] = s[i - 1];
+  } else {
+    for (uint i = 0; i < n; i++) d[i] = s[i];
+  }
+  return dst;
+}
+
+void* memcpy(void* dst, const void* src, uint n) { return memmove(dst, src, n); }
+
+int strncmp(const char* p, const char* q, uint n) {
+  while (n > 0 && *p && *p == *q) n--, p++, q++;
+  if (n == 0) return 0;
+  return (uchar)*p - (uchar)*q;
+}
+
+char* strncpy(char* s, const char* t, int n) {
+  char* os = s;
+  while (n-- > 0 && (*s++ = *t++) != 0) {
+  }
+  while (n-- > 0) *s++ = 0;
+  return os;
+}
+
+char* safestrcpy(char* s, const char* t, int n) {
+  char* os = s;
+  if (n <= 0) return os;
+  while (--n > 0 && (*s++ = *t++) != 0) {
+  }
+  *s = 0;
+  return os;
+}
+
+int strlen(const char* s) {
+  int n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+// ---- The file system and files: no process opens one ----
+
+static char placeholder_inode[256];
+struct inode* namei(char* path) {
+  (void)path;
+  return (struct inode*)placeholder_inode;
+}
+struct inode* idup(struct inode* ip) { return ip; }
+void iput(struct inode* ip) { (void)ip; }
+void begin_op(void) {}
+void end_op(void) {}
+void fileclose(struct file* f) { (void)f; }
+struct file* filedup(struct file* f) { return f; }
+void fsinit(int dev) { (void)dev; }
+
+// ---- Boot ----
+
+// Everything main() does before the harts start scheduling that does not depend on the run:
+// called once, when the module is loaded, before the snapshot that every run starts from.
+void xv6_init(void) {
+  kinit();
+  procinit();
+  trapinit();
+  userinit();
+}
+
+// Each vCPU's boot: what main() does per hart, then the tree's scheduler.
+void xv6_boot(int cpu) {
+  (void)cpu;
+  harts[cpu].sstatus = SSTATUS_SPP;
+  trapinithart();
+  scheduler();
+}
+
+// ---- Traps ----
+
+// uservec: a trap from user mode saves the user pc and enters usertrap on an empty stack.
+static void trap_from_user(struct proc* p, int cpu, uint64 scause) {
+  struct hart* h = &harts[cpu];
+  h->user = 0;
+  h->sstatus = (h->sstatus & ~SSTATUS_SPP) | SSTATUS_SPIE;  // from user, interrupts were on
+  h->scause = scause;
+  h->sepc = p->trapframe->epc;
+  sy_reenter((void (*)(void))p->trapframe->kernel_trap);
+}
+
+// The simulator's trap entry: an interrupt on this vCPU, interrupts already off.
+static void xv6_trap(int line) {
+  const int cpu = sy_cpu_state_point(1);
+  struct hart* h = &harts[cpu];
+  const uint64 scause = line == 0 ? XV6_TIMER_SCAUSE : 0x8000000000000009L;
+  if (line == 0) h->sip |= 2;  // the software interrupt timervec would raise
+  if (h->user) trap_from_user(myproc(), cpu, scause);
+  // kernelvec: kerneltrap on this stack; sret restores SIE from SPIE.
+  const uint64 saved = h->sstatus;
+  h->sstatus = SSTATUS_SPP | SSTATUS_SPIE;
+  h->scause = scause;
+  kerneltrap();
+  harts[sy_cpu_state_point(1)].sstatus = saved;
+}
+
+// ---- The user programs ----
+
+// Addresses in the first user page (userinit maps it at 0; fork copies it).
+#define STATUS_ADDRESS 0x100
+// Instructions: the user pc is 4 * index.
+enum {
+  INIT_START = 0,  // userinit starts pid 1 here
+  INIT_FORK,       // fork()
+  INIT_FORKED,     // the child goes to CHILD_START; the parent forks again or goes to wait
+  INIT_WAIT,       // wait(&status)
+  INIT_WAITED,     // check the child's status; wait again, or finish when none is left
+  CHILD_START = 100,
+  CHILD_NEXT,           // choose the next action
+  CHILD_COMPUTE,        // user instructions only
+  CHILD_SYSCALL,        // the chosen system call (a7, a0 set by CHILD_NEXT)
+  CHILD_AFTER_SYSCALL,  // where usertrap returns (it advances epc by 4)
+  CHILD_EXIT = 110,
+};
+#define INIT_CHILDREN 3
+
+// Ghost records of what each pid asked for, keyed by pid modulo their size: the exit status it
+// passed to exit(), and whether anybody tried to kill it.
+#define GHOSTS 1024
+static int requested_status[GHOSTS];
+static char requested[GHOSTS];
+static char was_killed[GHOSTS];
+
+static void jump(struct trapframe* tf, uint64 index) { tf->epc = index * 4; }
+
+static void ecall(struct proc* p, int cpu, int number) {
+  p->trapframe->a7 = (uint64)number;
+  sy_progress();
+  trap_from_user(p, cpu, 8);
+}
+
+// One user instruction: a point (an interrupt may land before it), then its effect.
+static void user_step(struct proc* p) {
+  const int cpu = sy_cpu_state_point(0);
+  struct trapframe* tf = p->trapframe;
+  switch (tf->epc / 4) {
+    case INIT_START:
+      tf->s3 = 0;  // children forked so far
+      jump(tf, INIT_FORK);
+      break;
+    case INIT_FORK:
+      ecall(p, cpu, SYS_fork);
+      break;
+    case INIT_FORKED:
+      if (tf->a0 == 0) {  // the child
+        jump(tf, CHILD_START);
+      } else {
+        tf->s3 += 1;
+        jump(tf, tf->s3 < INIT_CHILDREN ? INIT_FORK : INIT_WAIT);
+      }
+      break;
+    case INIT_WAIT:
+      tf->a0 = STATUS_ADDRESS;
+      ecall(p, cpu, SYS_wait);
+      break;
+    case INIT_WAITED: {
+      const int pid = (int)tf->a0;
+      if (pid < 0) sy_finish();
+      uint64 page = walkaddr(p->pagetable, 0);
+      const int status = page != 0 ? *(int*)(page + STATUS_ADDRESS) : -12345;
+      const int g = pid % GHOSTS;
+      if (!was_killed[g] && (!requested[g] || status != requested_status[g])) {
+        sy_fail("wait-returns-exit-status",
+                "wait() returned a child's pid with a status other than the one it passed to "
+                "exit(), and nobody killed it");
+      }
+      jump(tf, INIT_WAIT);
+      break;
+    }
+    case CHILD_START:
+      tf->s2 = 1 + sy_choose("xv6-user-actions", 4);  // actions before exit
+      jump(tf, CHILD_NEXT);
+      break;
+    case CHILD_NEXT: {
+      if (tf->s2 == 0) {
+        jump(tf, CHILD_EXIT);
+        break;
+      }
+      tf->s2 -= 1;
+      switch (sy_choose("xv6-user-action", 5)) {
+        case 0:
+          tf->s4 = 1 + sy_choose("xv6-compute", 8);
+          jump(tf, CHILD_COMPUTE);
+          return;
+        case 1:
+          tf->a7 = SYS_sleep;
+          tf->a0 = 1 + sy_choose("xv6-sleep-ticks", 2);
+          break;
+        case 2:  // any pid but init's: siblings, exited ones, ones that do not exist yet
+          tf->a7 = SYS_kill;
+          tf->a0 = 2 + sy_choose("xv6-kill-pid", 8);
+          break;
+        case 3:
+          tf->a7 = SYS_getpid;
+          break;
+        default:
+          tf->a7 = SYS_fork;
+          break;
+      }
+      jump(tf, CHILD_SYSCALL);
+      break;
+    }
+    case CHILD_COMPUTE:
+      if (tf->s4 > 0) {
+        tf->s4 -= 1;
+      } else {
+        jump(tf, CHILD_NEXT);
+      }
+      break;
+    case CHILD_SYSCALL:
+      // Before the call: the killer itself may be killed on its way back to user mode.
+      if (tf->a7 == SYS_kill) was_killed[tf->a0 % GHOSTS] = 1;
+      tf->s6 = tf->a7;
+      ecall(p, cpu, (int)tf->a7);
+      break;
+    case CHILD_AFTER_SYSCALL:
+      if (tf->s6 == SYS_fork && tf->a0 == 0) {  // a grandchild starts over
+        jump(tf, CHILD_START);
+        break;
+      }
+      jump(tf, CHILD_NEXT);
+      break;
+    case CHILD_EXIT: {
+      const int status = 1 + p->pid % 7;
+      requested_status[p->pid % GHOSTS] = status;
+      requested[p->pid % GHOSTS] = 1;
+      tf->a0 = (uint64)status;
+      ecall(p, cpu, SYS_exit);
+      break;
+    }
+    default:
+      sy_fail("user-program", "the user program's pc left its code");
+  }
+}
+
+// userret: sret into the user program, which runs until it traps.
+void xv6_userret(uint64 satp) {
+  (void)satp;
+  const int cpu = sy_cpu_state_point(1);
+  struct hart* h = &harts[cpu];
+  struct proc* p = myproc();
+  p->trapframe->epc = h->sepc;
+  h->user = 1;
+  if (h->sstatus & SSTATUS_SPIE) sy_intr_on();  // a pending interrupt traps right here
+  for (;;) user_step(p);
+}
+
+// ---- Checks and descriptions, for the host (run by the simulator between steps) ----
+
+static const char* state_name(enum procstate s) {
+  static const char* names[] = {"UNUSED", "USED", "SLEEPING", "RUNNABLE", "RUNNING", "ZOMBIE"};
+  return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+// c->proc agrees with what runs: outside p->lock's critical sections (the scheduler and sched
+// change both under it), a process is RUNNING exactly when it is one CPU's c->proc. Returns 0
+// when it holds, otherwise writes one line into why.
+int xv6_check_cpu_proc(char* why, int size, int ncpu) {
+  for (struct proc* p = proc; p < &proc[NPROC]; p++) {
+    if (p->lock.locked) continue;
+    int on = 0;
+    for (int i = 0; i < ncpu; i++) on += cpus[i].proc == p;
+    if (p->state == RUNNING && on != 1) {
+      __builtin_snprintf(why, size, "pid %d is RUNNING and is c->proc of %d CPUs", p->pid, on);
+      return 1;
+    }
+    if (p->state != RUNNING && on != 0) {
+      __builtin_snprintf(why, size, "pid %d is %s but is c->proc of %d CPUs", p->pid,
+                         state_name(p->state), on);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+void xv6_describe(char* out, int size) {
+  int n = 0;
+  for (struct proc* p = proc; p < &proc[NPROC] && n < size - 64; p++) {
+    if (p->state == UNUSED) continue;
+    n += __builtin_snprintf(out + n, size - n, "%spid %d %s%s", n ? "; " : "", p->pid,
+                            state_name(p->state), p->chan ? " (sleeping on a channel)" : "");
+  }
+}
+
+void xv6_platform_start(void) { sy_set_trap(xv6_trap); }
+
+int xv6_ncpu = NCPU;

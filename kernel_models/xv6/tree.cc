@@ -1,0 +1,429 @@
+#include "kernel_models/xv6/tree.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "kernel_models/xv6/platform_sources.h"
+#include "sim/check.h"
+#include "sim/platform.h"
+#include "sim/platform_host.h"
+
+namespace switchyard::xv6 {
+namespace {
+
+// The tree's files that are compiled (instrumented), and the headers they need.
+constexpr const char* kCompiled[] = {"proc.c",    "spinlock.c", "sleeplock.c", "kalloc.c",
+                                     "vm.c",      "trap.c",     "syscall.c",   "sysproc.c"};
+constexpr const char* kHeaders[] = {"types.h", "param.h",    "spinlock.h", "sleeplock.h",
+                                    "proc.h",  "defs.h",     "syscall.h"};
+// Symbols a module may leave to the executable or libc.
+bool ProvidedByHost(const std::string& symbol) {
+  return absl::StartsWith(symbol, "__tsan_") || absl::StartsWith(symbol, "sy_") ||
+         symbol == "snprintf" || symbol == "_GLOBAL_OFFSET_TABLE_";
+}
+
+// The host address of xv6's TRAMPOLINE under the platform's riscv.h and memlayout.h.
+constexpr uintptr_t kMaxVa = 0x500000000000;
+constexpr uintptr_t kTrampoline = kMaxVa - 4096;
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream s;
+  s << in.rdbuf();
+  *out = s.str();
+  return true;
+}
+
+bool WriteFileAtomically(const std::string& path, const std::string& data) {
+  const std::string temporary = absl::StrCat(path, ".tmp", getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out << data;
+    if (!out.good()) return false;
+  }
+  return std::rename(temporary.c_str(), path.c_str()) == 0;
+}
+
+// FNV-1a: a hash that is the same in every process (absl's is seeded per process).
+uint64_t Fnv(uint64_t h, const std::string& data) {
+  for (unsigned char c : data) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+bool MakeDirectories(const std::string& path) {
+  std::string at;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    absl::StrAppend(&at, "/", part);
+    if (mkdir(at.c_str(), 0755) != 0 && errno != EEXIST) return false;
+  }
+  return true;
+}
+
+// Runs argv; its stdout and stderr go to *output. Returns the exit status (-1: could not run).
+int RunCommand(const std::vector<std::string>& argv, std::string* output) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+    _exit(127);
+  }
+  close(fds[1]);
+  char chunk[4096];
+  for (;;) {
+    ssize_t n = read(fds[0], chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    output->append(chunk, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string DefaultCacheDir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/') {
+    return absl::StrCat(xdg, "/switchyard");
+  }
+  const char* home = std::getenv("HOME");
+  return absl::StrCat(home != nullptr ? home : "/tmp", "/.cache/switchyard");
+}
+
+// Symbols from `nm -P` output: (name, type) per line.
+std::vector<std::pair<std::string, char>> Symbols(const std::string& nm_output) {
+  std::vector<std::pair<std::string, char>> out;
+  for (absl::string_view line : absl::StrSplit(nm_output, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (fields.size() >= 2 && fields[1].size() == 1) {
+      out.emplace_back(std::string(fields[0]), fields[1][0]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::string& cache_arg,
+                                    const std::function<void(const std::string&)>& progress) {
+  char resolved[PATH_MAX];
+  if (realpath(tree_arg.c_str(), resolved) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--kernel=", tree_arg, ": ", std::strerror(errno)));
+  }
+  BuiltTree built;
+  built.tree = resolved;
+  const std::string kernel = built.tree + "/kernel";
+  std::map<std::string, std::string> sources;  // name -> contents, in name order
+  for (const char* name : kCompiled) {
+    if (!ReadFile(kernel + "/" + name, &sources[name])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          built.tree, " is not an xv6-riscv tree: it has no kernel/", name,
+          " (give the directory that holds kernel/ and user/)"));
+    }
+  }
+  for (const char* name : kHeaders) {
+    if (!ReadFile(kernel + "/" + name, &sources[name])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(built.tree, " is not an xv6-riscv tree: it has no kernel/", name));
+    }
+  }
+  // Every other header the compiled files may include (a lab's own), for the fingerprint.
+  if (DIR* d = opendir(kernel.c_str()); d != nullptr) {
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (absl::EndsWith(name, ".h") && !sources.count(name)) ReadFile(kernel + "/" + name, &sources[name]);
+    }
+    closedir(d);
+  }
+
+  // What the tree offers.
+  std::vector<std::string> defines;
+  if (absl::StrContains(sources["trap.c"], "0x8000000000000005")) {
+    defines.push_back("-DXV6_TIMER_SCAUSE=0x8000000000000005L");
+    built.notes.push_back("timer: Sstc (supervisor timer interrupt, stimecmp)");
+  } else {
+    defines.push_back("-DXV6_TIMER_SCAUSE=0x8000000000000001L");
+    built.notes.push_back("timer: machine-mode timervec (supervisor software interrupt)");
+  }
+  if (absl::StrContains(sources["defs.h"], "void            printf(") ||
+      absl::StrContains(sources["defs.h"], "void printf(")) {
+    defines.push_back("-DXV6_PRINTF_VOID");
+  }
+  if (!absl::StrContains(sources["proc.h"], "intena")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kernel, "/proc.h has no field `intena` in struct cpu: the platform needs xv6-riscv's "
+                "push_off/pop_off bookkeeping"));
+  }
+
+  const std::vector<std::string> flags = {
+      "-fPIC", "-O1", "-g", "-gcolumn-info", "-fno-omit-frame-pointer", "-ffreestanding",
+      "-fno-builtin", "-fno-common", "-fno-stack-protector", "-w"};
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (const auto& [name, text] : sources) hash = Fnv(Fnv(hash, name), text);
+  for (const std::string& f : flags) hash = Fnv(hash, f);
+  for (const std::string& f : defines) hash = Fnv(hash, f);
+  hash = Fnv(hash, kPlatformRiscvH);
+  hash = Fnv(hash, kPlatformMemlayoutH);
+  hash = Fnv(hash, kPlatformC);
+  hash = Fnv(hash, kSimPlatformH);
+  hash = Fnv(hash, built.tree);  // line tables name the tree's files by their path
+  built.fingerprint = absl::StrFormat("%016x", hash);
+
+  const std::string cache = cache_arg.empty() ? DefaultCacheDir() : cache_arg;
+  const std::string dir = absl::StrCat(cache, "/xv6-", built.fingerprint);
+  built.module_path = dir + "/kernel.so";
+  if (access(built.module_path.c_str(), R_OK) == 0) {
+    built.cached = true;
+    return built;
+  }
+  if (!MakeDirectories(dir + "/platform")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot create the cache directory ", dir, ": ", std::strerror(errno)));
+  }
+  const std::string platform = dir + "/platform";
+  if (!WriteFileAtomically(platform + "/riscv.h", kPlatformRiscvH) ||
+      !WriteFileAtomically(platform + "/memlayout.h", kPlatformMemlayoutH) ||
+      !WriteFileAtomically(platform + "/platform.c", kPlatformC) ||
+      !WriteFileAtomically(platform + "/sy_platform.h", kSimPlatformH)) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot write into ", platform));
+  }
+  // The overlay puts the platform's riscv.h and memlayout.h in place of the tree's, for the
+  // compiler only: the tree is never written.
+  const std::string overlay = absl::StrFormat(
+      "{ 'version': 0, 'roots': [ { 'name': '%s', 'type': 'directory', 'contents': [\n"
+      "  { 'name': 'riscv.h', 'type': 'file', 'external-contents': '%s/riscv.h' },\n"
+      "  { 'name': 'memlayout.h', 'type': 'file', 'external-contents': '%s/memlayout.h' } ] } ] }\n",
+      kernel, platform, platform);
+  if (!WriteFileAtomically(dir + "/overlay.yaml", overlay)) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
+  }
+  if (progress) {
+    progress(absl::StrCat("compiling ", built.tree, " (", std::size(kCompiled),
+                          " files of kernel/ with the xv6 platform) into ", dir));
+  }
+  std::vector<std::string> objects;
+  auto compile = [&](const std::string& source, const std::string& object,
+                     bool instrumented) -> absl::Status {
+    std::vector<std::string> argv = {"clang", "-c", source, "-o", object,
+                                     "-ivfsoverlay", dir + "/overlay.yaml", "-I", kernel,
+                                     "-I", platform};
+    if (instrumented) argv.push_back("-fsanitize=thread");
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), defines.begin(), defines.end());
+    std::string output;
+    if (RunCommand(argv, &output) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the tree does not compile against the xv6 platform:\n", output));
+    }
+    objects.push_back(object);
+    return absl::OkStatus();
+  };
+  for (const char* name : kCompiled) {
+    absl::Status s = compile(kernel + "/" + name, absl::StrCat(dir, "/", name, ".o"), true);
+    if (!s.ok()) return s;
+  }
+  // platform.c includes the tree's headers as "types.h"...: it is compiled as if it were in the
+  // tree's kernel/ directory, through the overlay.
+  {
+    absl::Status s = compile(platform + "/platform.c", dir + "/platform.o", false);
+    if (!s.ok()) return s;
+  }
+
+  // Symbols: defined anywhere, needed by whom.
+  std::set<std::string> defined;
+  std::map<std::string, std::string> needed_by;
+  for (const std::string& object : objects) {
+    std::string output;
+    if (RunCommand({"nm", "-P", object}, &output) != 0) {
+      return absl::InternalError(absl::StrCat("nm failed on ", object, ": ", output));
+    }
+    for (const auto& [name, type] : Symbols(output)) {
+      if (type == 'U') {
+        needed_by.try_emplace(name, object.substr(object.rfind('/') + 1));
+      } else {
+        defined.insert(name);
+      }
+    }
+  }
+  std::string stubs = "// System calls whose files are not compiled: they fail.\n";
+  std::vector<std::string> missing;
+  for (const auto& [name, who] : needed_by) {
+    if (defined.count(name) || ProvidedByHost(name)) continue;
+    if (absl::StartsWith(name, "sys_")) {
+      absl::StrAppend(&stubs, "unsigned long ", name, "(void) { return (unsigned long)-1; }\n");
+      continue;
+    }
+    missing.push_back(absl::StrCat("`", name, "` (needed by ", who.substr(0, who.size() - 2),
+                                   ")"));
+  }
+  if (!missing.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the tree needs ", absl::StrJoin(missing, ", "),
+                     ", which neither its compiled files (", absl::StrJoin(kCompiled, " "),
+                     ") nor the xv6 platform define"));
+  }
+  if (!WriteFileAtomically(dir + "/syscall_stubs.c", stubs)) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
+  }
+  {
+    absl::Status s = compile(dir + "/syscall_stubs.c", dir + "/syscall_stubs.o", false);
+    if (!s.ok()) return s;
+  }
+  std::vector<std::string> link = {"clang", "-shared", "-Wl,-z,relro,-z,now", "-Wl,-Bsymbolic",
+                                   "-o", built.module_path + ".tmp"};
+  link.insert(link.end(), objects.begin(), objects.end());
+  std::string output;
+  if (RunCommand(link, &output) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("linking the tree failed:\n", output));
+  }
+  if (std::rename((built.module_path + ".tmp").c_str(), built.module_path.c_str()) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write ", built.module_path, ": ", std::strerror(errno)));
+  }
+  return built;
+}
+
+namespace {
+
+void (*init_entry)() = nullptr;
+void InitBoot(int) {
+  init_entry();
+  sy_finish();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& built) {
+  auto loaded = sim::Module::Load(built.module_path);
+  if (!loaded.ok()) return loaded.status();
+  auto tree = std::unique_ptr<LoadedTree>(new LoadedTree());
+  tree->built_ = built;
+  tree->module_ = std::move(*loaded);
+  sim::Module& m = *tree->module_;
+  auto symbol = [&m](const char* name) { return m.Symbol(name); };
+  tree->boot_ = reinterpret_cast<void (*)(int)>(symbol("xv6_boot"));
+  tree->start_ = reinterpret_cast<void (*)()>(symbol("xv6_platform_start"));
+  tree->check_cpu_proc_ = reinterpret_cast<int (*)(char*, int, int)>(symbol("xv6_check_cpu_proc"));
+  tree->describe_ = reinterpret_cast<void (*)(char*, int)>(symbol("xv6_describe"));
+  auto* init = reinterpret_cast<void (*)()>(symbol("xv6_init"));
+  auto* userret_entry = symbol("xv6_userret");
+  auto* trampoline = static_cast<char*>(symbol("trampoline"));
+  auto* userret = static_cast<char*>(symbol("userret"));
+  auto* ncpu = static_cast<int*>(symbol("xv6_ncpu"));
+  if (tree->boot_ == nullptr || tree->start_ == nullptr || init == nullptr ||
+      userret_entry == nullptr || trampoline == nullptr || userret == nullptr ||
+      ncpu == nullptr || tree->check_cpu_proc_ == nullptr || tree->describe_ == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(built.module_path, " is not a module of the xv6 platform"));
+  }
+  tree->ncpu_ = *ncpu;
+  tree->planted_bug_ = static_cast<int*>(symbol("xv6_planted_bug"));
+  // The trampoline page: usertrapret jumps to TRAMPOLINE + (userret - trampoline).
+  void* page = mmap(reinterpret_cast<void*>(kTrampoline), 4096, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (page != reinterpret_cast<void*>(kTrampoline)) {
+    return absl::InternalError(absl::StrFormat(
+        "cannot map the trampoline page at 0x%x: %s (is another tree loaded?)", kTrampoline,
+        std::strerror(errno)));
+  }
+  auto* code = static_cast<unsigned char*>(page);
+  std::memset(code, 0x0F, 4096);  // ud2 (0F 0B) pairs and stray 0F: uservec is never jumped to
+  for (int i = 0; i < 4096; i += 2) code[i + 1] = 0x0B;
+  unsigned char* stub = code + (userret - trampoline);
+  const auto target = reinterpret_cast<uint64_t>(userret_entry);
+  stub[0] = 0x48;  // movabs $target, %rax
+  stub[1] = 0xB8;
+  std::memcpy(stub + 2, &target, 8);
+  stub[10] = 0xFF;  // jmp *%rax
+  stub[11] = 0xE0;
+  if (mprotect(page, 4096, PROT_READ | PROT_EXEC) != 0) {
+    return absl::InternalError(absl::StrCat("cannot protect the trampoline page: ",
+                                            std::strerror(errno)));
+  }
+  // The tree's own initialisation, once, then the snapshot every run starts from.
+  sim::RandomDecider decider(0);
+  sim::SimOptions options;
+  options.cpus = 1;
+  sim::Simulator simulator(options, decider);
+  sim::Platform platform(simulator);
+  init_entry = init;
+  platform.Boot(0, &InitBoot);
+  sim::Outcome out = simulator.Run();
+  if (out.kind != sim::Outcome::Kind::kPass) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the tree's initialisation (kinit, procinit, trapinit, userinit) failed: ",
+        out.invariant, ": ", out.message));
+  }
+  m.Snapshot();
+  return tree;
+}
+
+sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
+                             sim::SimOptions options) const {
+  module_->Reset();
+  SY_CHECK(config.cpus >= 1 && config.cpus <= ncpu_);
+  SY_CHECK(config.planted_bug == 0 || planted_bug_ != nullptr);
+  if (planted_bug_ != nullptr) *planted_bug_ = config.planted_bug;
+  options.cpus = config.cpus;
+  if (options.accesses_per_tick == 0) options.accesses_per_tick = 10;
+  if (options.progress_budget_ticks == sim::SimOptions{}.progress_budget_ticks) {
+    options.progress_budget_ticks = 20'000;
+  }
+  sim::Simulator simulator(options, decider);
+  sim::Platform platform(simulator);
+  start_();
+  for (int cpu = 0; cpu < config.cpus; ++cpu) {
+    platform.Boot(cpu, boot_);
+    simulator.SetPeriodicTimer(cpu, config.timer_period, config.timer_period + cpu);
+  }
+  const int cpus = config.cpus;
+  auto* check = check_cpu_proc_;
+  simulator.AddInvariant("cpu-proc-agrees", [check, cpus](std::string* why) {
+    char line[256];
+    if (check(line, sizeof line, cpus) == 0) return true;
+    *why = line;
+    return false;
+  });
+  auto* describe = describe_;
+  platform.SetDescribeStuck([describe] {
+    char text[2048] = "";
+    describe(text, sizeof text);
+    return std::string(text);
+  });
+  return simulator.Run();
+}
+
+}  // namespace switchyard::xv6

@@ -1,0 +1,91 @@
+// A user's xv6-riscv tree under the simulator: compile it natively with the xv6 platform
+// (kernel_models/xv6/platform/) and ThreadSanitizer instrumentation into a module, load it, and
+// run its own scheduler, locks, traps and system calls on virtual CPUs.
+//
+// Build (BuildTree). The tree's kernel/proc.c, spinlock.c, sleeplock.c, kalloc.c, vm.c, trap.c,
+// syscall.c and sysproc.c are compiled by clang with -fsanitize=thread, in place (the tree is
+// only read: a clang VFS overlay puts the platform's riscv.h and memlayout.h where the tree's
+// are, so diagnostics and line tables name the user's own files); the platform (platform.c) is
+// compiled without instrumentation. Objects and the module go to a cache directory keyed by a
+// hash of every source, the platform and the flags: an unchanged tree is not compiled again.
+// What a tree offers is detected, not assumed: its timer's scause (a machine-mode timervec's
+// software interrupt, or Sstc's supervisor timer), printf's return type, and the system calls
+// whose implementations live in files that are not compiled (sysfile.c, a lab's extra calls):
+// those return -1. Any other symbol the compiled files need and nobody defines is an error that
+// names it and the file that needs it.
+//
+// Run (LoadedTree). Loading the module runs the tree's own initialisation once (kinit, procinit,
+// trapinit, userinit) in a one-vCPU simulation and snapshots the kernel's memory after it; every
+// run starts from that snapshot, boots each vCPU into the tree's scheduler() and runs the
+// platform's user programs (platform.c) under the run's decider.
+//
+// Errors: a one-line absl::Status (not an xv6 tree, a missing file, a compiler's errors as it
+// printed them, an unresolved symbol, a module that cannot be loaded).
+#ifndef SWITCHYARD_KERNEL_MODELS_XV6_TREE_H_
+#define SWITCHYARD_KERNEL_MODELS_XV6_TREE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sim/decider.h"
+#include "sim/module.h"
+#include "sim/simulator.h"
+
+namespace switchyard::xv6 {
+
+struct BuiltTree {
+  std::string tree;         // the tree's directory, absolute
+  std::string module_path;  // the compiled module in the cache
+  std::string fingerprint;  // hex hash of the compiled sources, the platform and the flags
+  bool cached = false;      // the module was already in the cache
+  std::vector<std::string> notes;  // what was detected ("timer: Sstc stimecmp", ...)
+};
+
+// Compiles `tree` (a directory holding kernel/proc.c, ...). `cache_dir` empty: the default,
+// $XDG_CACHE_HOME/switchyard or ~/.cache/switchyard. `progress` gets one line when compiling.
+absl::StatusOr<BuiltTree> BuildTree(const std::string& tree, const std::string& cache_dir,
+                                    const std::function<void(const std::string&)>& progress);
+
+struct TreeRunConfig {
+  int cpus = 2;
+  uint64_t timer_period = 300;  // ticks of virtual time between a vCPU's timer interrupts
+  // Written into the tree's `xv6_planted_bug` before the run, if the tree has one (switchyard's
+  // own tree does: kernel_models/xv6/builtin/kernel/proc.c); 0 is the correct kernel.
+  int planted_bug = 0;
+};
+
+class LoadedTree {
+ public:
+  // Loads the module and runs the tree's initialisation (see the header comment). One tree per
+  // process: the trampoline page sits at a fixed address.
+  static absl::StatusOr<std::unique_ptr<LoadedTree>> Load(const BuiltTree& built);
+
+  // One run from the snapshot. REQUIRES: 1 <= config.cpus <= the tree's NCPU; a planted bug
+  // only for a tree that has xv6_planted_bug (has_planted_bugs()). Left at their defaults,
+  // options.accesses_per_tick becomes 10 and the no-progress budget 20,000 ticks.
+  sim::Outcome Run(const TreeRunConfig& config, sim::Decider& decider,
+                   sim::SimOptions options) const;
+
+  int ncpu() const { return ncpu_; }
+  bool has_planted_bugs() const { return planted_bug_ != nullptr; }
+  const BuiltTree& built() const { return built_; }
+
+ private:
+  LoadedTree() = default;
+  BuiltTree built_;
+  std::unique_ptr<sim::Module> module_;
+  int ncpu_ = 0;
+  void (*boot_)(int) = nullptr;
+  void (*start_)() = nullptr;
+  int (*check_cpu_proc_)(char*, int, int) = nullptr;
+  void (*describe_)(char*, int) = nullptr;
+  int* planted_bug_ = nullptr;  // the tree's xv6_planted_bug, if it has one
+};
+
+}  // namespace switchyard::xv6
+
+#endif  // SWITCHYARD_KERNEL_MODELS_XV6_TREE_H_
