@@ -5,9 +5,11 @@
 // bounded by instruction counts only; memory is one fixed region zero-filled before the program
 // is copied in; page 0 stays unmapped so a null dereference faults.
 //
-// Hypercalls: the program asks the host for something with `int $0x80` (i386) or `ecall`
-// (RISC-V), number in eax/a7. Run() stops right after the instruction with kHypercall; the
-// caller reads and writes registers and calls Run() again.
+// Hypercalls: the program asks the host for something with `int $0x80` (i386, x86-64),
+// `syscall` (x86-64) or `ecall` (RISC-V), number in eax/rax/a7. Run() stops right after the
+// instruction with kHypercall; the caller reads and writes registers and calls Run() again. On
+// x86-64 both instructions are hypercalls, so that a real libc's system calls (glibc's
+// swapcontext calls rt_sigprocmask) are served by the host like the program's own requests.
 //
 // A code hook (SetStepHook) is called before every instruction with its address; it may call
 // Stop() so that Run() returns kStopped before that instruction executes.
@@ -24,7 +26,7 @@
 struct uc_struct;
 namespace switchyard::emu {
 
-enum class Isa { kI386, kRiscv64 };
+enum class Isa { kI386, kX86_64, kRiscv64 };
 
 enum class StopReason {
   kCountExhausted,  // ran the number of instructions asked for
@@ -69,9 +71,10 @@ class Machine {
 
   void SetStepHook(std::function<void(uint64_t address)> hook) { step_hook_ = std::move(hook); }
 
-  // "mov %ebp,%esp" (AT&T, i386, Capstone) or objdump's text (RISC-V); "?" when unknown.
+  // "mov %ebp,%esp" (AT&T, i386 and x86-64, Capstone) or objdump's text (RISC-V); "?" when
+  // unknown.
   std::string Disassemble(uint64_t address) const;
-  // The length in bytes of the instruction at `address` (i386 only, Capstone); 1 if unknown.
+  // The length in bytes of the instruction at `address` (x86, Capstone); 1 if unknown.
   uint64_t InstructionLength(uint64_t address) const;
   // "switch_context+12" or a hex address.
   std::string Where(uint64_t address) const;
@@ -79,6 +82,8 @@ class Machine {
  private:
   static void OnCode(uc_struct* uc, uint64_t address, uint32_t size, void* self);
   static void OnInterrupt(uc_struct* uc, uint32_t number, void* self);
+  static void OnSyscall(uc_struct* uc, void* self);
+  void HypercallStop();
 
   Isa isa_;
   Elf elf_;
