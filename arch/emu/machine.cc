@@ -149,8 +149,42 @@ void Machine::Write64(uint64_t address, uint64_t value) {
   SY_CHECK(uc_mem_write(uc_, address, &value, 8) == UC_ERR_OK);
 }
 
+void Machine::AddMemoryHook(uint64_t begin, uint64_t end, bool loads,
+                            std::function<void(uint64_t, int, bool)> hook) {
+  SY_CHECK(begin < end);
+  memory_hooks_.push_back({begin, end, loads, std::move(hook)});
+  if (!memory_hook_installed_) {
+    // One Unicorn hook for all of them, over the whole region (the list decides).
+    uc_hook handle;
+    SY_CHECK(uc_hook_add(uc_, &handle, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+                         reinterpret_cast<void*>(&Machine::OnMemory), this, 1, 0) == UC_ERR_OK);
+    memory_hook_installed_ = true;
+  }
+}
+
+void Machine::OnMemory(uc_struct*, int type, uint64_t address, int size, int64_t, void* self) {
+  auto* m = static_cast<Machine*>(self);
+  bool store = type == UC_MEM_WRITE;
+  for (const MemoryHook& h : m->memory_hooks_) {
+    if ((store || h.loads) && address < h.end && address + static_cast<uint64_t>(size) > h.begin) {
+      h.hook(address, size, store);
+    }
+  }
+}
+
+void Machine::ReadBytes(uint64_t address, void* out, uint64_t size) const {
+  SY_CHECK(Mapped(address, size));
+  SY_CHECK(uc_mem_read(uc_, address, out, size) == UC_ERR_OK);
+}
+
+void Machine::WriteBytes(uint64_t address, const void* bytes, uint64_t size) {
+  SY_CHECK(Mapped(address, size));
+  SY_CHECK(uc_mem_write(uc_, address, bytes, size) == UC_ERR_OK);
+}
+
 void Machine::OnCode(uc_struct*, uint64_t address, uint32_t, void* self) {
   auto* m = static_cast<Machine*>(self);
+  m->current_instruction_ = address;
   if (m->stop_requested_) return;  // already stopping: this instruction will not execute
   if (m->remaining_ == 0) {
     m->stop_requested_ = true;

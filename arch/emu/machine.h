@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "arch/emu/elf_image.h"
 
@@ -70,6 +71,16 @@ class Machine {
   uint64_t hypercall() const { return hypercall_; }
 
   void SetStepHook(std::function<void(uint64_t address)> hook) { step_hook_ = std::move(hook); }
+  // Calls `hook` for every emulated store into [begin, end) (and every load too when
+  // `loads` is true) with the address and size, before the access happens. The instruction
+  // doing it is current_instruction(). The host's own Write32/Write64 do not call it.
+  void AddMemoryHook(uint64_t begin, uint64_t end, bool loads,
+                     std::function<void(uint64_t address, int size, bool store)> hook);
+  // The address of the instruction executing now (inside a hook) or executed last.
+  uint64_t current_instruction() const { return current_instruction_; }
+  // Copies [address, address + size) out of emulated memory. REQUIRES: the range is mapped.
+  void ReadBytes(uint64_t address, void* out, uint64_t size) const;
+  void WriteBytes(uint64_t address, const void* bytes, uint64_t size);
 
   // "mov %ebp,%esp" (AT&T, i386 and x86-64, Capstone) or objdump's text (RISC-V); "?" when
   // unknown.
@@ -83,6 +94,8 @@ class Machine {
   static void OnCode(uc_struct* uc, uint64_t address, uint32_t size, void* self);
   static void OnInterrupt(uc_struct* uc, uint32_t number, void* self);
   static void OnSyscall(uc_struct* uc, void* self);
+  static void OnMemory(uc_struct* uc, int type, uint64_t address, int size, int64_t value,
+                       void* self);
   void HypercallStop();
 
   Isa isa_;
@@ -93,6 +106,14 @@ class Machine {
   size_t capstone_ = 0;
   std::map<uint64_t, std::string> listing_;
   std::function<void(uint64_t)> step_hook_;
+  struct MemoryHook {
+    uint64_t begin, end;
+    bool loads;
+    std::function<void(uint64_t, int, bool)> hook;
+  };
+  std::vector<MemoryHook> memory_hooks_;
+  bool memory_hook_installed_ = false;
+  uint64_t current_instruction_ = 0;
   uint64_t instructions_ = 0;
   uint64_t remaining_ = 0;
   uint64_t hypercall_ = 0;
