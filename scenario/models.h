@@ -29,6 +29,8 @@ struct OptionSpec {
   // whose swarm_min > swarm_max is not drawn.
   int64_t swarm_min = 1;
   int64_t swarm_max = 0;
+  // When not empty, value i may be given by name (--routine=glibc-ucontext-x86_64); min is 0.
+  std::vector<std::string> value_names = {};
 };
 
 struct BugSpec {
@@ -78,6 +80,7 @@ std::string ModelNames();
 ModelSpec Xv6Spec();
 ModelSpec UmlSpec();
 ModelSpec UltSpec();
+ModelSpec SwitchSpec();
 
 }  // namespace switchyard::scenario
 

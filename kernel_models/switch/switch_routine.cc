@@ -191,9 +191,9 @@ class Model : public sim::Machine {
     for (;;) {
       uint64_t budget = kSetupInstructions + kInstructionsPerSwitch * (config_.switches + 1);
       if (cpu_.instructions() >= budget) {
-        std::string message = absl::StrCat(
-            "the run did not finish in ", budget, " instructions (", switches_,
-            " switches done); the CPU is at ", At(cpu_.pc()), InSwitchNote());
+        std::string message =
+            absl::StrCat("the run did not finish in ", budget, " instructions (", switches_,
+                         " switches done); the CPU is at ", At(cpu_.pc()), InSwitchNote());
         sim_.FailLiveness("switch-progress", std::move(message));
       }
       emu::StopReason why = cpu_.Run(budget - cpu_.instructions());
@@ -239,8 +239,8 @@ class Model : public sim::Machine {
         {"r9", UC_X86_REG_R9},   {"r10", UC_X86_REG_R10}, {"r11", UC_X86_REG_R11},
         {"r12", UC_X86_REG_R12}, {"r13", UC_X86_REG_R13}, {"r14", UC_X86_REG_R14},
         {"r15", UC_X86_REG_R15}, {"rip", UC_X86_REG_RIP}};
-    for (const Reg& r : kX86_64) absl::StrAppendFormat(&out, "%s%s=%#x", out.empty() ? "" : " ",
-                                                       r.name, R(r.id));
+    for (const Reg& r : kX86_64)
+      absl::StrAppendFormat(&out, "%s%s=%#x", out.empty() ? "" : " ", r.name, R(r.id));
     return out;
   }
 
@@ -284,10 +284,9 @@ class Model : public sim::Machine {
     } else if (number == abi_.sigprocmask) {
       SigProcMask();
     } else {
-      Violation("no-cpu-fault",
-                absl::StrFormat("unknown system call or hypercall %d at %s%s",
-                                static_cast<int64_t>(number), At(cpu_.current_instruction()),
-                                InSwitchNote()));
+      Violation("no-cpu-fault", absl::StrFormat("unknown system call or hypercall %d at %s%s",
+                                                static_cast<int64_t>(number),
+                                                At(cpu_.current_instruction()), InSwitchNote()));
     }
   }
 
@@ -350,8 +349,7 @@ class Model : public sim::Machine {
       return absl::StrFormat("context %d's save area +%#x", i, address - contexts_[i].area);
     }
     if (int i = StackOwner(address); i >= 0) {
-      return absl::StrFormat("context %d's stack (top - %#x)", i,
-                             contexts_[i].stack_top - address);
+      return absl::StrFormat("context %d's stack (top - %#x)", i, contexts_[i].stack_top - address);
     }
     return cpu_.Where(address);
   }
@@ -463,9 +461,10 @@ class Model : public sim::Machine {
       return;
     }
     if (resumed != to_) {
-      Violation("switch-reaches-target",
-                absl::StrFormat("the switch from context %d to context %d resumed context %d%s",
-                                from_, to_, resumed, resumed == from_ ? " (no switch at all)" : ""));
+      Violation(
+          "switch-reaches-target",
+          absl::StrFormat("the switch from context %d to context %d resumed context %d%s", from_,
+                          to_, resumed, resumed == from_ ? " (no switch at all)" : ""));
       return;
     }
     Context& c = contexts_[resumed];
@@ -475,19 +474,19 @@ class Model : public sim::Machine {
       Violation("callee-saved-preserved",
                 absl::StrFormat("context %d: %s was %#x when it called %s and is %#x when the "
                                 "call returned%s%s",
-                                resumed, abi_.callee_saved[r].name, c.values[r], RoutineName(),
-                                now, OwnerOfValue(now), RoutineNote(abi_.callee_saved[r].name)));
+                                resumed, abi_.callee_saved[r].name, c.values[r], RoutineName(), now,
+                                OwnerOfValue(now), RoutineNote(abi_.callee_saved[r].name)));
       return;
     }
     if (abi_.x87) {
       uint64_t fpcw = R(UC_X86_REG_FPCW) & 0x1f3f, mxcsr = R(UC_X86_REG_MXCSR) & 0xffc0;
       if (fpcw != (c.fpcw & 0x1f3f)) {
-        Violation("callee-saved-preserved",
-                  absl::StrFormat("context %d: the x87 control word was %#06x when it called %s "
-                                  "and is %#06x when the call returned (the ABI makes it "
-                                  "callee-saved)%s",
-                                  resumed, c.fpcw & 0x1f3f, RoutineName(), fpcw,
-                                  RoutineNote("fnstcw")));
+        Violation(
+            "callee-saved-preserved",
+            absl::StrFormat("context %d: the x87 control word was %#06x when it called %s "
+                            "and is %#06x when the call returned (the ABI makes it "
+                            "callee-saved)%s",
+                            resumed, c.fpcw & 0x1f3f, RoutineName(), fpcw, RoutineNote("fnstcw")));
         return;
       }
       if (mxcsr != (c.mxcsr & 0xffc0)) {
@@ -582,8 +581,8 @@ class Model : public sim::Machine {
     if (!fits || !running) {
       std::string what = DescribeAddress(AreaOwner(sp) >= 0 ? sp : sp - 1);
       std::string below = cpu_.Mapped(frame, kSignalFrameBytes)
-                              ? absl::StrCat(" and overwrite ", DescribeAddress(frame),
-                                             " up to ", DescribeAddress(top - 1))
+                              ? absl::StrCat(" and overwrite ", DescribeAddress(frame), " up to ",
+                                             DescribeAddress(top - 1))
                               : " outside memory";
       Violation("signal-frame-on-stack",
                 absl::StrFormat("a signal at %s in the switch from context %d to context %d "
@@ -686,10 +685,11 @@ uint64_t LastRunInstructions() { return last_run_instructions; }
 uint64_t LastRunSwitches() { return last_run_switches; }
 
 std::vector<std::string> InvariantNames() {
-  return {"callee-saved-preserved",   "switch-reaches-target", "new-context-entry",
-          "suspended-state-unchanged", "signal-frame-on-stack", "signal-mask-per-context",
-          "context-self-check",        "strict-alignment",      "no-cpu-fault",
-          "switch-progress"};
+  return {"callee-saved-preserved", "switch-reaches-target",
+          "new-context-entry",      "suspended-state-unchanged",
+          "signal-frame-on-stack",  "signal-mask-per-context",
+          "context-self-check",     "strict-alignment",
+          "no-cpu-fault",           "switch-progress"};
 }
 
 }  // namespace switchyard::switch_routine

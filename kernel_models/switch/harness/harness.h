@@ -4,9 +4,9 @@
 #ifndef SWITCH_HARNESS_H
 #define SWITCH_HARNESS_H
 
-#define SY_CONTEXTS 4        /* context 0 is the program's main context; 1..3 are created */
-#define SY_STACK_BYTES 8192  /* per context; the stacks are one array, context 0 first */
-#define SY_AREA_BYTES 256    /* per context's save area (the swap convention) */
+#define SY_CONTEXTS 4       /* context 0 is the program's main context; 1..3 are created */
+#define SY_STACK_BYTES 8192 /* per context; the stacks are one array, context 0 first */
+#define SY_AREA_BYTES 256   /* per context's save area (the swap convention) */
 
 /* Hypercalls: `int $0x80` (x86), `ecall` (RISC-V); number in eax/rax/a7, arguments in the
  * first two argument registers (rdi, rsi / ebx, ecx / a0, a1), result in eax/rax/a0. Numbers
@@ -16,7 +16,8 @@
 #define SY_HC_READY 0x5303  /* every context is created; the run's switches begin */
 #define SY_HC_HALT 0x5304   /* never reached: the host ends the run at its budget */
 
-/* The signal mask context i runs with (ucontext): distinct per context, none of SIGKILL, SIGSTOP. */
+/* The signal mask context i runs with (ucontext): distinct per context, none of SIGKILL, SIGSTOP.
+ */
 #define SY_MASK(i) ((1ul << (2 + (i))) | (1ul << (11 + 2 * (i))))
 
 #endif
