@@ -61,11 +61,11 @@ ModelSpec SwitchSpec() {
       {"convention", 0, 0, 2, "swap, fcontext or ucontext: picks a routine of that convention", 1,
        0},
       {"switches", 40, 1, 100000, "switches per run", 10, 80},
-      {"signals", 1, 0, 1, "asynchronous signals at decider-chosen instructions of the routine",
-       0, 1},
+      {"signals", 1, 0, 1, "asynchronous signals at decider-chosen instructions of the routine", 0,
+       1},
       {"signal_window", 48, 1, 10000,
-       "the decider picks one of this many instructions of each switch (or none) for a signal",
-       8, 96},
+       "the decider picks one of this many instructions of each switch (or none) for a signal", 8,
+       96},
       {"strict", 0, 0, 1, "misaligned loads and stores are violations", 0, 1},
   };
   m.options[0].value_names = RoutineNames();
@@ -104,11 +104,12 @@ ModelSpec SwitchSpec() {
   };
   m.check = [](const Options& o) -> std::string {
     int64_t routine = o.at("routine");
-    std::string wanted = absl::StrCat(switch_routine::ArchName(kArchs[o.at("arch")]), " ",
-                                      switch_routine::ConventionName(kConventions[o.at("convention")]));
+    std::string wanted =
+        absl::StrCat(switch_routine::ArchName(kArchs[o.at("arch")]), " ",
+                     switch_routine::ConventionName(kConventions[o.at("convention")]));
     if (routine < 0) {
-      return absl::StrCat("no routine for ", wanted, " yet (routines: ",
-                          absl::StrJoin(RoutineNames(), ", "), ")");
+      return absl::StrCat("no routine for ", wanted,
+                          " yet (routines: ", absl::StrJoin(RoutineNames(), ", "), ")");
     }
     const switch_routine::Routine& r = CorrectRoutines()[static_cast<size_t>(routine)];
     if (kArchs[o.at("arch")] != r.arch || kConventions[o.at("convention")] != r.convention) {

@@ -117,6 +117,13 @@ void Machine::SetReg(int id, uint64_t value) {
   SY_CHECK(uc_reg_write(uc_, id, &value) == UC_ERR_OK);
 }
 
+void Machine::SetTable(int id, uint64_t base, uint32_t limit) {
+  uc_x86_mmr table = {};
+  table.base = base;
+  table.limit = limit;
+  SY_CHECK(uc_reg_write(uc_, id, &table) == UC_ERR_OK);
+}
+
 uint64_t Machine::pc() const { return Reg(PcReg(isa_)); }
 void Machine::set_pc(uint64_t value) { SetReg(PcReg(isa_), value); }
 

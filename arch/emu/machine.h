@@ -51,6 +51,8 @@ class Machine {
   // Registers by Unicorn id (UC_X86_REG_*, UC_RISCV_REG_*).
   uint64_t Reg(int id) const;
   void SetReg(int id, uint64_t value);
+  // A descriptor table register (UC_X86_REG_GDTR): base and limit.
+  void SetTable(int id, uint64_t base, uint32_t limit);
   uint64_t pc() const;
   void set_pc(uint64_t value);
 

@@ -14,6 +14,8 @@ load("@rules_cc//cc:defs.bzl", "cc_test")
 _TOOLCHAINS = {
     # arch: (compiler, objdump, harness assembly, text address, copts)
     "x86_64": ("gcc", "objdump", "//kernel_models/switch:harness/call_x86_64.S", "0x10000", ["-m64"]),
+    "i386": ("i686-linux-gnu-gcc", "i686-linux-gnu-objdump", "//kernel_models/switch:harness/call_i386.S", "0x10000", []),
+    "riscv64": ("riscv64-linux-gnu-gcc", "riscv64-linux-gnu-objdump", "//kernel_models/switch:harness/call_riscv64.S", "0x80000000", ["-march=rv64gc", "-mabi=lp64d", "-mcmodel=medany"]),
 }
 
 HARNESS = [

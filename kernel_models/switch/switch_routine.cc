@@ -44,6 +44,7 @@ struct Reg {
 struct Abi {
   emu::Isa isa;
   uint64_t memory_base, memory_size;
+  uint64_t word_bytes;
   int sp;
   std::vector<Reg> callee_saved;  // without sp
   std::vector<Reg> junk_before;   // caller-saved registers that are not the call's arguments
@@ -52,9 +53,13 @@ struct Abi {
   int result;
   uint64_t entry_offset;  // at a function's entry, (sp + entry_offset) % 16 == 0
   uint64_t red_zone;
-  uint64_t sigprocmask;  // the rt_sigprocmask system call's number
-  bool x87;              // x87 control word and MXCSR
+  uint64_t sigprocmask;      // the rt_sigprocmask system call's number
+  uint64_t old_sigprocmask;  // i386's sigprocmask (32-bit sets); 0 if none
+  bool x87;                  // the x87 control word is callee-saved
+  bool mxcsr;                // and MXCSR's control bits
+  int return_address_reg;    // -1: the return address is on the stack
   const char* alignment_rule;
+  std::vector<Reg> dump;  // registers in a fault report
 };
 
 const Abi& AbiOf(Arch arch) {
@@ -62,6 +67,7 @@ const Abi& AbiOf(Arch arch) {
       emu::Isa::kX86_64,
       0x10000,
       0x40000,
+      8,
       UC_X86_REG_RSP,
       {{"rbx", UC_X86_REG_RBX},
        {"rbp", UC_X86_REG_RBP},
@@ -90,16 +96,124 @@ const Abi& AbiOf(Arch arch) {
       8,
       128,
       14,
+      0,
       true,
+      true,
+      -1,
       "(rsp + 8) % 16 == 0",
+      {{"rax", UC_X86_REG_RAX},
+       {"rbx", UC_X86_REG_RBX},
+       {"rcx", UC_X86_REG_RCX},
+       {"rdx", UC_X86_REG_RDX},
+       {"rsi", UC_X86_REG_RSI},
+       {"rdi", UC_X86_REG_RDI},
+       {"rbp", UC_X86_REG_RBP},
+       {"rsp", UC_X86_REG_RSP},
+       {"r8", UC_X86_REG_R8},
+       {"r9", UC_X86_REG_R9},
+       {"r10", UC_X86_REG_R10},
+       {"r11", UC_X86_REG_R11},
+       {"r12", UC_X86_REG_R12},
+       {"r13", UC_X86_REG_R13},
+       {"r14", UC_X86_REG_R14},
+       {"r15", UC_X86_REG_R15},
+       {"rip", UC_X86_REG_RIP}},
+  };
+  static const Abi i386 = {
+      emu::Isa::kI386,
+      0x10000,
+      0x40000,
+      4,
+      UC_X86_REG_ESP,
+      {{"ebx", UC_X86_REG_EBX},
+       {"esi", UC_X86_REG_ESI},
+       {"edi", UC_X86_REG_EDI},
+       {"ebp", UC_X86_REG_EBP}},
+      {{"ecx", UC_X86_REG_ECX}, {"edx", UC_X86_REG_EDX}},
+      {{"ecx", UC_X86_REG_ECX}},
+      {{"ebx", UC_X86_REG_EBX},
+       {"ecx", UC_X86_REG_ECX},
+       {"edx", UC_X86_REG_EDX},
+       {"esi", UC_X86_REG_ESI}},
+      UC_X86_REG_EAX,
+      4,
+      0,
+      175,
+      126,
+      true,
+      false,
+      -1,
+      "(esp + 4) % 16 == 0",
+      {{"eax", UC_X86_REG_EAX},
+       {"ebx", UC_X86_REG_EBX},
+       {"ecx", UC_X86_REG_ECX},
+       {"edx", UC_X86_REG_EDX},
+       {"esi", UC_X86_REG_ESI},
+       {"edi", UC_X86_REG_EDI},
+       {"ebp", UC_X86_REG_EBP},
+       {"esp", UC_X86_REG_ESP},
+       {"eip", UC_X86_REG_EIP}},
+  };
+  static const Abi riscv64 = {
+      emu::Isa::kRiscv64,
+      0x80000000,
+      0x40000,
+      8,
+      UC_RISCV_REG_SP,
+      {{"s0", UC_RISCV_REG_S0},   {"s1", UC_RISCV_REG_S1},     {"s2", UC_RISCV_REG_S2},
+       {"s3", UC_RISCV_REG_S3},   {"s4", UC_RISCV_REG_S4},     {"s5", UC_RISCV_REG_S5},
+       {"s6", UC_RISCV_REG_S6},   {"s7", UC_RISCV_REG_S7},     {"s8", UC_RISCV_REG_S8},
+       {"s9", UC_RISCV_REG_S9},   {"s10", UC_RISCV_REG_S10},   {"s11", UC_RISCV_REG_S11},
+       {"fs0", UC_RISCV_REG_FS0}, {"fs1", UC_RISCV_REG_FS1},   {"fs2", UC_RISCV_REG_FS2},
+       {"fs3", UC_RISCV_REG_FS3}, {"fs4", UC_RISCV_REG_FS4},   {"fs5", UC_RISCV_REG_FS5},
+       {"fs6", UC_RISCV_REG_FS6}, {"fs7", UC_RISCV_REG_FS7},   {"fs8", UC_RISCV_REG_FS8},
+       {"fs9", UC_RISCV_REG_FS9}, {"fs10", UC_RISCV_REG_FS10}, {"fs11", UC_RISCV_REG_FS11}},
+      {{"t1", UC_RISCV_REG_T1},
+       {"t2", UC_RISCV_REG_T2},
+       {"a2", UC_RISCV_REG_A2},
+       {"a3", UC_RISCV_REG_A3},
+       {"a4", UC_RISCV_REG_A4},
+       {"a5", UC_RISCV_REG_A5},
+       {"a6", UC_RISCV_REG_A6},
+       {"a7", UC_RISCV_REG_A7}},
+      {{"t0", UC_RISCV_REG_T0},
+       {"t1", UC_RISCV_REG_T1},
+       {"t2", UC_RISCV_REG_T2},
+       {"a2", UC_RISCV_REG_A2},
+       {"a3", UC_RISCV_REG_A3},
+       {"a4", UC_RISCV_REG_A4},
+       {"a5", UC_RISCV_REG_A5}},
+      {{"a0", UC_RISCV_REG_A0},
+       {"a1", UC_RISCV_REG_A1},
+       {"a2", UC_RISCV_REG_A2},
+       {"a3", UC_RISCV_REG_A3}},
+      UC_RISCV_REG_A0,
+      0,
+      0,
+      135,
+      0,
+      false,
+      false,
+      UC_RISCV_REG_RA,
+      "sp % 16 == 0",
+      {{"ra", UC_RISCV_REG_RA},
+       {"sp", UC_RISCV_REG_SP},
+       {"s0", UC_RISCV_REG_S0},
+       {"s1", UC_RISCV_REG_S1},
+       {"a0", UC_RISCV_REG_A0},
+       {"a1", UC_RISCV_REG_A1},
+       {"a2", UC_RISCV_REG_A2},
+       {"t0", UC_RISCV_REG_T0},
+       {"pc", UC_RISCV_REG_PC}},
   };
   switch (arch) {
     case Arch::kX86_64:
       return x86_64;
-    default:
-      break;
+    case Arch::kI386:
+      return i386;
+    case Arch::kRiscv64:
+      return riscv64;
   }
-  SY_CHECK(false && "architecture not supported yet");
   return x86_64;
 }
 
@@ -133,9 +247,10 @@ class Model : public sim::Machine {
     entry_ = Symbol("sy_entry");
     target_ = Symbol("sy_target");
     uint64_t layout = Symbol("sy_layout");
-    uint64_t area0 = Word(layout), stride = Word(layout + 8);
-    uint64_t stacks = Word(layout + 16);
-    SY_CHECK(Word(layout + 24) == kStackBytes);
+    const uint64_t w = abi_.word_bytes;
+    uint64_t area0 = Word(layout), stride = Word(layout + w);
+    uint64_t stacks = Word(layout + 2 * w);
+    SY_CHECK(Word(layout + 3 * w) == kStackBytes);
     for (int i = 0; i < kContexts; ++i) {
       Context& c = contexts_[i];
       c.area_bytes = stride;
@@ -147,9 +262,19 @@ class Model : public sim::Machine {
     contexts_[0].created = contexts_[0].started = true;
     if (const emu::Symbol* s = elf_.FindSymbol(config.routine->routine_symbol)) routine_ = s;
     cpu_.SetReg(abi_.sp, contexts_[0].stack_top);
+    uint64_t thread_pointer = abi_.memory_base + abi_.memory_size - 0x800;
     if (abi_.isa == emu::Isa::kX86_64) {
       // A thread pointer for the TLS and stack-protector accesses of real libc code.
-      cpu_.SetReg(UC_X86_REG_FS_BASE, abi_.memory_base + abi_.memory_size - 0x800);
+      cpu_.SetReg(UC_X86_REG_FS_BASE, thread_pointer);
+    } else if (abi_.isa == emu::Isa::kI386) {
+      // i386 glibc makes system calls through `call *%gs:0x10` (the vDSO's entry): point it at
+      // the harness's `int $0x80; ret`.
+      SetGsBase(thread_pointer);
+      cpu_.Write32(thread_pointer + 0x10, static_cast<uint32_t>(Symbol("sy_vsyscall")));
+    } else {
+      cpu_.SetReg(UC_RISCV_REG_TP, thread_pointer);
+      // The floating-point unit on (mstatus.FS = initial): glibc saves fs0-fs11.
+      cpu_.SetReg(UC_RISCV_REG_MSTATUS, cpu_.Reg(UC_RISCV_REG_MSTATUS) | (1ull << 13));
     }
     cpu_.SetStepHook([this](uint64_t pc) { OnStep(pc); });
     cpu_.AddMemoryHook(stacks, stacks + kContexts * kStackBytes, false,
@@ -168,6 +293,29 @@ class Model : public sim::Machine {
   }
 
   void Trap(int, int) override {}
+  // 32-bit x86 has no writable GS base: a GDT with a flat data segment (for ss, ds, es, as
+  // Unicorn's own sample reloads them) and a data segment based at `base`, gs loaded with it.
+  // The emulator starts at privilege level 0, so both are DPL 0.
+  static uint64_t Descriptor(uint64_t base) {
+    uint64_t d = 0xffff;               // limit 0..15
+    d |= (base & 0xffffff) << 16;      // base 0..23
+    d |= uint64_t{0x92} << 40;         // present, DPL 0, data, read/write
+    d |= uint64_t{0xf} << 48;          // limit 16..19
+    d |= uint64_t{0xc} << 52;          // 4 KiB granularity, 32-bit
+    d |= ((base >> 24) & 0xff) << 56;  // base 24..31
+    return d;
+  }
+  void SetGsBase(uint64_t base) {
+    uint64_t gdt = base - 0x100;
+    cpu_.Write64(gdt, 0);
+    cpu_.Write64(gdt + 8, Descriptor(0));
+    cpu_.Write64(gdt + 16, Descriptor(base));
+    cpu_.SetTable(UC_X86_REG_GDTR, gdt, 24 - 1);
+    cpu_.SetReg(UC_X86_REG_SS, 0x08);
+    cpu_.SetReg(UC_X86_REG_DS, 0x08);
+    cpu_.SetReg(UC_X86_REG_ES, 0x08);
+    cpu_.SetReg(UC_X86_REG_GS, 0x10);
+  }
   std::string DescribeStuck() override {
     return absl::StrCat("the emulated CPU is at ", cpu_.Where(cpu_.pc()));
   }
@@ -232,15 +380,9 @@ class Model : public sim::Machine {
 
   std::string RegisterDump() const {
     std::string out;
-    static const Reg kX86_64[] = {
-        {"rax", UC_X86_REG_RAX}, {"rbx", UC_X86_REG_RBX}, {"rcx", UC_X86_REG_RCX},
-        {"rdx", UC_X86_REG_RDX}, {"rsi", UC_X86_REG_RSI}, {"rdi", UC_X86_REG_RDI},
-        {"rbp", UC_X86_REG_RBP}, {"rsp", UC_X86_REG_RSP}, {"r8", UC_X86_REG_R8},
-        {"r9", UC_X86_REG_R9},   {"r10", UC_X86_REG_R10}, {"r11", UC_X86_REG_R11},
-        {"r12", UC_X86_REG_R12}, {"r13", UC_X86_REG_R13}, {"r14", UC_X86_REG_R14},
-        {"r15", UC_X86_REG_R15}, {"rip", UC_X86_REG_RIP}};
-    for (const Reg& r : kX86_64)
+    for (const Reg& r : abi_.dump) {
       absl::StrAppendFormat(&out, "%s%s=%#x", out.empty() ? "" : " ", r.name, R(r.id));
+    }
     return out;
   }
 
@@ -282,7 +424,9 @@ class Model : public sim::Machine {
     } else if (number == kHcHalt) {
       sim_.Finish();
     } else if (number == abi_.sigprocmask) {
-      SigProcMask();
+      SigProcMask(8);
+    } else if (abi_.old_sigprocmask != 0 && number == abi_.old_sigprocmask) {
+      SigProcMask(4);
     } else {
       Violation("no-cpu-fault", absl::StrFormat("unknown system call or hypercall %d at %s%s",
                                                 static_cast<int64_t>(number),
@@ -290,21 +434,27 @@ class Model : public sim::Machine {
     }
   }
 
-  // rt_sigprocmask(how, set, oldset, sigsetsize), as the kernel serves it.
-  void SigProcMask() {
+  // rt_sigprocmask(how, set, oldset, sigsetsize) (set_bytes 8) or i386's sigprocmask(how, set,
+  // oldset) (set_bytes 4: the low 32 signals), as the kernel serves them.
+  void SigProcMask(uint64_t set_bytes) {
     uint64_t how = R(abi_.args[0].id), set = R(abi_.args[1].id), old = R(abi_.args[2].id);
-    uint64_t size = R(abi_.args[3].id);
+    uint64_t size = set_bytes == 8 ? R(abi_.args[3].id) : 8;
     if (size != 8) {
       cpu_.SetReg(abi_.result, static_cast<uint64_t>(-22));  // EINVAL
       return;
     }
     if (old != 0) {
       if (!cpu_.Mapped(old, 8)) return cpu_.SetReg(abi_.result, static_cast<uint64_t>(-14));
-      cpu_.Write64(old, mask_);
+      if (set_bytes == 8) {
+        cpu_.Write64(old, mask_);
+      } else {
+        cpu_.Write32(old, static_cast<uint32_t>(mask_));
+      }
     }
     if (set != 0) {
       if (!cpu_.Mapped(set, 8)) return cpu_.SetReg(abi_.result, static_cast<uint64_t>(-14));
-      uint64_t value = cpu_.Read64(set);
+      uint64_t value = set_bytes == 8 ? cpu_.Read64(set) : cpu_.Read32(set);
+      if (set_bytes == 4 && how == kSigSetmask) value |= mask_ & ~0xffffffffull;
       if (how == kSigSetmask) {
         mask_ = value;
       } else if (how == kSigBlock) {
@@ -400,7 +550,11 @@ class Model : public sim::Machine {
   }
 
   // The host's values for context c's callee-saved registers at its switch number n.
-  static uint64_t Marker(int reg, int c, uint64_t n) {
+  uint64_t Marker(int reg, int c, uint64_t n) const {
+    if (abi_.word_bytes == 4) {
+      return (0x51ull + static_cast<uint64_t>(reg)) << 24 | static_cast<uint64_t>(c + 1) << 20 |
+             (n & 0xfffff);
+    }
     return (0x5100ull + static_cast<uint64_t>(reg)) << 48 | static_cast<uint64_t>(c + 1) << 40 |
            (n & 0xffffffffffull);
   }
@@ -430,8 +584,10 @@ class Model : public sim::Machine {
     }
     if (abi_.x87) {
       c.fpcw = Fpcw(current_, calls_);
-      c.mxcsr = Mxcsr(current_, calls_);
       cpu_.SetReg(UC_X86_REG_FPCW, c.fpcw);
+    }
+    if (abi_.mxcsr) {
+      c.mxcsr = Mxcsr(current_, calls_);
       cpu_.SetReg(UC_X86_REG_MXCSR, c.mxcsr);
     }
     for (size_t r = 0; r < abi_.junk_before.size(); ++r) {
@@ -455,9 +611,10 @@ class Model : public sim::Machine {
     if (resumed < 0) {
       Violation("callee-saved-preserved",
                 absl::StrFormat("the switch from context %d to context %d returned with "
-                                "rsp=%#x (%s), where no context called it: the stack pointer "
+                                "sp=%#x (%s), where no context called it: the stack pointer "
                                 "was not restored%s",
-                                from_, to_, sp, DescribeAddress(sp), RoutineNote("rsp")));
+                                from_, to_, sp, DescribeAddress(sp),
+                                RoutineNote(abi_.isa == emu::Isa::kI386 ? "esp" : "rsp")));
       return;
     }
     if (resumed != to_) {
@@ -479,7 +636,7 @@ class Model : public sim::Machine {
       return;
     }
     if (abi_.x87) {
-      uint64_t fpcw = R(UC_X86_REG_FPCW) & 0x1f3f, mxcsr = R(UC_X86_REG_MXCSR) & 0xffc0;
+      uint64_t fpcw = R(UC_X86_REG_FPCW) & 0x1f3f;
       if (fpcw != (c.fpcw & 0x1f3f)) {
         Violation(
             "callee-saved-preserved",
@@ -489,6 +646,9 @@ class Model : public sim::Machine {
                             resumed, c.fpcw & 0x1f3f, RoutineName(), fpcw, RoutineNote("fnstcw")));
         return;
       }
+    }
+    if (abi_.mxcsr) {
+      uint64_t mxcsr = R(UC_X86_REG_MXCSR) & 0xffc0;
       if (mxcsr != (c.mxcsr & 0xffc0)) {
         Violation("callee-saved-preserved",
                   absl::StrFormat("context %d: MXCSR's control bits were %#06x when it called %s "
@@ -518,20 +678,20 @@ class Model : public sim::Machine {
     }
     if ((sp + abi_.entry_offset) % 16 != 0) {
       Violation("new-context-entry",
-                absl::StrFormat("context %d entered %s with rsp=%#x: %s does not hold (it is "
+                absl::StrFormat("context %d entered %s with sp=%#x: %s does not hold (it is "
                                 "%d), the first frame the create function built is misaligned or "
                                 "a word off%s",
                                 k, cpu_.Where(entry_), sp, abi_.alignment_rule,
                                 static_cast<int>((sp + abi_.entry_offset) % 16), InSwitchNote()));
       return;
     }
-    if (StackOwner(sp) != k) {
+    if (StackOwner(sp - 1) != k) {  // sp - 1: an empty stack's sp is its top
       Violation("new-context-entry",
-                absl::StrFormat("context %d entered %s with rsp=%#x, %s, not on its own stack", k,
+                absl::StrFormat("context %d entered %s with sp=%#x, %s, not on its own stack", k,
                                 cpu_.Where(entry_), sp, DescribeAddress(sp)));
       return;
     }
-    uint64_t ret = Word(sp);
+    uint64_t ret = abi_.return_address_reg >= 0 ? R(abi_.return_address_reg) : Word(sp);
     if (const emu::Symbol* f = elf_.FunctionAt(ret); f != nullptr && IsHarness(f->name)) {
       Violation("new-context-entry",
                 absl::StrFormat("context %d entered %s with return address %#x = %s: returning "
@@ -586,7 +746,7 @@ class Model : public sim::Machine {
                               : " outside memory";
       Violation("signal-frame-on-stack",
                 absl::StrFormat("a signal at %s in the switch from context %d to context %d "
-                                "finds rsp=%#x pointing into %s, not the running context's "
+                                "finds sp=%#x pointing into %s, not the running context's "
                                 "stack: its frame would go at [%#x, %#x)%s",
                                 At(pc), from_, to_, sp, what, frame, top, below));
       return;
@@ -600,8 +760,13 @@ class Model : public sim::Machine {
 
   // " (the value context 2 had)" when a register came back with another context's marker.
   std::string OwnerOfValue(uint64_t value) const {
-    if ((value >> 48) < 0x5100 || (value >> 48) > 0x5110) return "";
     uint64_t c = (value >> 40) & 0xff;
+    if (abi_.word_bytes == 4) {
+      if ((value >> 24) < 0x51 || (value >> 24) > 0x5f) return "";
+      c = (value >> 20) & 0xf;
+    } else if ((value >> 48) < 0x5100 || (value >> 48) > 0x5120) {
+      return "";
+    }
     if (c == 0 || c > kContexts) return "";
     return absl::StrFormat(" (a value context %d had)", static_cast<int>(c - 1));
   }

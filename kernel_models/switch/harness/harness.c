@@ -104,6 +104,8 @@ void exit(int status) {
   }
 }
 void _exit(int status) { exit(status); }
+int __syscall_error(void) { return -1; } /* i386 and RISC-V glibc: a failed system call */
+unsigned long __stack_chk_guard;          /* RISC-V glibc's stack protector */
 void __stack_chk_fail(void) {
   hypercall(SY_HC_FAIL, 0xfffe, 0);
   for (;;) {
