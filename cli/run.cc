@@ -1,4 +1,6 @@
 // `switchyard run` and `switchyard replay`, and the helpers the subcommands share.
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -48,6 +50,19 @@ bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario:
     }
     if (spec != nullptr && !spec->value_names.empty() && !absl::SimpleAtoi(value, &v)) {
       auto it = std::find(spec->value_names.begin(), spec->value_names.end(), value);
+      if (it == spec->value_names.end() && name == model->user_file_option) {
+        // Not a name: a file of the user's own code.
+        char resolved[PATH_MAX];
+        if (realpath(value.c_str(), resolved) == nullptr) {
+          UsageError(subcommand,
+                     absl::StrCat("--", name, "=", value, ": no such file (and not one of: ",
+                                  absl::StrJoin(spec->value_names, ", "), ")"));
+          return false;
+        }
+        s->user_file = resolved;
+        s->options[name] = model->user_file_value;
+        continue;
+      }
       if (it == spec->value_names.end()) {
         UsageError(subcommand, absl::StrCat("unknown ", name, " '", value, "' for model ", s->model,
                                             " (", absl::StrJoin(spec->value_names, ", "), ")"));

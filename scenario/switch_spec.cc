@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "kernel_models/switch/switch_routine.h"
+#include "kernel_models/switch/user_routine.h"
 #include "scenario/models.h"
 
 namespace switchyard::scenario {
@@ -24,9 +25,20 @@ std::vector<std::string> RoutineNames() {
   return names;
 }
 
-switch_routine::Config ToConfig(const Options& o, const std::string& bug) {
+int64_t UserValue() { return static_cast<int64_t>(CorrectRoutines().size()); }
+
+absl::StatusOr<const switch_routine::Routine*> UserRoutine(const Options& o,
+                                                           const std::string& file) {
+  return switch_routine::BuildUserRoutine(file, kArchs[o.at("arch")],
+                                          kConventions[o.at("convention")]);
+}
+
+switch_routine::Config ToConfig(const Options& o, const std::string& bug,
+                                const switch_routine::Routine* user) {
   switch_routine::Config c;
-  c.routine = &CorrectRoutines()[static_cast<size_t>(o.at("routine"))];
+  c.routine = o.at("routine") == UserValue()
+                  ? user
+                  : &CorrectRoutines()[static_cast<size_t>(o.at("routine"))];
   c.switches = static_cast<uint32_t>(o.at("switches"));
   c.signals = o.at("signals") != 0;
   c.signal_window = static_cast<uint32_t>(o.at("signal_window"));
@@ -49,6 +61,8 @@ ModelSpec SwitchSpec() {
       "instruction by instruction in Unicorn and checked against the ABI";
   m.fingerprint = switch_routine::kFingerprint;
   const int64_t last = static_cast<int64_t>(CorrectRoutines().size()) - 1;
+  m.user_file_option = "routine";
+  m.user_file_value = last + 1;
   std::string routines;
   for (size_t i = 0; i < CorrectRoutines().size(); ++i) {
     absl::StrAppend(&routines, i == 0 ? "" : ", ", CorrectRoutines()[i].name, " (",
@@ -56,7 +70,11 @@ ModelSpec SwitchSpec() {
   }
   // name, default, min, max, help, swarm range
   m.options = {
-      {"routine", 0, 0, last, absl::StrCat("the routine, by name: ", routines), 0, last},
+      {"routine", 0, 0, last + 1,
+       absl::StrCat("the routine: a file of your own (--routine=path/switch.S, built for --arch "
+                    "with --convention) or one by name: ",
+                    routines),
+       0, last},
       {"arch", 0, 0, 2, "x86_64, i386 or riscv64: picks a routine of that architecture", 1, 0},
       {"convention", 0, 0, 2, "swap, fcontext or ucontext: picks a routine of that convention", 1,
        0},
@@ -76,6 +94,7 @@ ModelSpec SwitchSpec() {
   }
   m.invariants = switch_routine::InvariantNames();
   m.adjust = [](Options* o, const std::set<std::string>& given) {
+    if (given.count("routine") && o->at("routine") == UserValue()) return;
     if (given.count("routine")) {
       const switch_routine::Routine& r = CorrectRoutines()[static_cast<size_t>(o->at("routine"))];
       for (int i = 0; i < 3; ++i) {
@@ -107,6 +126,7 @@ ModelSpec SwitchSpec() {
     std::string wanted =
         absl::StrCat(switch_routine::ArchName(kArchs[o.at("arch")]), " ",
                      switch_routine::ConventionName(kConventions[o.at("convention")]));
+    if (routine == UserValue()) return "";
     if (routine < 0) {
       return absl::StrCat("no routine for ", wanted,
                           " yet (routines: ", absl::StrJoin(RoutineNames(), ", "), ")");
@@ -120,8 +140,24 @@ ModelSpec SwitchSpec() {
   };
   m.cpus = [](const Options&) { return 1; };
   m.pct_expected_steps = 300;
+  m.prepare = [](const Options& o, const std::string& file) -> std::string {
+    absl::StatusOr<const switch_routine::Routine*> built = UserRoutine(o, file);
+    return built.ok() ? "" : std::string(built.status().message());
+  };
   m.run = [](const RunRequest& r) {
-    return switch_routine::Run(ToConfig(r.options, r.bug), r.decider, r.sim_options, r.after);
+    const switch_routine::Routine* user = nullptr;
+    if (r.options.at("routine") == UserValue()) {
+      absl::StatusOr<const switch_routine::Routine*> built = UserRoutine(r.options, r.user_file);
+      if (!built.ok()) {
+        sim::Outcome o;
+        o.kind = sim::Outcome::Kind::kSafety;
+        o.invariant = "routine-builds";
+        o.message = std::string(built.status().message());
+        return o;
+      }
+      user = *built;
+    }
+    return switch_routine::Run(ToConfig(r.options, r.bug, user), r.decider, r.sim_options, r.after);
   };
   return m;
 }
