@@ -13,16 +13,19 @@ load("@rules_cc//cc:defs.bzl", "cc_test")
 
 _TOOLCHAINS = {
     # arch: (compiler, objdump, harness assembly, text address, copts)
-    "x86_64": ("gcc", "objdump", "//kernel_models/switch:harness/call_x86_64.S", "0x10000", ["-m64"]),
-    "i386": ("i686-linux-gnu-gcc", "i686-linux-gnu-objdump", "//kernel_models/switch:harness/call_i386.S", "0x10000", []),
-    "riscv64": ("riscv64-linux-gnu-gcc", "riscv64-linux-gnu-objdump", "//kernel_models/switch:harness/call_riscv64.S", "0x80000000", ["-march=rv64gc", "-mabi=lp64d", "-mcmodel=medany"]),
+    "x86_64": ("gcc", "objdump", Label("//kernel_models/switch:harness/call_x86_64.S"), "0x10000", ["-m64"]),
+    "i386": ("i686-linux-gnu-gcc", "i686-linux-gnu-objdump", Label("//kernel_models/switch:harness/call_i386.S"), "0x10000", []),
+    "riscv64": ("riscv64-linux-gnu-gcc", "riscv64-linux-gnu-objdump", Label("//kernel_models/switch:harness/call_riscv64.S"), "0x80000000", ["-march=rv64gc", "-mabi=lp64d", "-mcmodel=medany"]),
 }
 
-HARNESS = [
-    "//kernel_models/switch:harness/harness.c",
-]
+# Labels, so that another workspace that loads this file (@switchyard//...) gets switchyard's.
+HARNESS = [Label("//kernel_models/switch:harness/harness.c")]
 
-HARNESS_HDRS = ["//kernel_models/switch:harness/harness.h"]
+HARNESS_HDRS = [Label("//kernel_models/switch:harness/harness.h")]
+
+# The harness includes "kernel_models/switch/harness/harness.h": from another workspace that
+# path lies under external/<name>.
+_ROOT = Label("//kernel_models/switch:harness/harness.h").workspace_root
 
 def switch_routine_program(name, srcs, arch, convention, copts = [], visibility = None):
     if arch not in _TOOLCHAINS:
@@ -36,7 +39,8 @@ def switch_routine_program(name, srcs, arch, convention, copts = [], visibility 
         hdrs = HARNESS_HDRS,
         compiler = compiler,
         objdump = objdump,
-        copts = arch_copts + ["-O2", "-DCONVENTION_" + convention.upper()] + copts,
+        copts = arch_copts + ["-O2", "-DCONVENTION_" + convention.upper()] + copts +
+                (["-I" + _ROOT] if _ROOT else []),
         text_address = text,
         visibility = visibility,
     )
@@ -80,7 +84,7 @@ EOF""".format(
         srcs = [name + "_main.cc"],
         deps = [
             ":" + program,
-            "//kernel_models/switch:routine_test_main",
+            Label("//kernel_models/switch:routine_test_main"),
         ],
         **kwargs
     )

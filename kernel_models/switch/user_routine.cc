@@ -43,8 +43,8 @@ Toolchain ToolchainOf(Arch arch) {
     case Arch::kI386:
       return {"i686-linux-gnu-gcc", "i686-linux-gnu-objdump", "call_i386.S", "0x10000", ""};
     case Arch::kRiscv64:
-      return {"riscv64-linux-gnu-gcc", "riscv64-linux-gnu-objdump", "call_riscv64.S",
-              "0x80000000", "-march=rv64gc -mabi=lp64d -mcmodel=medany"};
+      return {"riscv64-linux-gnu-gcc", "riscv64-linux-gnu-objdump", "call_riscv64.S", "0x80000000",
+              "-march=rv64gc -mabi=lp64d -mcmodel=medany"};
   }
   return {};
 }
@@ -102,7 +102,8 @@ absl::StatusOr<const Routine*> BuildUserRoutine(const std::string& path, Arch ar
     return absl::NotFoundError(absl::StrCat(path, ": no such file"));
   }
   const char* tmp = getenv("TMPDIR");
-  std::string dir = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/switchyard-XXXXXX");
+  std::string dir =
+      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/switchyard-XXXXXX");
   if (mkdtemp(dir.data()) == nullptr) {
     return absl::InternalError(absl::StrCat("cannot make a directory ", dir));
   }
