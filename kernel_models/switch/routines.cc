@@ -7,6 +7,8 @@
 #include "kernel_models/switch/glibc_ucontext_i386.h"
 #include "kernel_models/switch/glibc_ucontext_riscv64.h"
 #include "kernel_models/switch/glibc_ucontext_x86_64.h"
+#include "kernel_models/switch/own_fcontext_x86_64.h"
+#include "kernel_models/switch/own_fcontext_x86_64_frame_one_word_off.h"
 #include "kernel_models/switch/own_swap_i386.h"
 #include "kernel_models/switch/own_swap_i386_callee_saved_not_saved.h"
 #include "kernel_models/switch/own_swap_i386_fpu_not_preserved.h"
@@ -21,6 +23,8 @@
 #include "kernel_models/switch/own_swap_x86_64_frame_one_word_off.h"
 #include "kernel_models/switch/own_swap_x86_64_sp_in_save_area.h"
 #include "kernel_models/switch/own_swap_x86_64_writes_suspended_slot.h"
+#include "kernel_models/switch/own_ucontext_x86_64.h"
+#include "kernel_models/switch/own_ucontext_x86_64_new_context_all_blocked.h"
 #include "kernel_models/switch/switch_routine.h"
 
 namespace switchyard::switch_routine {
@@ -43,6 +47,10 @@ const std::vector<Routine>& AllRoutines() {
          "Boost.Context 1.74's jump_fcontext/make_fcontext, from libboost_context.a "
          "(libboost-context-dev)",
          Arch::kX86_64, Convention::kFcontext, &emu::boost_fcontext_x86_64, "jump_fcontext"},
+        {"own-ucontext-x86_64", "kernel_models/switch/routines/ucontext_x86_64_sysv_elf_gas.S",
+         Arch::kX86_64, Convention::kUcontext, &emu::own_ucontext_x86_64, "swapcontext"},
+        {"own-fcontext-x86_64", "kernel_models/switch/routines/fcontext_x86_64_sysv_elf_gas.S",
+         Arch::kX86_64, Convention::kFcontext, &emu::own_fcontext_x86_64, "jump_fcontext"},
         {"own-swap-i386", kOwnSwap[1], Arch::kI386, Convention::kSwap, &emu::own_swap_i386,
          "sy_swap"},
         {"glibc-ucontext-i386",
@@ -68,6 +76,14 @@ const std::vector<Routine>& AllRoutines() {
         {"own-swap-riscv64-fpu-not-preserved", &emu::own_swap_riscv64_fpu_not_preserved},
         {"own-swap-riscv64-frame-one-word-off", &emu::own_swap_riscv64_frame_one_word_off},
     };
+    r.push_back({"own-ucontext-x86_64-new-context-all-blocked",
+                 "kernel_models/switch/routines/ucontext_x86_64_sysv_elf_gas.S", Arch::kX86_64,
+                 Convention::kUcontext, &emu::own_ucontext_x86_64_new_context_all_blocked,
+                 "swapcontext"});
+    r.push_back({"own-fcontext-x86_64-frame-one-word-off",
+                 "kernel_models/switch/routines/fcontext_x86_64_sysv_elf_gas.S", Arch::kX86_64,
+                 Convention::kFcontext, &emu::own_fcontext_x86_64_frame_one_word_off,
+                 "jump_fcontext"});
     for (const auto& [name, image] : mutants) {
       std::string_view n = name;
       int arch = n.find("x86_64") != n.npos ? 0 : n.find("i386") != n.npos ? 1 : 2;
@@ -112,6 +128,12 @@ const std::vector<Bug>& Bugs() {
        "the routine writes a link into the save area of the context that switched out before it, "
        "which is suspended",
        "own-swap-x86_64-writes-suspended-slot"},
+      {"x86_64-new-context-signals-blocked",
+       "our own makecontext starts the new context with every signal blocked",
+       "own-ucontext-x86_64-new-context-all-blocked"},
+      {"x86_64-fcontext-frame-one-word-off",
+       "our own make_fcontext builds the first frame one word too low: fn starts misaligned",
+       "own-fcontext-x86_64-frame-one-word-off"},
       {"i386-callee-saved-not-saved", "the i386 swap routine neither saves nor restores edi",
        "own-swap-i386-callee-saved-not-saved"},
       {"i386-fpu-not-preserved", "the i386 swap routine does not switch the x87 control word",

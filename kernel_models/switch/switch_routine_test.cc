@@ -19,7 +19,7 @@ sim::Outcome RunSeed(const Routine& routine, uint64_t seed) {
 }
 
 TEST(SwitchRoutineTest, CorrectRoutinesPass) {
-  ASSERT_GE(CorrectRoutines().size(), 7u);
+  ASSERT_GE(CorrectRoutines().size(), 9u);
   for (const Routine& r : CorrectRoutines()) {
     for (uint64_t seed = 0; seed < 30; ++seed) {
       sim::Outcome o = RunSeed(r, seed);
@@ -42,6 +42,8 @@ TEST(SwitchRoutineTest, EveryPlantedMutantIsCaught) {
       {"x86_64-frame-one-word-off", "new-context-entry", "(rsp + 8) % 16 == 0"},
       {"x86_64-sp-in-save-area", "signal-frame-on-stack", "save area"},
       {"x86_64-writes-suspended-slot", "suspended-state-unchanged", "save area +0x8"},
+      {"x86_64-new-context-signals-blocked", "signal-mask-per-context", "every signal blocked"},
+      {"x86_64-fcontext-frame-one-word-off", "new-context-entry", "(rsp + 8) % 16 == 0"},
       {"i386-callee-saved-not-saved", "callee-saved-preserved", "edi"},
       {"i386-fpu-not-preserved", "callee-saved-preserved", "x87 control word"},
       {"i386-frame-one-word-off", "new-context-entry", "(esp + 4) % 16 == 0"},
