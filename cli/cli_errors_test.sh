@@ -49,6 +49,22 @@ for sub in run explore check-determinism; do
   expect 2 1 -- $sub --cpus=two
   expect 2 1 -- $sub --timer_period=40
 done
+# The switch model's bad input: unknown architecture or convention, a routine that is no file,
+# does not assemble (the assembler's message, several lines) or does not link, a mismatch.
+printf '.text\n.globl sy_swap\nsy_swap:\n  movq %%rbx, (%%rdi\n' >broken.S
+printf '.text\n.globl sy_swap\nsy_swap: ret\n' >nomake.S
+expect 2 1 -- run --model=switch --arch=sparc
+expect 2 1 -- explore --model=switch --convention=coroutine
+expect 2 1 -- run --model=switch --routine=no-such-file.S
+expect 2 - -- run --model=switch --routine=broken.S
+expect 2 - -- explore --model=switch --routine=nomake.S --runs=1
+expect 2 1 -- run --model=switch --routine=own-swap-x86_64 --convention=ucontext
+if "$bin" run --model=switch --routine=broken.S 2>&1 | grep -q "broken.S:4: Error: unbalanced parenthesis"; then
+  passed=$((passed + 1))
+else
+  echo "FAIL: the assembler's message is not in switchyard's report"
+  failed=$((failed + 1))
+fi
 expect 2 1 -- run --trace=svg
 expect 2 1 -- run --trace_out=x.json
 expect 2 1 -- explore --jobs=0

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_join.h"
 #include "cli/flags.h"
 #include "cli/subcommands.h"
 #include "nlohmann/json.hpp"
@@ -21,7 +22,8 @@ int ListMain(const ParsedArgs& args) {
                            {"default", o.default_value},
                            {"min", o.min},
                            {"max", o.max},
-                           {"help", o.help}});
+                           {"help", o.help},
+                           {"names", o.value_names}});
       }
       nlohmann::json bugs = nlohmann::json::array();
       for (const scenario::BugSpec& b : m.bugs) {
@@ -44,6 +46,9 @@ int ListMain(const ParsedArgs& args) {
       std::printf("    --%-18s default %-6lld [%lld, %lld]  %s\n", o.name.c_str(),
                   static_cast<long long>(o.default_value), static_cast<long long>(o.min),
                   static_cast<long long>(o.max), o.help.c_str());
+      if (!o.value_names.empty()) {
+        std::printf("    %-20s by name: %s\n", "", absl::StrJoin(o.value_names, ", ").c_str());
+      }
     }
     std::printf("  planted bugs (--bug=NAME):\n");
     for (const scenario::BugSpec& b : m.bugs) {

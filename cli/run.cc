@@ -1,6 +1,9 @@
 // `switchyard run` and `switchyard replay`, and the helpers the subcommands share.
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cinttypes>
 #include <cstdio>
@@ -8,6 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cli/flags.h"
 #include "cli/subcommands.h"
 #include "scenario/fuzz_input.h"
@@ -37,9 +41,35 @@ bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario:
                                         "' (replay a file with `switchyard replay`)"));
     return false;
   }
+  const scenario::ModelSpec* model = scenario::FindModel(s->model);
   for (const auto& [name, value] : args.extra) {
     int64_t v;
-    if (!absl::SimpleAtoi(value, &v)) {
+    const scenario::OptionSpec* spec = nullptr;
+    for (size_t i = 0; model != nullptr && i < model->options.size(); ++i) {
+      if (model->options[i].name == name) spec = &model->options[i];
+    }
+    if (spec != nullptr && !spec->value_names.empty() && !absl::SimpleAtoi(value, &v)) {
+      auto it = std::find(spec->value_names.begin(), spec->value_names.end(), value);
+      if (it == spec->value_names.end() && name == model->user_file_option) {
+        // Not a name: a file of the user's own code.
+        char resolved[PATH_MAX];
+        if (realpath(value.c_str(), resolved) == nullptr) {
+          UsageError(subcommand,
+                     absl::StrCat("--", name, "=", value, ": no such file (and not one of: ",
+                                  absl::StrJoin(spec->value_names, ", "), ")"));
+          return false;
+        }
+        s->user_file = resolved;
+        s->options[name] = model->user_file_value;
+        continue;
+      }
+      if (it == spec->value_names.end()) {
+        UsageError(subcommand, absl::StrCat("unknown ", name, " '", value, "' for model ", s->model,
+                                            " (", absl::StrJoin(spec->value_names, ", "), ")"));
+        return false;
+      }
+      v = it - spec->value_names.begin();
+    } else if (!absl::SimpleAtoi(value, &v)) {
       UsageError(subcommand,
                  absl::StrCat("model option --", name, " needs an integer, not '", value, "'"));
       return false;

@@ -5,7 +5,7 @@
 namespace switchyard::scenario {
 
 const std::vector<ModelSpec>& Models() {
-  static const std::vector<ModelSpec> models = {Xv6Spec(), UmlSpec(), UltSpec()};
+  static const std::vector<ModelSpec> models = {Xv6Spec(), UmlSpec(), UltSpec(), SwitchSpec()};
   return models;
 }
 

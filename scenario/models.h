@@ -29,6 +29,8 @@ struct OptionSpec {
   // whose swarm_min > swarm_max is not drawn.
   int64_t swarm_min = 1;
   int64_t swarm_max = 0;
+  // When not empty, value i may be given by name (--routine=glibc-ucontext-x86_64); min is 0.
+  std::vector<std::string> value_names = {};
 };
 
 struct BugSpec {
@@ -48,6 +50,7 @@ struct RunRequest {
   sim::Decider& decider;
   sim::SimOptions sim_options;
   std::function<void(const sim::Simulator&)> after;  // optional: inspect the finished run
+  const std::string& user_file = "";                 // Scenario::user_file
 };
 
 struct ModelSpec {
@@ -67,6 +70,13 @@ struct ModelSpec {
   // The typical number of steps of a run, PCT's estimate for placing change points.
   uint64_t pct_expected_steps;
   std::function<sim::Outcome(const RunRequest&)> run;
+  // Models that run the user's own code (a file given on the command line): builds it once per
+  // process before the first run; returns "" or the toolchain's message. Optional.
+  std::function<std::string(const Options& options, const std::string& user_file)> prepare;
+  // The option whose value may be a file of the user's code instead of a number or name, and
+  // the value that then stands for "the file". Empty: none.
+  std::string user_file_option;
+  int64_t user_file_value = -1;
 };
 
 const std::vector<ModelSpec>& Models();
@@ -78,6 +88,7 @@ std::string ModelNames();
 ModelSpec Xv6Spec();
 ModelSpec UmlSpec();
 ModelSpec UltSpec();
+ModelSpec SwitchSpec();
 
 }  // namespace switchyard::scenario
 

@@ -93,6 +93,18 @@ absl::Status Resolve(Scenario* s) {
     std::string problem = m->check(s->options);
     if (!problem.empty()) return absl::InvalidArgumentError(problem);
   }
+  bool wants_file =
+      !m->user_file_option.empty() && s->options.at(m->user_file_option) == m->user_file_value;
+  if (wants_file && s->user_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("option ", m->user_file_option, "=",
+                                                   m->user_file_value, " needs a file: --",
+                                                   m->user_file_option, "=PATH"));
+  }
+  if (!wants_file) s->user_file.clear();
+  if (wants_file && m->prepare) {
+    std::string problem = m->prepare(s->options, s->user_file);
+    if (!problem.empty()) return absl::InvalidArgumentError(problem);
+  }
   return absl::OkStatus();
 }
 
@@ -157,7 +169,7 @@ RunResult RunWith(const Scenario& s, sim::Decider& decider, bool keep_trace,
       result.boot_fibers = simulator.BootFiberIds();
     };
   }
-  result.outcome = m->run({s.options, s.bug, decider, sim_options, after});
+  result.outcome = m->run({s.options, s.bug, decider, sim_options, after, s.user_file});
   result.log = decider.TakeLog();
   return result;
 }
@@ -213,6 +225,7 @@ sim::Reproducer ToReproducer(const Scenario& s, const RunResult& r) {
   f.seed = s.seed;
   f.pct_depth = s.pct_depth;
   f.granularity = s.granularity;
+  f.user_file = s.user_file;
   f.outcome_kind = OutcomeKindName(r.outcome.kind);
   f.invariant = r.outcome.invariant;
   f.message = r.outcome.message;
@@ -242,6 +255,7 @@ absl::Status FromReproducer(const sim::Reproducer& f, Scenario* s) {
   out.seed = f.seed;
   out.pct_depth = f.pct_depth < 1 ? 3 : f.pct_depth;
   out.granularity = f.granularity;
+  out.user_file = f.user_file;
   absl::Status status = Resolve(&out);
   if (!status.ok())
     return absl::InvalidArgumentError(absl::StrCat("the reproducer's ", status.message()));
@@ -259,6 +273,7 @@ std::string Describe(const Scenario& s) {
   if (s.strategy == "pct") absl::StrAppend(&out, " pct_depth=", s.pct_depth);
   absl::StrAppend(&out, " granularity=", s.granularity);
   for (const auto& [name, value] : s.options) absl::StrAppend(&out, " ", name, "=", value);
+  if (!s.user_file.empty()) absl::StrAppend(&out, " file=", s.user_file);
   return out;
 }
 
@@ -271,7 +286,10 @@ std::string RunCommand(const Scenario& s) {
   const ModelSpec* m = FindModel(s.model);
   for (const OptionSpec& o : m->options) {
     auto it = s.options.find(o.name);
-    if (it != s.options.end() && it->second != o.default_value) {
+    if (it == s.options.end()) continue;
+    if (!s.user_file.empty() && o.name == m->user_file_option && it->second == m->user_file_value) {
+      absl::StrAppend(&out, " --", o.name, "=", s.user_file);
+    } else if (it->second != o.default_value) {
       absl::StrAppend(&out, " --", o.name, "=", it->second);
     }
   }

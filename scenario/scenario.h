@@ -36,6 +36,8 @@ struct Scenario {
   // Where vCPUs may interleave: "access" (every shared-state access) or "coarse" (only the
   // models' hand-placed points).
   std::string granularity = "access";
+  // A file of the user's code the model builds (ModelSpec::prepare), absolute; empty for none.
+  std::string user_file;
 };
 
 // Checks the scenario against the registry and completes its options: explicit options are

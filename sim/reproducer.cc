@@ -125,6 +125,7 @@ std::string ReproducerToJson(const Reproducer& r) {
       {"seed", r.seed},
       {"pct_depth", r.pct_depth},
       {"granularity", r.granularity},
+      {"user_file", r.user_file},
       {"outcome",
        {{"kind", r.outcome_kind},
         {"invariant", r.invariant},
@@ -173,6 +174,7 @@ absl::StatusOr<Reproducer> ReproducerFromJson(const std::string& text) {
   r.pct_depth = static_cast<int>(pct_depth);
   r.granularity = "coarse";
   if (doc.contains("granularity")) SY_RETURN_IF_ERROR(GetText(doc, "granularity", &r.granularity));
+  if (doc.contains("user_file")) SY_RETURN_IF_ERROR(GetText(doc, "user_file", &r.user_file));
   json outcome;
   SY_RETURN_IF_ERROR(Get(doc, "outcome", &outcome));
   if (!outcome.is_object()) return Invalid("field 'outcome' is not an object");

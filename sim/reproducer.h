@@ -34,6 +34,9 @@ struct Reproducer {
   // Where vCPUs interleave: "access" or "coarse". Files from before granularity existed ran
   // coarse, and read so.
   std::string granularity = "access";
+  // A file of the user's own code the model builds (the switch model's --routine=PATH); empty
+  // when the model runs only code built into switchyard. Absolute.
+  std::string user_file;
   std::string outcome_kind;  // "pass", "safety", "liveness"
   std::string invariant;
   std::string message;

@@ -15,7 +15,7 @@ packages=(
   libgtest-dev       # unit tests
   libgmock-dev
   libbenchmark-dev   # benchmarks
-  libboost-context-dev # //bench:switch_bench compares our switch with Boost.Context's
+  libboost-context-dev # //bench:switch_bench, kernel_models/switch: Boost.Context's fcontext
   nlohmann-json3-dev # reproducer files, `list --json`, Chrome traces
   llvm-14            # llvm-symbolizer: source lines for --trace=interleaving and --trace=html
   chromium           # headless browser for //views:html_browser_test (skipped without it)
@@ -24,6 +24,8 @@ packages=(
   gcc-i686-linux-gnu # kernel_models/ult: the threads library compiled for i386 at build time
   gcc-riscv64-linux-gnu      # kernel_models/xv6: swtch.S assembled for RISC-V at build time
   binutils-riscv64-linux-gnu # (the RISC-V assembler and linker used by that compiler driver)
+  libc6-dev-i386-cross       # kernel_models/switch: glibc's i386 swapcontext/makecontext (libc.a)
+  libc6-dev-riscv64-cross    # kernel_models/switch: glibc's riscv64 swapcontext/makecontext (libc.a)
   procps             # ps and pgrep: //cli:crash_test checks that no campaign process is left
 )
 

@@ -12,7 +12,7 @@ load("@rules_cc//cc:defs.bzl", "cc_library")
 def cross_program(name, srcs, compiler, objdump, copts = [], text_address = "0x10000", hdrs = [], visibility = None):
     elf = name + ".elf"
     symbol = name.replace("-", "_")
-    src_paths = " ".join(["$(location %s)" % s for s in srcs])
+    src_paths = " ".join(["$(locations %s)" % s for s in srcs])
     native.genrule(
         name = name + "_elf",
         srcs = srcs + hdrs,

@@ -21,16 +21,39 @@ extern "C" const char* __lsan_default_suppressions() {
 namespace switchyard::emu {
 namespace {
 
-int PcReg(Isa isa) { return isa == Isa::kI386 ? int{UC_X86_REG_EIP} : int{UC_RISCV_REG_PC}; }
+int PcReg(Isa isa) {
+  switch (isa) {
+    case Isa::kI386:
+      return UC_X86_REG_EIP;
+    case Isa::kX86_64:
+      return UC_X86_REG_RIP;
+    case Isa::kRiscv64:
+      return UC_RISCV_REG_PC;
+  }
+  return UC_RISCV_REG_PC;
+}
+
+int HypercallReg(Isa isa) {
+  switch (isa) {
+    case Isa::kI386:
+      return UC_X86_REG_EAX;
+    case Isa::kX86_64:
+      return UC_X86_REG_RAX;
+    case Isa::kRiscv64:
+      return UC_RISCV_REG_A7;
+  }
+  return UC_RISCV_REG_A7;
+}
 
 }  // namespace
 
 Machine::Machine(Isa isa, const Elf& elf, uint64_t memory_base, uint64_t memory_size)
     : isa_(isa), elf_(elf), memory_base_(memory_base), memory_size_(memory_size) {
   SY_CHECK(memory_base >= 4096 && memory_base % 4096 == 0 && memory_size % 4096 == 0);
-  SY_CHECK(elf.is_64() == (isa == Isa::kRiscv64));
-  uc_err err = isa == Isa::kI386 ? uc_open(UC_ARCH_X86, UC_MODE_32, &uc_)
-                                 : uc_open(UC_ARCH_RISCV, UC_MODE_RISCV64, &uc_);
+  SY_CHECK(elf.is_64() == (isa != Isa::kI386));
+  uc_err err = isa == Isa::kI386     ? uc_open(UC_ARCH_X86, UC_MODE_32, &uc_)
+               : isa == Isa::kX86_64 ? uc_open(UC_ARCH_X86, UC_MODE_64, &uc_)
+                                     : uc_open(UC_ARCH_RISCV, UC_MODE_RISCV64, &uc_);
   SY_CHECK(err == UC_ERR_OK);
   SY_CHECK(uc_mem_map(uc_, memory_base, memory_size, UC_PROT_ALL) == UC_ERR_OK);
   for (const Segment& segment : elf.segments()) {
@@ -44,10 +67,15 @@ Machine::Machine(Isa isa, const Elf& elf, uint64_t memory_base, uint64_t memory_
                        0) == UC_ERR_OK);
   SY_CHECK(uc_hook_add(uc_, &hook, UC_HOOK_INTR, reinterpret_cast<void*>(&Machine::OnInterrupt),
                        this, 1, 0) == UC_ERR_OK);
+  if (isa == Isa::kX86_64) {
+    SY_CHECK(uc_hook_add(uc_, &hook, UC_HOOK_INSN, reinterpret_cast<void*>(&Machine::OnSyscall),
+                         this, 1, 0, UC_X86_INS_SYSCALL) == UC_ERR_OK);
+  }
   set_pc(elf.entry());
-  if (isa == Isa::kI386) {
+  if (isa != Isa::kRiscv64) {
     csh handle;
-    SY_CHECK(cs_open(CS_ARCH_X86, CS_MODE_32, &handle) == CS_ERR_OK);
+    SY_CHECK(cs_open(CS_ARCH_X86, isa == Isa::kI386 ? CS_MODE_32 : CS_MODE_64, &handle) ==
+             CS_ERR_OK);
     cs_option(handle, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
     capstone_ = handle;
   }
@@ -89,6 +117,13 @@ void Machine::SetReg(int id, uint64_t value) {
   SY_CHECK(uc_reg_write(uc_, id, &value) == UC_ERR_OK);
 }
 
+void Machine::SetTable(int id, uint64_t base, uint32_t limit) {
+  uc_x86_mmr table = {};
+  table.base = base;
+  table.limit = limit;
+  SY_CHECK(uc_reg_write(uc_, id, &table) == UC_ERR_OK);
+}
+
 uint64_t Machine::pc() const { return Reg(PcReg(isa_)); }
 void Machine::set_pc(uint64_t value) { SetReg(PcReg(isa_), value); }
 
@@ -121,8 +156,42 @@ void Machine::Write64(uint64_t address, uint64_t value) {
   SY_CHECK(uc_mem_write(uc_, address, &value, 8) == UC_ERR_OK);
 }
 
+void Machine::AddMemoryHook(uint64_t begin, uint64_t end, bool loads,
+                            std::function<void(uint64_t, int, bool)> hook) {
+  SY_CHECK(begin < end);
+  memory_hooks_.push_back({begin, end, loads, std::move(hook)});
+  if (!memory_hook_installed_) {
+    // One Unicorn hook for all of them, over the whole region (the list decides).
+    uc_hook handle;
+    SY_CHECK(uc_hook_add(uc_, &handle, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+                         reinterpret_cast<void*>(&Machine::OnMemory), this, 1, 0) == UC_ERR_OK);
+    memory_hook_installed_ = true;
+  }
+}
+
+void Machine::OnMemory(uc_struct*, int type, uint64_t address, int size, int64_t, void* self) {
+  auto* m = static_cast<Machine*>(self);
+  bool store = type == UC_MEM_WRITE;
+  for (const MemoryHook& h : m->memory_hooks_) {
+    if ((store || h.loads) && address < h.end && address + static_cast<uint64_t>(size) > h.begin) {
+      h.hook(address, size, store);
+    }
+  }
+}
+
+void Machine::ReadBytes(uint64_t address, void* out, uint64_t size) const {
+  SY_CHECK(Mapped(address, size));
+  SY_CHECK(uc_mem_read(uc_, address, out, size) == UC_ERR_OK);
+}
+
+void Machine::WriteBytes(uint64_t address, const void* bytes, uint64_t size) {
+  SY_CHECK(Mapped(address, size));
+  SY_CHECK(uc_mem_write(uc_, address, bytes, size) == UC_ERR_OK);
+}
+
 void Machine::OnCode(uc_struct*, uint64_t address, uint32_t, void* self) {
   auto* m = static_cast<Machine*>(self);
+  m->current_instruction_ = address;
   if (m->stop_requested_) return;  // already stopping: this instruction will not execute
   if (m->remaining_ == 0) {
     m->stop_requested_ = true;
@@ -138,11 +207,16 @@ void Machine::OnCode(uc_struct*, uint64_t address, uint32_t, void* self) {
 }
 
 void Machine::OnInterrupt(uc_struct*, uint32_t, void* self) {
-  auto* m = static_cast<Machine*>(self);
-  m->hypercall_pending_ = true;
-  m->hypercall_ = m->Reg(m->isa_ == Isa::kI386 ? int{UC_X86_REG_EAX} : int{UC_RISCV_REG_A7});
-  m->stop_requested_ = true;
-  uc_emu_stop(m->uc_);
+  static_cast<Machine*>(self)->HypercallStop();
+}
+
+void Machine::OnSyscall(uc_struct*, void* self) { static_cast<Machine*>(self)->HypercallStop(); }
+
+void Machine::HypercallStop() {
+  hypercall_pending_ = true;
+  hypercall_ = Reg(HypercallReg(isa_));
+  stop_requested_ = true;
+  uc_emu_stop(uc_);
 }
 
 void Machine::Stop() {

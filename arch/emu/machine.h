@@ -5,9 +5,11 @@
 // bounded by instruction counts only; memory is one fixed region zero-filled before the program
 // is copied in; page 0 stays unmapped so a null dereference faults.
 //
-// Hypercalls: the program asks the host for something with `int $0x80` (i386) or `ecall`
-// (RISC-V), number in eax/a7. Run() stops right after the instruction with kHypercall; the
-// caller reads and writes registers and calls Run() again.
+// Hypercalls: the program asks the host for something with `int $0x80` (i386, x86-64),
+// `syscall` (x86-64) or `ecall` (RISC-V), number in eax/rax/a7. Run() stops right after the
+// instruction with kHypercall; the caller reads and writes registers and calls Run() again. On
+// x86-64 both instructions are hypercalls, so that a real libc's system calls (glibc's
+// swapcontext calls rt_sigprocmask) are served by the host like the program's own requests.
 //
 // A code hook (SetStepHook) is called before every instruction with its address; it may call
 // Stop() so that Run() returns kStopped before that instruction executes.
@@ -18,13 +20,14 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "arch/emu/elf_image.h"
 
 struct uc_struct;
 namespace switchyard::emu {
 
-enum class Isa { kI386, kRiscv64 };
+enum class Isa { kI386, kX86_64, kRiscv64 };
 
 enum class StopReason {
   kCountExhausted,  // ran the number of instructions asked for
@@ -48,6 +51,8 @@ class Machine {
   // Registers by Unicorn id (UC_X86_REG_*, UC_RISCV_REG_*).
   uint64_t Reg(int id) const;
   void SetReg(int id, uint64_t value);
+  // A descriptor table register (UC_X86_REG_GDTR): base and limit.
+  void SetTable(int id, uint64_t base, uint32_t limit);
   uint64_t pc() const;
   void set_pc(uint64_t value);
 
@@ -68,10 +73,21 @@ class Machine {
   uint64_t hypercall() const { return hypercall_; }
 
   void SetStepHook(std::function<void(uint64_t address)> hook) { step_hook_ = std::move(hook); }
+  // Calls `hook` for every emulated store into [begin, end) (and every load too when
+  // `loads` is true) with the address and size, before the access happens. The instruction
+  // doing it is current_instruction(). The host's own Write32/Write64 do not call it.
+  void AddMemoryHook(uint64_t begin, uint64_t end, bool loads,
+                     std::function<void(uint64_t address, int size, bool store)> hook);
+  // The address of the instruction executing now (inside a hook) or executed last.
+  uint64_t current_instruction() const { return current_instruction_; }
+  // Copies [address, address + size) out of emulated memory. REQUIRES: the range is mapped.
+  void ReadBytes(uint64_t address, void* out, uint64_t size) const;
+  void WriteBytes(uint64_t address, const void* bytes, uint64_t size);
 
-  // "mov %ebp,%esp" (AT&T, i386, Capstone) or objdump's text (RISC-V); "?" when unknown.
+  // "mov %ebp,%esp" (AT&T, i386 and x86-64, Capstone) or objdump's text (RISC-V); "?" when
+  // unknown.
   std::string Disassemble(uint64_t address) const;
-  // The length in bytes of the instruction at `address` (i386 only, Capstone); 1 if unknown.
+  // The length in bytes of the instruction at `address` (x86, Capstone); 1 if unknown.
   uint64_t InstructionLength(uint64_t address) const;
   // "switch_context+12" or a hex address.
   std::string Where(uint64_t address) const;
@@ -79,6 +95,10 @@ class Machine {
  private:
   static void OnCode(uc_struct* uc, uint64_t address, uint32_t size, void* self);
   static void OnInterrupt(uc_struct* uc, uint32_t number, void* self);
+  static void OnSyscall(uc_struct* uc, void* self);
+  static void OnMemory(uc_struct* uc, int type, uint64_t address, int size, int64_t value,
+                       void* self);
+  void HypercallStop();
 
   Isa isa_;
   Elf elf_;
@@ -88,6 +108,14 @@ class Machine {
   size_t capstone_ = 0;
   std::map<uint64_t, std::string> listing_;
   std::function<void(uint64_t)> step_hook_;
+  struct MemoryHook {
+    uint64_t begin, end;
+    bool loads;
+    std::function<void(uint64_t, int, bool)> hook;
+  };
+  std::vector<MemoryHook> memory_hooks_;
+  bool memory_hook_installed_ = false;
+  uint64_t current_instruction_ = 0;
   uint64_t instructions_ = 0;
   uint64_t remaining_ = 0;
   uint64_t hypercall_ = 0;

@@ -4,6 +4,7 @@
 
 #include "arch/emu/test_i386.h"
 #include "arch/emu/test_riscv64.h"
+#include "arch/emu/test_x86_64.h"
 #include "gtest/gtest.h"
 
 namespace switchyard::emu {
@@ -68,6 +69,23 @@ TEST(MachineTest, Riscv64RunsAndDisassembles) {
   EXPECT_EQ(m.Disassemble(*elf.Find("after_ecall")).substr(0, 2), "ld");
   EXPECT_EQ(m.Run(1), StopReason::kCountExhausted);
   EXPECT_EQ(m.Reg(UC_RISCV_REG_S1), 41u);
+}
+
+TEST(MachineTest, X86_64HypercallsBothWaysAndFaults) {
+  Elf elf(test_x86_64);
+  Machine m(Isa::kX86_64, elf, 0x10000, 0x10000);
+  EXPECT_EQ(m.Disassemble(m.pc()), "xorq %rcx, %rcx");
+  EXPECT_EQ(m.Run(1000), StopReason::kHypercall);
+  EXPECT_EQ(m.hypercall(), 7u);
+  EXPECT_EQ(m.Reg(UC_X86_REG_RBX), 3u);
+  EXPECT_EQ(m.pc(), *elf.Find("after_hypercall"));
+  EXPECT_EQ(m.Run(1000), StopReason::kHypercall);
+  EXPECT_EQ(m.hypercall(), 14u);
+  EXPECT_EQ(m.pc(), *elf.Find("after_syscall"));
+  m.SetReg(UC_X86_REG_MXCSR, 0x7f80);
+  EXPECT_EQ(m.Run(1000), StopReason::kFault);
+  EXPECT_EQ(m.Read32(*elf.Find("mxcsr_slot")), 0x7f80u);
+  EXPECT_NE(m.fault().find("UC_ERR_READ_UNMAPPED"), std::string::npos) << m.fault();
 }
 
 }  // namespace
