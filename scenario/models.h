@@ -77,6 +77,9 @@ struct ModelSpec {
   // the value that then stands for "the file". Empty: none.
   std::string user_file_option;
   int64_t user_file_value = -1;
+  // Whether planted bug `bug` (non-empty, one of `bugs`) exists with these options; returns ""
+  // or why not (a user's own code has no planted bugs). Optional.
+  std::function<std::string(const Options& options, const std::string& bug)> check_bug;
 };
 
 const std::vector<ModelSpec>& Models();

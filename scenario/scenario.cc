@@ -101,6 +101,10 @@ absl::Status Resolve(Scenario* s) {
                                                    m->user_file_option, "=PATH"));
   }
   if (!wants_file) s->user_file.clear();
+  if (!s->bug.empty() && m->check_bug) {
+    std::string problem = m->check_bug(s->options, s->bug);
+    if (!problem.empty()) return absl::InvalidArgumentError(problem);
+  }
   if (wants_file && m->prepare) {
     std::string problem = m->prepare(s->options, s->user_file);
     if (!problem.empty()) return absl::InvalidArgumentError(problem);

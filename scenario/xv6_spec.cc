@@ -2,8 +2,10 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "kernel_models/xv6/tree.h"
 #include "kernel_models/xv6/xv6.h"
 #include "scenario/models.h"
+#include "sim/check.h"
 
 namespace switchyard::scenario {
 namespace {
@@ -33,6 +35,28 @@ xv6::Config ToConfig(const Options& o, const std::string& bug) {
   return c;
 }
 
+// --kernel: the built-in C++ model, switchyard's own C tree, or a tree of the user's.
+enum Kernel : int64_t { kKernelModel = 0, kKernelBuiltin = 1, kKernelDirectory = 2 };
+
+// The planted bugs that switchyard's own C tree has (kernel_models/xv6/builtin/kernel/proc.c).
+int TreeBug(const std::string& bug) {
+  if (bug == "scheduler-keeps-c-proc") return 1;
+  if (bug == "forkret-keeps-lock") return 2;
+  if (bug == "wakeup-without-lock") return 3;
+  return 0;
+}
+
+// The tree a scenario runs: built and loaded once per process (xv6::LoadTreeOnce).
+absl::StatusOr<const xv6::LoadedTree*> TreeFor(const Options& o, const std::string& user_file) {
+  std::string root = user_file;
+  if (o.at("kernel") == kKernelBuiltin) {
+    absl::StatusOr<std::string> written = xv6::WriteBuiltinTree("");
+    if (!written.ok()) return written.status();
+    root = *written;
+  }
+  return xv6::LoadTreeOnce(root);
+}
+
 }  // namespace
 
 ModelSpec Xv6Spec() {
@@ -44,6 +68,17 @@ ModelSpec Xv6Spec() {
   m.fingerprint = xv6::kFingerprint;
   // name, default, min, max, help, swarm range
   m.options = {
+      {"kernel",
+       kKernelModel,
+       kKernelModel,
+       kKernelDirectory,
+       "the kernel: model (the built-in C++ model, every option below), builtin (switchyard's "
+       "own xv6-compatible C tree, compiled at run time as yours is) or the directory of your "
+       "own xv6-riscv tree (--kernel=~/xv6-riscv: its kernel/proc.c, spinlock.c, sleeplock.c, "
+       "kalloc.c, vm.c, trap.c, syscall.c and sysproc.c, unmodified; a tree uses --cpus only)",
+       1,
+       0,
+       {"model", "builtin"}},
       {"cpus", 2, 1, xv6::kMaxCpus, "CPUs (NCPU)", 1, 4},
       {"swtch", 0, 0, 1, "1 (emulated): each swtch also runs the real RISC-V swtch.S in Unicorn"},
       {"nproc", 8, 2, xv6::kMaxProcs, "process slots (NPROC)", 3, 12},
@@ -87,10 +122,44 @@ ModelSpec Xv6Spec() {
     }
     return "";
   };
+  m.user_file_option = "kernel";
+  m.user_file_value = kKernelDirectory;
+  m.prepare = [](const Options& o, const std::string& user_file) -> std::string {
+    absl::StatusOr<const xv6::LoadedTree*> tree = TreeFor(o, user_file);
+    if (!tree.ok()) return std::string(tree.status().message());
+    if (o.at("cpus") > (*tree)->ncpu()) {
+      return absl::StrCat("--cpus=", o.at("cpus"), " is more than the tree's NCPU (",
+                          (*tree)->ncpu(), ")");
+    }
+    return "";
+  };
+  m.check_bug = [](const Options& o, const std::string& bug) -> std::string {
+    if (o.at("kernel") == kKernelModel) return "";
+    if (o.at("kernel") == kKernelDirectory) {
+      return absl::StrCat("--bug=", bug,
+                          ": a tree of your own has no planted bugs (plant the bug in a copy of "
+                          "your tree and give that directory)");
+    }
+    if (TreeBug(bug) == 0) {
+      return absl::StrCat("--bug=", bug,
+                          " is planted only in the C++ model; switchyard's own C tree has "
+                          "scheduler-keeps-c-proc, forkret-keeps-lock and wakeup-without-lock");
+    }
+    return "";
+  };
   m.cpus = [](const Options& o) { return static_cast<int>(o.at("cpus")); };
   m.pct_expected_steps = 3000;
   m.run = [](const RunRequest& r) {
-    return xv6::Run(ToConfig(r.options, r.bug), r.decider, r.sim_options, r.after);
+    if (r.options.at("kernel") == kKernelModel) {
+      return xv6::Run(ToConfig(r.options, r.bug), r.decider, r.sim_options, r.after);
+    }
+    // prepare() built and loaded the tree in this process, or Resolve failed.
+    absl::StatusOr<const xv6::LoadedTree*> tree = TreeFor(r.options, r.user_file);
+    SY_CHECK(tree.ok());
+    xv6::TreeRunConfig config;
+    config.cpus = static_cast<int>(r.options.at("cpus"));
+    config.planted_bug = TreeBug(r.bug);
+    return (*tree)->Run(config, r.decider, r.sim_options, r.after);
   };
   return m;
 }

@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "kernel_models/xv6/builtin_sources.h"
 #include "kernel_models/xv6/platform_sources.h"
 #include "sim/check.h"
 #include "sim/platform.h"
@@ -32,10 +33,10 @@ namespace switchyard::xv6 {
 namespace {
 
 // The tree's files that are compiled (instrumented), and the headers they need.
-constexpr const char* kCompiled[] = {"proc.c",    "spinlock.c", "sleeplock.c", "kalloc.c",
-                                     "vm.c",      "trap.c",     "syscall.c",   "sysproc.c"};
-constexpr const char* kHeaders[] = {"types.h", "param.h",    "spinlock.h", "sleeplock.h",
-                                    "proc.h",  "defs.h",     "syscall.h"};
+constexpr const char* kCompiled[] = {"proc.c", "spinlock.c", "sleeplock.c", "kalloc.c",
+                                     "vm.c",   "trap.c",     "syscall.c",   "sysproc.c"};
+constexpr const char* kHeaders[] = {"types.h", "param.h", "spinlock.h", "sleeplock.h",
+                                    "proc.h",  "defs.h",  "syscall.h"};
 // Symbols a module may leave to the executable or libc.
 bool ProvidedByHost(const std::string& symbol) {
   return absl::StartsWith(symbol, "__tsan_") || absl::StartsWith(symbol, "sy_") ||
@@ -149,9 +150,9 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
   std::map<std::string, std::string> sources;  // name -> contents, in name order
   for (const char* name : kCompiled) {
     if (!ReadFile(kernel + "/" + name, &sources[name])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          built.tree, " is not an xv6-riscv tree: it has no kernel/", name,
-          " (give the directory that holds kernel/ and user/)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(built.tree, " is not an xv6-riscv tree: it has no kernel/", name,
+                       " (give the directory that holds kernel/ and user/)"));
     }
   }
   for (const char* name : kHeaders) {
@@ -164,7 +165,8 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
   if (DIR* d = opendir(kernel.c_str()); d != nullptr) {
     while (dirent* e = readdir(d)) {
       std::string name = e->d_name;
-      if (absl::EndsWith(name, ".h") && !sources.count(name)) ReadFile(kernel + "/" + name, &sources[name]);
+      if (absl::EndsWith(name, ".h") && !sources.count(name))
+        ReadFile(kernel + "/" + name, &sources[name]);
     }
     closedir(d);
   }
@@ -183,14 +185,22 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
     defines.push_back("-DXV6_PRINTF_VOID");
   }
   if (!absl::StrContains(sources["proc.h"], "intena")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kernel, "/proc.h has no field `intena` in struct cpu: the platform needs xv6-riscv's "
-                "push_off/pop_off bookkeeping"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(kernel,
+                     "/proc.h has no field `intena` in struct cpu: the platform needs xv6-riscv's "
+                     "push_off/pop_off bookkeeping"));
   }
 
-  const std::vector<std::string> flags = {
-      "-fPIC", "-O1", "-g", "-gcolumn-info", "-fno-omit-frame-pointer", "-ffreestanding",
-      "-fno-builtin", "-fno-common", "-fno-stack-protector", "-w"};
+  const std::vector<std::string> flags = {"-fPIC",
+                                          "-O1",
+                                          "-g",
+                                          "-gcolumn-info",
+                                          "-fno-omit-frame-pointer",
+                                          "-ffreestanding",
+                                          "-fno-builtin",
+                                          "-fno-common",
+                                          "-fno-stack-protector",
+                                          "-w"};
   uint64_t hash = 0xcbf29ce484222325ull;
   for (const auto& [name, text] : sources) hash = Fnv(Fnv(hash, name), text);
   for (const std::string& f : flags) hash = Fnv(hash, f);
@@ -225,7 +235,8 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
   const std::string overlay = absl::StrFormat(
       "{ 'version': 0, 'roots': [ { 'name': '%s', 'type': 'directory', 'contents': [\n"
       "  { 'name': 'riscv.h', 'type': 'file', 'external-contents': '%s/riscv.h' },\n"
-      "  { 'name': 'memlayout.h', 'type': 'file', 'external-contents': '%s/memlayout.h' } ] } ] }\n",
+      "  { 'name': 'memlayout.h', 'type': 'file', 'external-contents': '%s/memlayout.h' } ] } ] "
+      "}\n",
       kernel, platform, platform);
   if (!WriteFileAtomically(dir + "/overlay.yaml", overlay)) {
     return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
@@ -237,9 +248,9 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
   std::vector<std::string> objects;
   auto compile = [&](const std::string& source, const std::string& object,
                      bool instrumented) -> absl::Status {
-    std::vector<std::string> argv = {"clang", "-c", source, "-o", object,
-                                     "-ivfsoverlay", dir + "/overlay.yaml", "-I", kernel,
-                                     "-I", platform};
+    std::vector<std::string> argv = {
+        "clang", "-c",   source, "-o",    object, "-ivfsoverlay", dir + "/overlay.yaml",
+        "-I",    kernel, "-I",   platform};
     if (instrumented) argv.push_back("-fsanitize=thread");
     argv.insert(argv.end(), flags.begin(), flags.end());
     argv.insert(argv.end(), defines.begin(), defines.end());
@@ -286,14 +297,12 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
       absl::StrAppend(&stubs, "unsigned long ", name, "(void) { return (unsigned long)-1; }\n");
       continue;
     }
-    missing.push_back(absl::StrCat("`", name, "` (needed by ", who.substr(0, who.size() - 2),
-                                   ")"));
+    missing.push_back(absl::StrCat("`", name, "` (needed by ", who.substr(0, who.size() - 2), ")"));
   }
   if (!missing.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the tree needs ", absl::StrJoin(missing, ", "),
-                     ", which neither its compiled files (", absl::StrJoin(kCompiled, " "),
-                     ") nor the xv6 platform define"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the tree needs ", absl::StrJoin(missing, ", "), ", which neither its compiled files (",
+        absl::StrJoin(kCompiled, " "), ") nor the xv6 platform define"));
   }
   if (!WriteFileAtomically(dir + "/syscall_stubs.c", stubs)) {
     return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
@@ -302,8 +311,8 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
     absl::Status s = compile(dir + "/syscall_stubs.c", dir + "/syscall_stubs.o", false);
     if (!s.ok()) return s;
   }
-  std::vector<std::string> link = {"clang", "-shared", "-Wl,-z,relro,-z,now", "-Wl,-Bsymbolic",
-                                   "-o", built.module_path + ".tmp"};
+  std::vector<std::string> link = {"clang",          "-shared", "-Wl,-z,relro,-z,now",
+                                   "-Wl,-Bsymbolic", "-o",      built.module_path + ".tmp"};
   link.insert(link.end(), objects.begin(), objects.end());
   std::string output;
   if (RunCommand(link, &output) != 0) {
@@ -344,8 +353,8 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
   auto* userret = static_cast<char*>(symbol("userret"));
   auto* ncpu = static_cast<int*>(symbol("xv6_ncpu"));
   if (tree->boot_ == nullptr || tree->start_ == nullptr || init == nullptr ||
-      userret_entry == nullptr || trampoline == nullptr || userret == nullptr ||
-      ncpu == nullptr || tree->check_cpu_proc_ == nullptr || tree->describe_ == nullptr) {
+      userret_entry == nullptr || trampoline == nullptr || userret == nullptr || ncpu == nullptr ||
+      tree->check_cpu_proc_ == nullptr || tree->describe_ == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(built.module_path, " is not a module of the xv6 platform"));
   }
@@ -355,9 +364,9 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
   void* page = mmap(reinterpret_cast<void*>(kTrampoline), 4096, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
   if (page != reinterpret_cast<void*>(kTrampoline)) {
-    return absl::InternalError(absl::StrFormat(
-        "cannot map the trampoline page at 0x%x: %s (is another tree loaded?)", kTrampoline,
-        std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrFormat("cannot map the trampoline page at 0x%x: %s (is another tree loaded?)",
+                        kTrampoline, std::strerror(errno)));
   }
   auto* code = static_cast<unsigned char*>(page);
   std::memset(code, 0x0F, 4096);  // ud2 (0F 0B) pairs and stray 0F: uservec is never jumped to
@@ -370,8 +379,8 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
   stub[10] = 0xFF;  // jmp *%rax
   stub[11] = 0xE0;
   if (mprotect(page, 4096, PROT_READ | PROT_EXEC) != 0) {
-    return absl::InternalError(absl::StrCat("cannot protect the trampoline page: ",
-                                            std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot protect the trampoline page: ", std::strerror(errno)));
   }
   // The tree's own initialisation, once, then the snapshot every run starts from.
   sim::RandomDecider decider(0);
@@ -384,15 +393,16 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
   sim::Outcome out = simulator.Run();
   if (out.kind != sim::Outcome::Kind::kPass) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "the tree's initialisation (kinit, procinit, trapinit, userinit) failed: ",
-        out.invariant, ": ", out.message));
+        "the tree's initialisation (kinit, procinit, trapinit, userinit) failed: ", out.invariant,
+        ": ", out.message));
   }
   m.Snapshot();
   return tree;
 }
 
 sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
-                             sim::SimOptions options) const {
+                             sim::SimOptions options,
+                             const std::function<void(const sim::Simulator&)>& after) const {
   module_->Reset();
   SY_CHECK(config.cpus >= 1 && config.cpus <= ncpu_);
   SY_CHECK(config.planted_bug == 0 || planted_bug_ != nullptr);
@@ -423,7 +433,47 @@ sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
     describe(text, sizeof text);
     return std::string(text);
   });
-  return simulator.Run();
+  sim::Outcome out = simulator.Run();
+  if (after) after(simulator);
+  return out;
+}
+
+absl::StatusOr<std::string> WriteBuiltinTree(const std::string& cache_arg) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (const auto& file : kBuiltinTree) hash = Fnv(Fnv(hash, file.name), file.text);
+  const std::string cache = cache_arg.empty() ? DefaultCacheDir() : cache_arg;
+  const std::string root = absl::StrFormat("%s/xv6-builtin-tree-%016x", cache, hash);
+  if (!MakeDirectories(root + "/kernel")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot create ", root, "/kernel: ", std::strerror(errno)));
+  }
+  for (const auto& file : kBuiltinTree) {
+    // The embedded text starts with the newline after the raw string's opening.
+    const char* text = file.text[0] == '\n' ? file.text + 1 : file.text;
+    if (!WriteFileAtomically(absl::StrCat(root, "/kernel/", file.name), text)) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot write into ", root, "/kernel"));
+    }
+  }
+  return root;
+}
+
+absl::StatusOr<const LoadedTree*> LoadTreeOnce(const std::string& tree) {
+  static std::string loaded_path;
+  static LoadedTree* loaded = nullptr;
+  if (loaded != nullptr) {
+    if (tree == loaded_path) return loaded;
+    return absl::InvalidArgumentError(absl::StrCat("one xv6 tree per process: ", loaded_path,
+                                                   " is loaded, ", tree, " cannot be"));
+  }
+  auto built = BuildTree(tree, "", [](const std::string& line) {
+    std::fprintf(stderr, "switchyard: %s\n", line.c_str());
+  });
+  if (!built.ok()) return built.status();
+  auto load = LoadedTree::Load(*built);
+  if (!load.ok()) return load.status();
+  loaded = load->release();
+  loaded_path = tree;
+  return loaded;
 }
 
 }  // namespace switchyard::xv6

@@ -38,10 +38,10 @@
 namespace switchyard::xv6 {
 
 struct BuiltTree {
-  std::string tree;         // the tree's directory, absolute
-  std::string module_path;  // the compiled module in the cache
-  std::string fingerprint;  // hex hash of the compiled sources, the platform and the flags
-  bool cached = false;      // the module was already in the cache
+  std::string tree;                // the tree's directory, absolute
+  std::string module_path;         // the compiled module in the cache
+  std::string fingerprint;         // hex hash of the compiled sources, the platform and the flags
+  bool cached = false;             // the module was already in the cache
   std::vector<std::string> notes;  // what was detected ("timer: Sstc stimecmp", ...)
 };
 
@@ -49,6 +49,15 @@ struct BuiltTree {
 // $XDG_CACHE_HOME/switchyard or ~/.cache/switchyard. `progress` gets one line when compiling.
 absl::StatusOr<BuiltTree> BuildTree(const std::string& tree, const std::string& cache_dir,
                                     const std::function<void(const std::string&)>& progress);
+
+// Writes switchyard's own xv6-compatible tree (kernel_models/xv6/builtin, embedded in the
+// binary) into the cache directory and returns its root, for BuildTree.
+absl::StatusOr<std::string> WriteBuiltinTree(const std::string& cache_dir);
+
+// The tree at `tree` built (progress lines on stderr) and loaded once per process: later calls
+// with the same directory return the same tree. Only one tree can be loaded in a process (its
+// trampoline page sits at a fixed address); asking for another is an error.
+absl::StatusOr<const class LoadedTree*> LoadTreeOnce(const std::string& tree);
 
 struct TreeRunConfig {
   int cpus = 2;
@@ -67,8 +76,9 @@ class LoadedTree {
   // One run from the snapshot. REQUIRES: 1 <= config.cpus <= the tree's NCPU; a planted bug
   // only for a tree that has xv6_planted_bug (has_planted_bugs()). Left at their defaults,
   // options.accesses_per_tick becomes 10 and the no-progress budget 20,000 ticks.
-  sim::Outcome Run(const TreeRunConfig& config, sim::Decider& decider,
-                   sim::SimOptions options) const;
+  // `after` (optional) inspects the finished run, as xv6::Run's does.
+  sim::Outcome Run(const TreeRunConfig& config, sim::Decider& decider, sim::SimOptions options,
+                   const std::function<void(const sim::Simulator&)>& after = nullptr) const;
 
   int ncpu() const { return ncpu_; }
   bool has_planted_bugs() const { return planted_bug_ != nullptr; }

@@ -18,9 +18,8 @@ int main(int argc, char** argv) {
   const int pct_depth = argc > 5 ? std::atoi(argv[5]) : 0;  // 0: uniform random
   const uint64_t fairness = argc > 6 ? std::strtoull(argv[6], nullptr, 10) : 200;
   const int bug = argc > 7 ? std::atoi(argv[7]) : 0;
-  auto built = xv6::BuildTree(argv[1], "", [](const std::string& line) {
-    std::fprintf(stderr, "%s\n", line.c_str());
-  });
+  auto built = xv6::BuildTree(
+      argv[1], "", [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
   if (!built.ok()) {
     std::fprintf(stderr, "%s\n", std::string(built.status().message()).c_str());
     return 2;

@@ -4,13 +4,14 @@
 // elsewhere, by cpu-proc-agrees; a lock kept by forkret, as the tree's own panic); runs are
 // reset and deterministic; and bad trees are clear errors (not a tree, a compiler error as the
 // compiler printed it, a function nobody defines), never a crash.
+#include "kernel_models/xv6/tree.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
-#include "kernel_models/xv6/tree.h"
 
 namespace switchyard::xv6 {
 namespace {
@@ -116,8 +117,7 @@ TEST(TreeTest, BadTreesAreClearErrors) {
   auto does_not_compile = BuildTree(broken, Cache(), nullptr);
   ASSERT_FALSE(does_not_compile.ok());
   // The compiler's own message, naming the user's file.
-  EXPECT_NE(does_not_compile.status().message().find(broken + "/kernel/proc.c:"),
-            std::string::npos)
+  EXPECT_NE(does_not_compile.status().message().find(broken + "/kernel/proc.c:"), std::string::npos)
       << does_not_compile.status();
   EXPECT_NE(does_not_compile.status().message().find("error:"), std::string::npos);
 

@@ -54,7 +54,7 @@ void sy_intr_off(void);
 void sy_wfi(void);
 unsigned long xv6_time(void);
 
-#define XV6_CSR(name, NAME)                                              \
+#define XV6_CSR(name, NAME)                                                    \
   static inline uint64 r_##name(void) { return xv6_csr_read(XV6_CSR_##NAME); } \
   static inline void w_##name(uint64 x) { xv6_csr_write(XV6_CSR_##NAME, x); }
 
@@ -106,7 +106,7 @@ typedef uint64* pagetable_t;  // 512 PTEs
 #define SSTATUS_SPP (1L << 8)   // previous mode: 1 supervisor, 0 user
 #define SSTATUS_SPIE (1L << 5)  // supervisor previous interrupt enable
 #define SSTATUS_UPIE (1L << 4)
-#define SSTATUS_SIE (1L << 1)   // supervisor interrupt enable
+#define SSTATUS_SIE (1L << 1)  // supervisor interrupt enable
 #define SSTATUS_UIE (1L << 0)
 
 #define SIE_SEIE (1L << 9)

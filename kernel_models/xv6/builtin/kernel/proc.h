@@ -38,9 +38,9 @@ struct proc {
 
   // p->lock guards these:
   enum procstate state;
-  void* chan;    // what it sleeps on, if SLEEPING
-  int killed;    // it must exit when it next leaves the kernel
-  int xstate;    // its exit status, for its parent's wait()
+  void* chan;  // what it sleeps on, if SLEEPING
+  int killed;  // it must exit when it next leaves the kernel
+  int xstate;  // its exit status, for its parent's wait()
   int pid;
 
   // wait_lock guards this:
