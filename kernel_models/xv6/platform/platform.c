@@ -20,7 +20,7 @@
 //   - panic onto sy_panic (a violation "panic" with the message and the tree's file:line).
 // What it stands in for: physical memory (the `end` array; kalloc.c hands out its pages), the
 // kernel page table (vm.c's user page-table code runs; kvminit does not, kernel threads run on
-// the simulator's stacks), the file system and files (namei and friends return a placeholder
+// the simulator's stacks; older trees' procinit maps kernel stacks into an empty one), the file system and files (namei and friends return a placeholder
 // inode; no process opens files), the console (printf formats nothing), the PLIC, and string.c
 // (memset, memmove and friends here are one ranged access each instead of a point per byte).
 // The user programs: pid 1 forks children, waits for each and checks its exit status; each
@@ -237,8 +237,17 @@ void fsinit(int dev) { (void)dev; }
 
 // Everything main() does before the harts start scheduling that does not depend on the run:
 // called once, when the module is loaded, before the snapshot that every run starts from.
+// vm.c's kernel page table. kvminit() is not called (it maps the kernel's text and physical
+// memory, which here are host addresses), but trees from before 2021 map each process's kernel
+// stack into it in procinit(): they get an empty one.
+extern pagetable_t kernel_pagetable __attribute__((weak));
+
 void xv6_init(void) {
   kinit();
+  if (&kernel_pagetable != 0 && kernel_pagetable == 0) {
+    kernel_pagetable = (pagetable_t)kalloc();
+    memset(kernel_pagetable, 0, PGSIZE);
+  }
   procinit();
   trapinit();
   userinit();

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Proves --model=xv6 --kernel=... as a user runs it: switchyard's own C tree (--kernel=builtin,
+# compiled at run time as a user's tree is) explores clean, a planted bug is found and its
+# reproducer replays with the same trace hash and shows the tree's own file:line in
+# --trace=interleaving; a directory that is not a tree, a tree that does not compile (the
+# compiler's message) and --bug on a user's tree are one-line errors with exit 2;
+# and nothing is written into the user's tree.
+set -u
+bin="$TEST_SRCDIR/switchyard/cli/switchyard"
+tmp="${TEST_TMPDIR:-/tmp}/kernel_test"
+rm -rf "$tmp" && mkdir -p "$tmp"
+cd "$tmp" || exit 1
+export XDG_CACHE_HOME="$tmp/cache"
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); }
+fail() {
+  echo "FAIL: $*"
+  failed=$((failed + 1))
+}
+# check NAME STATUS WANT FILE PATTERN...
+check() {
+  local name=$1 status=$2 want=$3 file=$4
+  shift 4
+  if [ "$status" -ne "$want" ]; then
+    fail "$name: exit $status, want $want"
+    sed 's/^/  | /' "$file" | tail -n 15
+    return
+  fi
+  local pattern
+  for pattern in "$@"; do
+    if ! grep -qE -- "$pattern" "$file"; then
+      fail "$name: no line matches '$pattern'"
+      sed 's/^/  | /' "$file" | tail -n 15
+      return
+    fi
+  done
+  pass
+}
+
+"$bin" explore --model=xv6 --kernel=builtin --runs=40 --jobs=2 --out="$tmp/clean" >clean.out 2>&1
+check "clean explore" $? 0 clean.out "^switchyard: compiling .*xv6-builtin-tree" \
+  "^summary: 40 runs"
+
+"$bin" explore --model=xv6 --kernel=builtin --bug=scheduler-keeps-c-proc --runs=100 \
+  --out="$tmp/bug" >bug.out 2>&1
+check "bug explore" $? 1 bug.out "safety cpu-proc-agrees: 1" "^reproducer: "
+repro=$(ls "$tmp"/bug/*.json)
+"$bin" replay "$repro" >replay.out 2>&1
+check "replay" $? 1 replay.out "^replay matches: same outcome, same trace hash"
+"$bin" replay "$repro" --trace=interleaving >timeline.out 2>&1
+check "interleaving" $? 1 timeline.out "VIOLATION \(safety violation\) cpu-proc-agrees" \
+  "(scheduler|sched|acquire|release|pop_off|push_off|holding) (proc|spinlock)\.c:[0-9]+"
+
+# Bad input: one line on stderr, exit 2.
+one_line_error() {  # one_line_error NAME PATTERN -- ARGS...
+  local name=$1 pattern=$2
+  shift 3
+  local status
+  "$bin" "$@" >/dev/null 2>"$name.err"
+  status=$?
+  if [ "$status" -ne 2 ]; then
+    fail "$name: exit $status, want 2: $(cat "$name.err")"
+  elif ! grep -qE -- "$pattern" "$name.err"; then
+    fail "$name: no line matches '$pattern': $(cat "$name.err")"
+  else
+    pass
+  fi
+}
+mkdir -p notatree
+one_line_error notatree "is not an xv6-riscv tree: it has no kernel/proc.c" -- run --model=xv6 \
+  --kernel="$tmp/notatree"
+one_line_error missing "no such file" -- run --model=xv6 --kernel="$tmp/nowhere"
+
+# A user's tree: a copy of the own tree, made read-only, that does not compile.
+cp -r "$XDG_CACHE_HOME"/switchyard/xv6-builtin-tree-*/ mytree
+chmod -R a-w mytree
+before=$(find mytree -type f | sort | xargs md5sum)
+one_line_error bugtree "a tree of your own has no planted bugs" -- run --model=xv6 \
+  --kernel="$tmp/mytree" --bug=wakeup-without-lock
+"$bin" run --model=xv6 --kernel="$tmp/mytree" --seed=1 >mytree.out 2>&1
+check "user tree" $? 0 mytree.out "^outcome: pass"
+after=$(find mytree -type f | sort | xargs md5sum)
+if [ "$before" == "$after" ]; then
+  pass
+else
+  fail "something was written into the user's tree"
+fi
+chmod -R u+w mytree
+echo 'int broken(void) { return }' >>mytree/kernel/proc.c
+"$bin" run --model=xv6 --kernel="$tmp/mytree" >broken.out 2>&1
+check "broken tree" $? 2 broken.out "does not compile" "mytree/kernel/proc.c:[0-9]+:[0-9]+: error"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
