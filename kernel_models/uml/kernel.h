@@ -67,6 +67,8 @@ enum class Bug {
   // Narrow windows, visible only at access granularity:
   kKswapdChecksBeforeSleeping,  // kswapd tests its goal before it sets TASK_INTERRUPTIBLE
   kReturnToUserInterruptible,   // the return to user mode tests need_resched with signals open
+  // Preemption lost without any other symptom (interrupt-delivery contracts):
+  kReturnToUserKeepsSignalsBlocked,  // the return to user mode's fast path leaves them blocked
   // Host crashes (a finding of kind "crash", reported from an isolated run):
   kReclaimAssumesUserMm,  // try_to_free_pages() reads the reclaimer's mm without a null check
 };
