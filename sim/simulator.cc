@@ -303,6 +303,13 @@ void Simulator::CheckInvariants() {
   }
 }
 
+std::string Simulator::InterruptsOff::Where() const {
+  if (function[0] == 0) return "nowhere: off since the run began";
+  std::string where = function;
+  if (file[0] != 0) where += " (" + std::string(file) + ":" + std::to_string(line) + ")";
+  return where + " at step " + std::to_string(step);
+}
+
 void Simulator::FireDueTimers() {
   changed_ = true;  // a timer or a device callback may have changed what checkers read
   ReportGlobal();

@@ -284,10 +284,13 @@ class Simulator {
   // since the run began (vCPUs start with interrupts off).
   struct InterruptsOff {
     const char* function = "";
-    const char* file = "";
+    const char* file = "";  // "" for a trap's entry
     int line = 0;
     uint32_t fiber = 0;
     uint64_t step = 0;
+    // "push_off (kernel_models/xv6/spinlock.cc:58) at step 120", "the trap entry at step 7", or
+    // "nowhere: off since the run began".
+    std::string Where() const;
   };
   const InterruptsOff& InterruptsOffBy(int cpu) const { return vcpus_[cpu].off; }
   // The virtual time at which vCPU `cpu`'s timer interrupt became pending; UINT64_MAX when none

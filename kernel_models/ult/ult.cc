@@ -24,6 +24,7 @@ constexpr uint64_t kFailLocals = 1, kFailArgument = 2, kFailRing = 3, kFailTrap 
 constexpr uint64_t kMemoryBase = 0x10000, kMemorySize = 0x40000;
 // Instructions one run may execute; a correct run of the default workload needs far fewer.
 constexpr uint64_t kInstructionBudget = 2'000'000;
+static_assert(kMemoryBase % 4096 == 0 && kMemorySize % 4096 == 0);
 // timer-delivered: a timer signal that falls due and cannot be delivered is normal for the few
 // instructions of a critical section; this many consecutive ones spread over at least this many
 // instructions mean preemption is lost. A correct library blocks the signal for tens of
@@ -31,7 +32,6 @@ constexpr uint64_t kInstructionBudget = 2'000'000;
 constexpr uint32_t kUndeliveredSignalsMax = 4;
 constexpr uint64_t kUndeliveredInstructionsMax = 20'000;
 static_assert(kUndeliveredInstructionsMax < kInstructionBudget / 10);
-static_assert(kMemoryBase % 4096 == 0 && kMemorySize % 4096 == 0);
 
 thread_local uint64_t last_run_instructions = 0;
 
@@ -608,7 +608,7 @@ const std::vector<Bug>& Bugs() {
        "thread_exit unlinks the running thread from the ring, then leaves through release()",
        "bug-remove-running", false, false},
       {"threadcount-not-updated", "thread_exit does not decrement threadcount", "bug-threadcount",
-       false},
+       false, false},
       {"signal-race",
        "the ring is updated with the timer signal unblocked: the handler's release() races it",
        "bug-signal-race", true, false},

@@ -195,9 +195,8 @@ std::string Kernel::interrupts_off_by() const {
       thread = absl::StrCat("task[", i, "]'s thread");
     }
   }
-  if (off.function[0] == 0) return "never turned on since boot";
-  return absl::StrCat("blocked in ", off.function, " (", off.file, ":", off.line, ") by ", thread,
-                      " at step ", off.step);
+  if (off.function[0] == 0) return "signals have been blocked since the run began";
+  return absl::StrCat("blocked in ", off.Where(), " by ", thread);
 }
 
 void Kernel::check_new_task_interruptible(const task_struct* p) {

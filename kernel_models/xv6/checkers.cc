@@ -170,8 +170,8 @@ void Kernel::CheckNewProcessEntry() {
   sim_.Fail("new-process-interruptible",
             absl::StrCat("new pid ", p != nullptr ? p->pid.peek() : 0,
                          " returns to user mode for the first time on cpu", cpuid(),
-                         " with interrupts off (turned off in ", off.function, " (", off.file, ":",
-                         off.line, ") by ", ThreadName(off.fiber), ")"));
+                         " with interrupts off (turned off in ", off.Where(), " by ",
+                         ThreadName(off.fiber), ")"));
 }
 
 std::string Kernel::ThreadName(uint32_t fiber) const {
@@ -187,11 +187,10 @@ void Kernel::CheckUserCode() {
   const proc* p = mycpu()->proc.peek();
   if (!sim_.intr_get()) {
     const sim::Simulator::InterruptsOff& off = sim_.InterruptsOffBy(c);
-    std::string message = absl::StrCat(
-        "pid ", p != nullptr ? p->pid.peek() : 0, " runs user code on cpu", c,
-        " with interrupts off: the timer cannot preempt it; they were turned off in ",
-        off.function[0] != 0 ? off.function : "(never: the boot state)", " (", off.file, ":",
-        off.line, ") by ", ThreadName(off.fiber), " at step ", off.step);
+    std::string message =
+        absl::StrCat("pid ", p != nullptr ? p->pid.peek() : 0, " runs user code on cpu", c,
+                     " with interrupts off: the timer cannot preempt it; they were turned off in ",
+                     off.Where(), " by ", ThreadName(off.fiber));
     sim_.Fail("user-mode-interruptible", std::move(message));
   }
 }
