@@ -61,6 +61,12 @@ scenario::Scenario Make(const std::string& model, const std::string& bug,
   s.pct_depth = 3;
   s.seed = seed;
   s.granularity = absl::GetFlag(FLAGS_granularity);
+  // The options the bug needs and does not force (BugSpec::needs_options).
+  if (const scenario::ModelSpec* m = scenario::FindModel(model)) {
+    for (const scenario::BugSpec& b : m->bugs) {
+      if (b.name == bug) s.options = b.needs_options;
+    }
+  }
   return s;
 }
 

@@ -2,7 +2,8 @@
 # Proves every subcommand reports bad input as one line on stderr with exit status 2 and writes
 # nothing half-way: unknown subcommands, flags, models, bugs and options; missing, malformed,
 # truncated, wrong-model and wrong-version files; --jobs=0, --time=-1. Also that help, list and
-# a good replay succeed, and that `list --json` is one JSON object with the promised fields.
+# a good replay succeed, that `list --json` is one JSON object with the promised fields, and that
+# explore's summary prints each invariant's first message.
 set -u
 bin="$TEST_SRCDIR/switchyard/cli/switchyard"
 good="$TEST_SRCDIR/switchyard/corpora/reproducers/xv6-forkret-keeps-lock-user-mode-holds-no-locks-seed0.json"
@@ -139,6 +140,19 @@ if "$bin" check-determinism --model=uml --runs=3 | grep -q "^deterministic"; the
   passed=$((passed + 1))
 else
   echo "FAIL: check-determinism"
+  failed=$((failed + 1))
+fi
+# explore's summary gives each violated invariant's first finding's one-line message, under its
+# count: what went wrong, in the model's terms, as `run` prints it.
+out=$("$bin" explore --model=ult --bug=release-returns-blocked --preemptive=1 --runs=5 \
+  --out="$tmp/explore" 2>&1)
+status=$?
+if [ "$status" -eq 1 ] &&
+  grep -A1 "^  safety user-code-preemptible: 1 (first seed 0)$" <<<"$out" |
+  grep -Eq "^    thread 0 runs user code at main_thread\+[0-9]+ with the timer signal blocked: blocked at release\+[0-9]+ on thread 0's stack"; then
+  passed=$((passed + 1))
+else
+  echo "FAIL: explore does not print the first finding's message (exit $status): $out"
   failed=$((failed + 1))
 fi
 # list --json: one object with models[].{name,options,bugs[].{name,description},invariants}.

@@ -87,7 +87,9 @@ class Campaign {
   // Consumes the report for the next index in order; returns false when the campaign stops.
   bool Consume(const RunReport& report);
   void Progress(bool force);
-  void WriteReproducer(uint64_t index);
+  // Runs the first violating seed of invariant `key` again (or takes its isolated crash run),
+  // writes its reproducer and keeps its one-line message for the summary.
+  void WriteReproducer(const std::string& key, uint64_t index);
   // Starts worker `j` at run index `first` (it then takes every jobs-th index).
   void StartWorker(int j, uint64_t first);
   void StopWorkers();
@@ -109,6 +111,7 @@ class Campaign {
   uint64_t violations_ = 0;
   int first_status_ = kExitOk;
   std::map<std::string, std::pair<uint64_t, uint64_t>> by_invariant_;  // count, first index
+  std::map<std::string, std::string> first_message_;  // by invariant: its first finding's message
   std::vector<std::string> reproducers_;
   std::vector<pid_t> workers_;        // -1: finished or not running
   std::vector<int> fds_;              // -1: closed
@@ -138,7 +141,7 @@ void Campaign::Progress(bool force) {
                done_, elapsed > 0 ? done_ / elapsed : 0.0, violations_, elapsed, left.c_str());
 }
 
-void Campaign::WriteReproducer(uint64_t index) {
+void Campaign::WriteReproducer(const std::string& key, uint64_t index) {
   scenario::Scenario s = base_;
   s.seed = base_.seed + index;
   if (!scenario::Resolve(&s).ok()) return;
@@ -147,6 +150,7 @@ void Campaign::WriteReproducer(uint64_t index) {
   auto crash = crashes_.find(index);
   scenario::RunResult r =
       crash != crashes_.end() ? scenario::ResultOf(crash->second) : scenario::RunScenario(s);
+  first_message_[key] = r.outcome.message;
   std::string path = ReproducerPathInOut(s, r.outcome.invariant, absl::StrCat("seed", s.seed));
   absl::Status status = sim::WriteReproducer(path, scenario::ToReproducer(s, r));
   if (!status.ok()) {
@@ -174,7 +178,7 @@ bool Campaign::Consume(const RunReport& report) {
                       : kind == sim::Outcome::Kind::kHang   ? kExitHang
                                                             : kExitSafety;
     }
-    if (fresh) WriteReproducer(report.index);
+    if (fresh) WriteReproducer(key, report.index);
     if (!absl::GetFlag(FLAGS_keep_going)) return false;
   }
   Progress(false);
@@ -344,6 +348,12 @@ int Campaign::Run() {
   for (const auto& [key, value] : by_invariant_) {
     std::printf("  %s: %" PRIu64 " (first seed %" PRIu64 ")\n", key.c_str(), value.first,
                 base_.seed + value.second);
+    // What went wrong, in the model's terms: the first finding's one-line message, as `run`
+    // prints it.
+    auto message = first_message_.find(key);
+    if (message != first_message_.end() && !message->second.empty()) {
+      std::printf("    %s\n", message->second.c_str());
+    }
   }
   for (const auto& [key, value] : by_invariant_) {
     auto crash = crashes_.find(value.second);

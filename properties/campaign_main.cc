@@ -1,5 +1,9 @@
 // A campaign as a Bazel test: campaign_test --model=M --runs=N [--bug=B] [--strategy=S]
-// [--granularity=G] [--swarm] [--expect=pass|found|crash]
+// [--granularity=G] [--swarm] [--OPTION=N ...] [--expect=pass|found|crash]
+// [--expect_invariant=NAME]
+//
+// --OPTION=N sets one of the model's options (--preemptive=1). With --expect_invariant, the
+// finding must be a violation of that invariant: a bug found under another name fails the test.
 //
 // Sharded: with TEST_TOTAL_SHARDS=T and TEST_SHARD_INDEX=I, this shard runs the seeds i < N with
 // i % T == I, so the shards together run exactly seeds 0..N-1. A violation (or, with
@@ -13,6 +17,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "scenario/isolation.h"
 #include "scenario/scenario.h"
 
@@ -29,6 +34,7 @@ int Main(int argc, char** argv) {
   Scenario s;
   uint64_t runs = 1000;
   std::string expect = "pass";
+  std::string expect_invariant;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--model=", 0) == 0) {
@@ -44,11 +50,20 @@ int Main(int argc, char** argv) {
       s.swarm = true;
     } else if (arg.rfind("--expect=", 0) == 0) {
       expect = arg.substr(9);
+    } else if (arg.rfind("--expect_invariant=", 0) == 0) {
+      expect_invariant = arg.substr(19);
+    } else if (int64_t value; arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos &&
+                              absl::SimpleAtoi(arg.substr(arg.find('=') + 1), &value)) {
+      // A model option; Resolve rejects a name the model does not have.
+      s.options[arg.substr(2, arg.find('=') - 2)] = value;
     } else {
       std::fprintf(stderr, "campaign: unknown argument '%s'\n", arg.c_str());
       return 2;
     }
   }
+  // With --swarm each seed draws its own options: keep the unresolved scenario and resolve a copy
+  // per seed (Resolve makes the drawn options explicit).
+  const Scenario unresolved = s;
   if (absl::Status status = Resolve(&s); !status.ok()) {
     std::fprintf(stderr, "campaign: %s\n", std::string(status.message()).c_str());
     return 2;
@@ -62,8 +77,19 @@ int Main(int argc, char** argv) {
   std::printf("campaign: %s; seeds %" PRIu64 "..%" PRIu64 ", shard %" PRIu64 " of %" PRIu64
               "; expect %s\n",
               Describe(s).c_str(), uint64_t{0}, runs - 1, shard, shards, expect.c_str());
+  if (unresolved.swarm) std::printf("campaign: swarm: options drawn per seed\n");
   uint64_t done = 0;
+  const absl::Time start = absl::Now();  // for the log only: runs never read the clock
   for (uint64_t i = shard; i < runs; i += shards) {
+    if (unresolved.swarm) {
+      s = unresolved;
+      s.seed = i;
+      if (absl::Status status = Resolve(&s); !status.ok()) {
+        std::printf("seed %" PRIu64 ": %s\n0 passed, 1 failed\n", i,
+                    std::string(status.message()).c_str());
+        return 1;
+      }
+    }
     s.seed = i;
     RunResult r = RunScenarioGuarded(s);
     ++done;
@@ -77,8 +103,13 @@ int Main(int argc, char** argv) {
                 OutcomeKindName(r.outcome.kind).c_str(), r.outcome.invariant.c_str(),
                 r.outcome.message.c_str(), RunCommand(s).c_str(), path.c_str(),
                 written.ok() ? "" : " (could not be written)");
+    if (!expect_invariant.empty() && r.outcome.invariant != expect_invariant) {
+      std::printf("expected a violation of %s\n0 passed, 1 failed\n", expect_invariant.c_str());
+      return 1;
+    }
     if (expect == "found" || (expect == "crash" && r.outcome.kind == sim::Outcome::Kind::kCrash)) {
-      std::printf("found after %" PRIu64 " runs in this shard\n1 passed, 0 failed\n", done);
+      std::printf("found after %" PRIu64 " runs in this shard (%.2f s)\n1 passed, 0 failed\n", done,
+                  absl::ToDoubleSeconds(absl::Now() - start));
       return 0;
     }
     std::printf("0 passed, 1 failed\n");

@@ -61,6 +61,7 @@ TEST(ModelProperties, EveryPlantedBugIsFoundWithinTheBudget) {
         Scenario s;
         s.model = model.name;
         s.bug = bug.name;
+        s.options = bug.needs_options;
         s.strategy = bug.rare_under_random ? std::string("pct")
                                            : *rc::gen::element<std::string>("random", "pct");
         uint64_t first = *rc::gen::arbitrary<uint64_t>();

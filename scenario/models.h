@@ -42,6 +42,10 @@ struct BugSpec {
   // It shows as a crash of the host process (kind "crash"): in-process campaigns (tests,
   // benchmarks) run it isolated (scenario/isolation.h).
   bool crashes_host = false;
+  // Options without which it cannot show and which it does not force (ult's
+  // release-returns-blocked needs preemptive=1): a campaign finds it when it sets them or draws
+  // them with --swarm. Property tests and benchmarks set them.
+  Options needs_options;
 };
 
 struct RunRequest {

@@ -47,7 +47,11 @@ ModelSpec UltSpec() {
       {"choices", 120, 1, 100000, "the workload's decisions before the run ends", 40, 200},
       {"check_callee_saved", 1, 0, 1, "check ebx/esi/edi/ebp across release() (the ABI)"},
   };
-  for (const ult::Bug& b : ult::Bugs()) m.bugs.push_back({b.name, b.description});
+  for (const ult::Bug& b : ult::Bugs()) {
+    BugSpec spec{b.name, b.description, false, false, {}};
+    if (b.needs_preemptive_option) spec.needs_options["preemptive"] = 1;
+    m.bugs.push_back(std::move(spec));
+  }
   m.invariants = ult::InvariantNames();
   m.cpus = [](const Options&) { return 1; };
   m.pct_expected_steps = 150;

@@ -68,7 +68,7 @@ ModelSpec UmlSpec() {
   };
   for (uml::Bug b : uml::AllBugs()) {
     m.bugs.push_back(
-        {uml::BugName(b), uml::BugDescription(b), false, b == uml::Bug::kReclaimAssumesUserMm});
+        {uml::BugName(b), uml::BugDescription(b), false, b == uml::Bug::kReclaimAssumesUserMm, {}});
   }
   m.invariants = uml::InvariantNames();
   m.check = [](const Options& o) -> std::string {

@@ -99,8 +99,11 @@ ModelSpec Xv6Spec() {
   for (xv6::Bug b : xv6::AllBugs()) {
     // At access granularity the lost wakeup's window needs the sleeper to run from release(lk)
     // to p->state = SLEEPING while the waker stands still: about 1 random run in 1,000.
-    m.bugs.push_back({xv6::BugName(b), xv6::BugDescription(b), b == xv6::Bug::kWakeupWithoutLock,
-                      b == xv6::Bug::kForkRunnableBeforeProgram});
+    m.bugs.push_back({xv6::BugName(b),
+                      xv6::BugDescription(b),
+                      b == xv6::Bug::kWakeupWithoutLock,
+                      b == xv6::Bug::kForkRunnableBeforeProgram,
+                      {}});
   }
   m.invariants = xv6::Kernel::InvariantNames();
   // A timer period left at its default grows with nproc, so `--nproc=32` alone just works.

@@ -335,11 +335,19 @@ void Simulator::CheckInvariants() {
   }
 }
 
+std::string Simulator::InterruptsOff::Where() const {
+  if (function[0] == 0) return "nowhere: off since the run began";
+  std::string where = function;
+  if (file[0] != 0) where += " (" + std::string(file) + ":" + std::to_string(line) + ")";
+  return where + " at step " + std::to_string(step);
+}
+
 void Simulator::FireDueTimers() {
   changed_ = true;  // a timer or a device callback may have changed what checkers read
   ReportGlobal();
   for (Vcpu& v : vcpus_) {
     if (v.timer_period != 0 && v.next_timer <= now_) {
+      if (!v.timer_pending) v.timer_pending_since = now_;
       v.timer_pending = true;
       v.idle = false;
       // A timer that fell behind (its vCPU was not scheduled) fires once, not once per period.
@@ -511,6 +519,7 @@ void Simulator::DeliverInterrupts(StepKind kind) {
     ReportGlobal();
     Record(EventKind::kInterrupt, static_cast<uint64_t>(line), 0);
     v.intena = false;  // the trap entry turns interrupts off, as hardware does
+    v.off = {"the trap entry", "", 0, v.current->id, step_};
     machine_->Trap(cpu_, line);
     // The handler may have switched away and come back on another vCPU; sret turns interrupts
     // back on there.

@@ -275,7 +275,35 @@ class Simulator {
   // Interrupt-enable flag of any vCPU, for checkers.
   bool InterruptsEnabledOn(int cpu) const { return vcpus_[cpu].intena; }
   void intr_on() { SetIntena(true); }
-  void intr_off() { SetIntena(false); }
+  // The call site's function, file and line are the ghost record of who turned interrupts off
+  // (InterruptsOffBy); they are never part of the trace.
+  void intr_off(const char* function = __builtin_FUNCTION(), const char* file = __builtin_FILE(),
+                int line = __builtin_LINE()) {
+    if (vcpus_[cpu_].intena) {
+      vcpus_[cpu_].off = {function, file, line, vcpus_[cpu_].current->id, step_};
+    }
+    SetIntena(false);
+  }
+  // Ghost, for contracts on interrupt delivery: where interrupts last went from on to off on a
+  // vCPU, and on which fiber. Kept by the simulator (intr_off's call site, or a trap's entry),
+  // never derived from state the model maintains. function "" : they have not been turned off
+  // since the run began (vCPUs start with interrupts off).
+  struct InterruptsOff {
+    const char* function = "";
+    const char* file = "";  // "" for a trap's entry
+    int line = 0;
+    uint32_t fiber = 0;
+    uint64_t step = 0;
+    // "push_off (kernel_models/xv6/spinlock.cc:58) at step 120", "the trap entry at step 7", or
+    // "nowhere: off since the run began".
+    std::string Where() const;
+  };
+  const InterruptsOff& InterruptsOffBy(int cpu) const { return vcpus_[cpu].off; }
+  // The virtual time at which vCPU `cpu`'s timer interrupt became pending; UINT64_MAX when none
+  // is pending.
+  uint64_t TimerPendingSince(int cpu) const {
+    return vcpus_[cpu].timer_pending ? vcpus_[cpu].timer_pending_since : UINT64_MAX;
+  }
   // Raises external interrupt line `line` (1..kMaxExternalLines) until a vCPU takes it.
   void RaiseExternal(int line);
   // Calls `fire` (device side: no points, no switches) when `delay` ticks have passed.
@@ -374,6 +402,8 @@ class Simulator {
     bool spinning = false;
     uint64_t spin_epoch = 0;
     bool timer_pending = false;
+    uint64_t timer_pending_since = 0;  // the time timer_pending was last set
+    InterruptsOff off;                 // ghost: see InterruptsOffBy
     uint64_t timer_period = 0;
     uint64_t next_timer = 0;
     uint64_t last_ran = 0;  // the last step it was chosen at

@@ -25,4 +25,5 @@ ULT_PROGRAMS = [
     ("bug-remove-running", REGS + ["-O2", "-DBUG_REMOVE_RUNNING"]),
     ("bug-threadcount", REGS + ["-O2", "-DBUG_THREADCOUNT_NOT_UPDATED"]),
     ("bug-signal-race", REGS + ["-O2", "-DBUG_SIGNAL_RACE"]),
+    ("bug-release-returns-blocked", REGS + ["-O2", "-DBUG_RELEASE_RETURNS_BLOCKED"]),
 ]

@@ -2,6 +2,7 @@
 #include "kernel_models/ult/ult.h"
 #include "kernel_models/ult/ult_bug_frame_misaligned.h"
 #include "kernel_models/ult/ult_bug_frame_off_by_one.h"
+#include "kernel_models/ult/ult_bug_release_returns_blocked.h"
 #include "kernel_models/ult/ult_bug_remove_running.h"
 #include "kernel_models/ult/ult_bug_signal_race.h"
 #include "kernel_models/ult/ult_bug_threadcount.h"
@@ -38,6 +39,8 @@ const std::vector<Program>& AllPrograms() {
       {"bug-remove-running", "-O2 -DBUG_REMOVE_RUNNING", &emu::ult_bug_remove_running, false},
       {"bug-threadcount", "-O2 -DBUG_THREADCOUNT_NOT_UPDATED", &emu::ult_bug_threadcount, false},
       {"bug-signal-race", "-O2 -DBUG_SIGNAL_RACE", &emu::ult_bug_signal_race, false},
+      {"bug-release-returns-blocked", "-O2 -DBUG_RELEASE_RETURNS_BLOCKED",
+       &emu::ult_bug_release_returns_blocked, false},
   };
   return programs;
 }

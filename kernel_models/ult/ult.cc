@@ -25,6 +25,13 @@ constexpr uint64_t kMemoryBase = 0x10000, kMemorySize = 0x40000;
 // Instructions one run may execute; a correct run of the default workload needs far fewer.
 constexpr uint64_t kInstructionBudget = 2'000'000;
 static_assert(kMemoryBase % 4096 == 0 && kMemorySize % 4096 == 0);
+// timer-delivered: a timer signal that falls due and cannot be delivered is normal for the few
+// instructions of a critical section; this many consecutive ones spread over at least this many
+// instructions mean preemption is lost. A correct library blocks the signal for tens of
+// instructions at a time (a release() or a thread_create()).
+constexpr uint32_t kUndeliveredSignalsMax = 4;
+constexpr uint64_t kUndeliveredInstructionsMax = 20'000;
+static_assert(kUndeliveredInstructionsMax < kInstructionBudget / 10);
 
 thread_local uint64_t last_run_instructions = 0;
 
@@ -54,6 +61,18 @@ class Model : public sim::Machine {
     sigblocked_ = Symbol("sigblocked");
     switch_ = Symbol("switch_context");
     switch_is_called_ = SwitchIsCalled();
+    // User code: the workload's functions (those the compiler kept; the rest are inlined into
+    // them). sigalrm_handler is not: it runs with the signal masked by the host, as a kernel
+    // masks a signal during its own handler.
+    for (const char* name : {"main_thread", "worker", "work", "choose"}) {
+      const emu::Symbol* s = elf_.FindSymbol(name);
+      if (s != nullptr && s->is_function && s->size > 0) {
+        user_code_.push_back(
+            {static_cast<uint32_t>(s->address), static_cast<uint32_t>(s->address + s->size)});
+      }
+    }
+    SY_CHECK(!user_code_.empty());
+    mask_.blocked = Mem(sigblocked_);
     cpu_.SetReg(UC_X86_REG_ESP, stacks_ + kStackSize);  // top of stacks[0]: the main thread
     cpu_.SetStepHook([this](uint64_t pc) { OnStep(static_cast<uint32_t>(pc)); });
     fiber_ = sim.CreateFiber("cpu0", &Model::Main, this);
@@ -117,7 +136,11 @@ class Model : public sim::Machine {
           break;
         case emu::StopReason::kCountExhausted:
           if (config_.preemptive) {
-            DeliverSignal();
+            if (DeliverSignal()) {
+              undelivered_ = 0;
+            } else {
+              CheckTimerDelivered();
+            }
             until_signal = NextTimer();
           }
           break;
@@ -189,9 +212,14 @@ class Model : public sim::Machine {
 
   // The virtual timer signal: like a kernel, push the interrupted registers and a return address
   // into sigreturn_stub on the running thread's stack, and enter the handler as if called.
-  void DeliverSignal() {
+  // Returns false when the signal could not be delivered (blocked, or the thread is in its
+  // handler): it is lost, as a second SIGALRM is while one is pending.
+  bool DeliverSignal() {
     uint32_t id = CurrentId();
-    if (Mem(sigblocked_) != 0 || id >= kMaxThreads || in_handler_[id]) return;
+    if (Mem(sigblocked_) != 0 || id >= kMaxThreads || in_handler_[id]) {
+      NoteUndelivered(Mem(sigblocked_) != 0 ? "blocked" : "in its handler");
+      return false;
+    }
     in_handler_[id] = true;
     ++signals_;
     sim_.Note("ult.signal", id, cpu_.pc());
@@ -201,7 +229,7 @@ class Model : public sim::Machine {
       Violation("no-cpu-fault", absl::StrFormat("the timer signal arrived with esp=%#x, outside "
                                                 "memory%s",
                                                 esp, LastSwitchNote()));
-      return;
+      return true;
     }
     uint32_t saved[10] = {R(UC_X86_REG_EAX),
                           R(UC_X86_REG_ECX),
@@ -217,6 +245,70 @@ class Model : public sim::Machine {
     for (int i = 0; i < 10; ++i) cpu_.Write32(frame + 4 + 4 * i, saved[i]);
     cpu_.SetReg(UC_X86_REG_ESP, frame);
     cpu_.set_pc(handler_);
+    return true;
+  }
+
+  // ---- The timer signal's contracts (--preemptive=1), on ghost state ----
+  //
+  // The host keeps its own record of the mask: which instruction last changed sigblocked, on
+  // which thread's stack (the stack esp lies in, never the library's `current`), and when. It
+  // is read from emulated memory only to see that it changed, because sigblocked is the mask the
+  // host delivers by.
+
+  bool InUserCode(uint32_t pc) const {
+    for (const auto& [begin, end] : user_code_) {
+      if (pc >= begin && pc < end) return true;
+    }
+    return false;
+  }
+
+  // Called before every instruction: the instruction before this one changed the mask.
+  void TrackSignalMask() {
+    uint32_t blocked = Mem(sigblocked_);
+    if (blocked == mask_.blocked) return;
+    mask_.blocked = blocked;
+    mask_.pc = previous_pc_;
+    mask_.thread = StackOwner(R(UC_X86_REG_ESP));
+    mask_.instruction = cpu_.instructions();
+    if (blocked == 0) mask_.unblocked_once = true;
+  }
+
+  // "where the mask was set and by whom", in the library's terms.
+  std::string MaskSetter() const {
+    if (mask_.pc == 0) return "sigblocked's initial value (before threads_init())";
+    return absl::StrFormat("%s on thread %d's stack, %u instructions ago", cpu_.Where(mask_.pc),
+                           mask_.thread, cpu_.instructions() - mask_.instruction);
+  }
+
+  // user-code-preemptible: once threads_init() has first unblocked the signal, user code never
+  // runs with it blocked (the library's critical sections are its own).
+  void CheckUserCodePreemptible(uint32_t pc) {
+    if (mask_.blocked == 0 || !mask_.unblocked_once || !InUserCode(pc)) return;
+    Violation("user-code-preemptible",
+              absl::StrFormat("thread %d runs user code at %s with the timer signal blocked: "
+                              "blocked at %s, and no path unblocked it before returning to user "
+                              "code, so the thread cannot be preempted",
+                              StackOwner(R(UC_X86_REG_ESP)), cpu_.Where(pc), MaskSetter()));
+  }
+
+  void NoteUndelivered(const char* why) {
+    if (undelivered_ == 0) undelivered_since_ = cpu_.instructions();
+    ++undelivered_;
+    if (InUserCode(static_cast<uint32_t>(cpu_.pc()))) ++undelivered_in_user_;
+    last_undelivered_why_ = why;
+  }
+
+  // timer-delivered: consecutive due signals that could not be delivered, over many
+  // instructions, mean the library runs without preemption.
+  void CheckTimerDelivered() {
+    const uint64_t span = cpu_.instructions() - undelivered_since_;
+    if (undelivered_ < kUndeliveredSignalsMax || span < kUndeliveredInstructionsMax) return;
+    std::string message = absl::StrFormat(
+        "%u timer signals in a row fell due over %u instructions and none was delivered (%u in "
+        "user code; the last: %s); the mask was last set at %s; the CPU is at %s",
+        undelivered_, span, undelivered_in_user_, last_undelivered_why_, MaskSetter(),
+        cpu_.Where(cpu_.pc()));
+    sim_.FailLiveness("timer-delivered", std::move(message));
   }
 
   void Violation(const char* invariant, std::string message) {
@@ -228,6 +320,13 @@ class Model : public sim::Machine {
 
   // Called before every instruction.
   void OnStep(uint32_t pc) {
+    if (config_.preemptive) TrackSignalMask();
+    OnInstruction(pc);
+    if (config_.preemptive) CheckUserCodePreemptible(pc);
+    previous_pc_ = pc;
+  }
+
+  void OnInstruction(uint32_t pc) {
     if (pc == release_) {
       OnReleaseEntry();
     } else if (pc == worker_) {
@@ -365,6 +464,13 @@ class Model : public sim::Machine {
   void OnWorkerEntry() {
     uint32_t esp = R(UC_X86_REG_ESP);
     uint32_t id = CurrentId();
+    if (config_.preemptive && mask_.blocked != 0) {
+      Violation("new-thread-preemptible",
+                absl::StrFormat("thread %d enters worker() with the timer signal blocked "
+                                "(blocked at %s): a new thread must start with it unblocked",
+                                StackOwner(esp), MaskSetter()));
+      return;
+    }
     if (id >= kMaxThreads) return;  // current-names-active-stack reports it at release()
     uint32_t context = Mem(current_);
     uint32_t arg = Mem(context + kOffArg);
@@ -441,6 +547,21 @@ class Model : public sim::Machine {
   uint32_t choices_ = 0;
   uint64_t signals_ = 0;
   int last_switch_from_ = -1;
+  // Ghost record of the timer signal's mask (see TrackSignalMask).
+  struct {
+    uint32_t blocked = 1;
+    uint32_t pc = 0;  // the instruction that last changed it; 0: its initial value
+    int thread = -1;  // whose stack that instruction ran on
+    uint64_t instruction = 0;
+    bool unblocked_once = false;
+  } mask_;
+  uint32_t previous_pc_ = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> user_code_;  // [begin, end) of each function
+  // Timer signals that fell due in a row and could not be delivered (timer-delivered).
+  uint32_t undelivered_ = 0;
+  uint32_t undelivered_in_user_ = 0;
+  uint64_t undelivered_since_ = 0;
+  const char* last_undelivered_why_ = "";
   const char* violated_ = "";
   std::string violation_;
 };
@@ -467,30 +588,35 @@ const std::vector<Bug>& Bugs() {
       {"ebp-epilogue-pops-old-stack",
        "the seed's ebp-only switch without a local, -O0: its epilogue is pop %ebp; ret, so the "
        "stack never moves",
-       "ebp-O0-nolocal", false},
+       "ebp-O0-nolocal", false, false},
       {"ebp-omit-frame-pointer",
        "the seed's switch at -O0 -fomit-frame-pointer: no frame-pointer epilogue at all",
-       "ebp-O0-omit-fp", false},
+       "ebp-O0-omit-fp", false, false},
       {"ebp-switch-inlined",
        "the seed's switch at -O2 (frame pointer omitted): switch_context inlined into release()",
-       "ebp-O2", false},
+       "ebp-O2", false, false},
       {"ebp-callee-saved-live",
        "the seed's switch at -O2 -fno-omit-frame-pointer, not inlined: the switch works, but "
        "ebx/esi/edi live across release() come back with another thread's values",
-       "ebp-O2-fp-noinline", false},
+       "ebp-O2-fp-noinline", false, false},
       {"frame-off-by-one", "thread_create's fabricated first frame is one word off",
-       "bug-frame-off-by-one", false},
+       "bug-frame-off-by-one", false, false},
       {"frame-misaligned",
        "thread_create's fabricated first frame leaves the new thread's stack misaligned",
-       "bug-frame-misaligned", false},
+       "bug-frame-misaligned", false, false},
       {"remove-running",
        "thread_exit unlinks the running thread from the ring, then leaves through release()",
-       "bug-remove-running", false},
+       "bug-remove-running", false, false},
       {"threadcount-not-updated", "thread_exit does not decrement threadcount", "bug-threadcount",
-       false},
+       false, false},
       {"signal-race",
        "the ring is updated with the timer signal unblocked: the handler's release() races it",
-       "bug-signal-race", true},
+       "bug-signal-race", true, false},
+      {"release-returns-blocked",
+       "release()'s fast path (one thread in the ring) returns with the timer signal still "
+       "blocked: the caller runs without preemption until another path unblocks it (shows only "
+       "with --preemptive=1, which it does not force; --swarm draws it)",
+       "bug-release-returns-blocked", false, true},
   };
   return bugs;
 }
@@ -503,7 +629,10 @@ std::vector<std::string> InvariantNames() {
           "ring-progress",
           "new-thread-entry",
           "thread-self-check",
-          "no-cpu-fault"};
+          "no-cpu-fault",
+          "user-code-preemptible (contract, --preemptive=1)",
+          "new-thread-preemptible (contract, --preemptive=1)",
+          "timer-delivered (liveness, --preemptive=1)"};
 }
 
 const Program* FindProgram(std::string_view name) {

@@ -14,6 +14,14 @@
 //   new-thread-entry          a new thread enters worker() with its argument, (esp + 4) % 16 == 0
 //   thread-self-check         the thread bodies' own checks (values kept across release())
 //   no-cpu-fault              the emulated CPU never faults
+// The timer signal's contracts (--preemptive=1), on a ghost record of who last changed the mask
+// (the instruction and the thread's stack), never on the library's own fields:
+//   user-code-preemptible     once threads_init() has unblocked the signal, user code (the
+//                             workload's functions) never runs with it blocked
+//   new-thread-preemptible    a new thread enters its function with the signal unblocked
+//   timer-delivered           (liveness) timer signals keep being delivered: not
+//                             kUndeliveredSignalsMax due signals in a row lost over many
+//                             instructions
 #ifndef SWITCHYARD_KERNEL_MODELS_ULT_ULT_H_
 #define SWITCHYARD_KERNEL_MODELS_ULT_ULT_H_
 
@@ -47,7 +55,10 @@ struct Bug {
   const char* name;
   const char* description;
   const char* program;  // the program that carries it
-  bool preemptive;      // needs the timer signal
+  bool preemptive;      // needs the timer signal: a run with this bug always has it
+  // Shows only with the timer signal, which it does not force: a campaign finds it with
+  // --preemptive=1 or with --swarm, which draws preemptive runs.
+  bool needs_preemptive_option = false;
 };
 const std::vector<Bug>& Bugs();
 std::vector<std::string> InvariantNames();

@@ -10,6 +10,7 @@ std::vector<Bug> AllBugs() {
           Bug::kContinueBeforeStop,
           Bug::kKswapdChecksBeforeSleeping,
           Bug::kReturnToUserInterruptible,
+          Bug::kReturnToUserKeepsSignalsBlocked,
           Bug::kReclaimAssumesUserMm};
 }
 
@@ -29,6 +30,8 @@ const char* BugName(Bug bug) {
       return "kswapd-checks-before-sleeping";
     case Bug::kReturnToUserInterruptible:
       return "return-to-user-interruptible";
+    case Bug::kReturnToUserKeepsSignalsBlocked:
+      return "return-to-user-keeps-signals-blocked";
     case Bug::kReclaimAssumesUserMm:
       return "reclaim-assumes-user-mm";
   }
@@ -58,6 +61,9 @@ const char* BugDescription(Bug bug) {
     case Bug::kReturnToUserInterruptible:
       return "the return to user mode tests need_resched with signals unblocked: a tick after "
              "the test goes unanswered (narrow window: access granularity only)";
+    case Bug::kReturnToUserKeepsSignalsBlocked:
+      return "the return to user mode's fast path (no reschedule due) returns with signals still "
+             "blocked: the timer cannot preempt the process until it next enters the kernel";
     case Bug::kReclaimAssumesUserMm:
       return "try_to_free_pages() looks at the reclaimer's own mm without checking for a kernel "
              "thread: when kswapd reclaims, it dereferences its null mm (a host crash, SIGSEGV)";

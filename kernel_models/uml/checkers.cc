@@ -25,6 +25,14 @@
 //   no-pending-resched-in-user  a process never returns to user mode with need_resched set: the
 //                             tick that asked for it would go unanswered until the next one;
 //                             checked at each return to user mode.
+//   new-task-interruptible    a new task starts (ret_from_fork) with signals unblocked.
+// Interrupt delivery, on the simulator's ghost record of who blocked signals (intr_off's call
+// site and thread, or the timer's entry), never on the kernel's own fields:
+//   user-mode-interruptible   a process never runs user code (a touch of its memory) with the
+//                             timer's signal blocked; the message names the function,
+//                             file:line and thread that blocked it.
+//   timer-delivered           (liveness) after a step of user code, the timer is not left
+//                             pending for more than kTimerPendingTicksMax periods.
 // Reported elsewhere: the simulator's generic switch checks and liveness outcomes.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -42,6 +50,9 @@ std::vector<std::string> Kernel::InvariantNames() {
           "private-count-bounded",
           "kswapd-sleeps-idle (contract)",
           "no-pending-resched-in-user (contract)",
+          "new-task-interruptible (contract)",
+          "user-mode-interruptible (contract)",
+          "timer-delivered (liveness, contract)",
           "one-thread-per-core",
           "resume-saved-context",
           "switch-saves-running-thread",
@@ -171,6 +182,47 @@ void Kernel::check_no_pending_resched(const task_struct* p) {
   sim_.Fail("no-pending-resched-in-user",
             absl::StrCat("pid ", p->pid, " returns to user mode with need_resched set: a tick ",
                          "arrived after the test and its reschedule waits for the next tick"));
+}
+
+std::string Kernel::interrupts_off_by() const {
+  const sim::Simulator::InterruptsOff& off = sim_.InterruptsOffBy(0);
+  std::string thread = off.fiber == sim_.FiberId(tracer_thread_)
+                           ? std::string("the tracing thread")
+                           : absl::StrCat("fiber ", off.fiber);
+  for (int i = 0; i < config_.max_tasks; ++i) {
+    const task_struct& t = task_[i];
+    if (t.thread != nullptr && sim_.FiberId(t.thread) == off.fiber) {
+      thread = absl::StrCat("task[", i, "]'s thread");
+    }
+  }
+  if (off.function[0] == 0) return "signals have been blocked since the run began";
+  return absl::StrCat("blocked in ", off.Where(), " by ", thread);
+}
+
+void Kernel::check_new_task_interruptible(const task_struct* p) {
+  if (sim_.intr_get()) return;
+  std::string message = absl::StrCat("new task pid ", p->pid, " (", p->comm,
+                                     ") starts with signals blocked: ", interrupts_off_by());
+  sim_.Fail("new-task-interruptible", std::move(message));
+}
+
+void Kernel::check_user_mode_interruptible(const task_struct* p) {
+  if (sim_.intr_get()) return;
+  std::string message = absl::StrCat("pid ", p->pid,
+                                     " runs user code with signals blocked, so the timer cannot "
+                                     "preempt it: ",
+                                     interrupts_off_by());
+  sim_.Fail("user-mode-interruptible", std::move(message));
+}
+
+void Kernel::check_timer_delivered(const task_struct* p) {
+  const uint64_t since = sim_.TimerPendingSince(0);
+  const uint64_t bound = kTimerPendingTicksMax * config_.timer_period;
+  if (since == UINT64_MAX || sim_.now() - since <= bound) return;
+  std::string message =
+      absl::StrCat("the timer has been pending since time ", since, " (", sim_.now() - since,
+                   " ticks, more than ", bound, ") while pid ", p->pid, " runs user code");
+  sim_.FailLiveness("timer-delivered", std::move(message));
 }
 
 }  // namespace switchyard::uml

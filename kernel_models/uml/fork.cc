@@ -48,6 +48,7 @@ void Kernel::ret_from_fork() {
   task_struct* p = current_;
   switch_in(p);
   sim_.intr_on();
+  check_new_task_interruptible(p);
   switch (p->kind) {
     case task_struct::kIdle:
       cpu_idle();

@@ -54,6 +54,9 @@ namespace switchyard::uml {
 
 inline constexpr int kMaxTasks = 64;      // NR_TASKS, kernel threads included
 inline constexpr int kKernelThreads = 2;  // the idle task and kswapd
+// timer-delivered: the most timer periods the timer may stay pending after a step of user code
+// (with signals unblocked it is taken at that step).
+inline constexpr uint64_t kTimerPendingTicksMax = 4;
 
 enum class Bug {
   kNone,
@@ -64,6 +67,8 @@ enum class Bug {
   // Narrow windows, visible only at access granularity:
   kKswapdChecksBeforeSleeping,  // kswapd tests its goal before it sets TASK_INTERRUPTIBLE
   kReturnToUserInterruptible,   // the return to user mode tests need_resched with signals open
+  // Preemption lost without any other symptom (interrupt-delivery contracts):
+  kReturnToUserKeepsSignalsBlocked,  // the return to user mode's fast path leaves them blocked
   // Host crashes (a finding of kind "crash", reported from an isolated run):
   kReclaimAssumesUserMm,  // try_to_free_pages() reads the reclaimer's mm without a null check
 };
@@ -212,6 +217,10 @@ class Kernel : public sim::Machine {
   void check_wrap_accounting(task_struct* p, bool rescanned);
   void check_kswapd_sleeps_idle();
   void check_no_pending_resched(const task_struct* p);
+  void check_new_task_interruptible(const task_struct* p);
+  void check_user_mode_interruptible(const task_struct* p);
+  void check_timer_delivered(const task_struct* p);
+  std::string interrupts_off_by() const;
   bool host_agrees(const task_struct* p, std::string* why) const;
   int runnable_count() const;
   int user_tasks() const;

@@ -73,9 +73,12 @@ void Kernel::return_to_user(task_struct* p) {
   // The window "return-to-user-interruptible" needs: a tick due as the process heads back.
   if (sim_.interrupt_pending()) sim_.Mark("tick-due-at-return-to-user");
   if (block) sim_.intr_off();
-  if (p->need_resched) schedule();
+  const bool resched = p->need_resched;
+  if (resched) schedule();
   p->user_mode = true;
   check_no_pending_resched(p);
+  // The planted bug: the fast path, with no reschedule due, returns with signals still blocked.
+  if (config_.bug == Bug::kReturnToUserKeepsSignalsBlocked && !resched) return;
   if (block) sim_.intr_on();
 }
 

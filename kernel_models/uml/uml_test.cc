@@ -109,6 +109,7 @@ INSTANTIATE_TEST_SUITE_P(
         Expectation{Bug::kPositionModulo, {"wrap-accounting"}},
         Expectation{Bug::kSelfReclaimKeepsMapping, {"no-lost-unmaps"}},
         Expectation{Bug::kContinueBeforeStop, {"one-uml-process-on-host"}},
+        Expectation{Bug::kReturnToUserKeepsSignalsBlocked, {"user-mode-interruptible"}},
         // Without the accounting check the ring's bugs still show: a stale host mapping.
         Expectation{Bug::kWrapOffByOne, {"no-lost-unmaps", "isolation"}, false},
         Expectation{Bug::kPositionModulo, {"no-lost-unmaps", "isolation"}, false},

@@ -49,7 +49,9 @@ void Kernel::user_main() {
 // A read or write of `page` through the host process's own address space. A touch with no host
 // mapping faults; a touch through a stale mapping reaches whatever the frame holds now.
 void Kernel::touch(task_struct* p, int page, bool write) {
+  check_user_mode_interruptible(p);
   sim_.Point();  // user mode: the timer may preempt the process here
+  check_timer_delivered(p);
   while (p->host.map[page] < 0) handle_page_fault(p, page);
   const int frame = p->host.map[page];
   page_frame& f = frames_[frame];

@@ -24,6 +24,14 @@
 //   lock-order         "wait_lock must be acquired before any p->lock".
 //   sleep-holds-lock   sleep(chan, lk) is called holding lk.
 //   unique-pids        allocproc() gives a pid no other live process has.
+//   new-process-interruptible  a new process's first return to user mode (forkret ->
+//                      usertrapret) leaves interrupts on.
+// Interrupt delivery (at every step of user code, on the simulator's ghost record of who turned
+// interrupts off: intr_off's call site and thread, or a trap's entry):
+//   user-mode-interruptible  user code never runs with interrupts off; the message names the
+//                      function, file:line and thread that turned them off.
+//   timer-delivered    (liveness) a CPU's timer interrupt is not left pending for more than
+//                      kTimerPendingTicksMax periods while the CPU runs user code.
 // Reported elsewhere: xv6's own panics ("panic: SITE"), wrong exit statuses ("exit-status"),
 // slots left over when the workload ends ("no-leaked-procs"), and the simulator's generic
 // switch checks and liveness outcomes.
@@ -47,6 +55,9 @@ std::vector<std::string> Kernel::InvariantNames() {
           "lock-order (contract)",
           "sleep-holds-lock (contract)",
           "unique-pids (contract)",
+          "new-process-interruptible (contract)",
+          "user-mode-interruptible (contract)",
+          "timer-delivered (liveness, contract)",
           "panic: SITE (xv6's own panics)",
           "exit-status",
           "no-leaked-procs",
@@ -150,6 +161,54 @@ void Kernel::CheckUserModeEntry(bool interrupts_on) {
             absl::StrCat("pid ", p != nullptr ? p->pid.peek() : 0, " returns to user mode on cpu",
                          cpuid(), " holding ", locks_held_[cpuid()], " spinlock(s), noff=",
                          c->noff.peek(), ", interrupts ", interrupts_on ? "on" : "off"));
+}
+
+void Kernel::CheckNewProcessEntry() {
+  if (!config_.check_contracts || sim_.intr_get()) return;
+  proc* p = myproc();
+  const sim::Simulator::InterruptsOff& off = sim_.InterruptsOffBy(cpuid());
+  sim_.Fail("new-process-interruptible",
+            absl::StrCat("new pid ", p != nullptr ? p->pid.peek() : 0,
+                         " returns to user mode for the first time on cpu", cpuid(),
+                         " with interrupts off (turned off in ", off.Where(), " by ",
+                         ThreadName(off.fiber), ")"));
+}
+
+std::string Kernel::ThreadName(uint32_t fiber) const {
+  const proc* p = fiber < proc_of_fiber_.size() ? proc_of_fiber_[fiber] : nullptr;
+  if (p == nullptr) return absl::StrCat("a scheduler thread (fiber ", fiber, ")");
+  return absl::StrCat("proc[", p - proc_, "]'s kernel thread");
+}
+
+// Before every step of user code (and its ecall): interrupts are on.
+void Kernel::CheckUserCode() {
+  if (!config_.check_contracts) return;
+  const int c = cpuid();
+  const proc* p = mycpu()->proc.peek();
+  if (!sim_.intr_get()) {
+    const sim::Simulator::InterruptsOff& off = sim_.InterruptsOffBy(c);
+    std::string message =
+        absl::StrCat("pid ", p != nullptr ? p->pid.peek() : 0, " runs user code on cpu", c,
+                     " with interrupts off: the timer cannot preempt it; they were turned off in ",
+                     off.Where(), " by ", ThreadName(off.fiber));
+    sim_.Fail("user-mode-interruptible", std::move(message));
+  }
+}
+
+// After a step of user code: the step delivered any pending interrupt if interrupts were on.
+void Kernel::CheckTimerDelivered() {
+  if (!config_.check_contracts) return;
+  const int c = cpuid();
+  const proc* p = mycpu()->proc.peek();
+  const uint64_t since = sim_.TimerPendingSince(c);
+  const uint64_t bound = kTimerPendingTicksMax * config_.timer_period;
+  if (since != UINT64_MAX && sim_.now() - since > bound) {
+    std::string message =
+        absl::StrCat("cpu", c, "'s timer interrupt has been pending since time ", since, " (",
+                     sim_.now() - since, " ticks, more than ", bound, ") while pid ",
+                     p != nullptr ? p->pid.peek() : 0, " runs user code");
+    sim_.FailLiveness("timer-delivered", std::move(message));
+  }
 }
 
 void Kernel::CheckLockOrder(const spinlock* lk) {

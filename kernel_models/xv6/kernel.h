@@ -49,6 +49,10 @@ static_assert(kMaxCpus <= sim::kMaxCpus);
 inline constexpr int kDiskLine = 1;  // VIRTIO0_IRQ, as an external line of the simulator
 // The pc a trap from kernel mode leaves in sepc: no user program has an instruction there.
 inline constexpr int kKernelPc = 0x80000000 >> 8;
+// timer-delivered: the most timer periods a timer interrupt may stay pending while its CPU runs
+// user code (with interrupts on it is taken at the next step; the vCPU may wait for the others
+// for up to the simulator's fairness window, far less than a period).
+inline constexpr uint64_t kTimerPendingTicksMax = 4;
 
 enum class Bug {
   kNone,
@@ -134,6 +138,7 @@ struct cpu {
 struct ThreadGhost {
   int intena_at_sched = 0;            // c->intena when the thread called sched()
   bool intr_before_push_off = false;  // the CPU's ghost intr_before_push_off_ then
+  bool new_process = false;           // set in forkret(): its first return to user mode is due
 };
 
 // A counting semaphore built on sleep/wakeup, the way xv6's pipes and sleeplocks are.
@@ -219,6 +224,10 @@ class Kernel : public sim::Machine {
   void CheckPopOffRestored(bool intr_after);
   void CheckIntenaRestored();
   void CheckUserModeEntry(bool interrupts_on);
+  void CheckNewProcessEntry();
+  void CheckUserCode();
+  void CheckTimerDelivered();
+  std::string ThreadName(uint32_t fiber) const;
   void CheckUniquePid(const proc* p);
   void CheckSleepHoldsLock(const spinlock* lk);
   std::string ChanName(const void* chan) const;

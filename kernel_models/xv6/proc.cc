@@ -260,6 +260,7 @@ void Kernel::yield() {
 
 // A fork child's very first scheduling by scheduler() will swtch to forkret.
 void Kernel::forkret() {
+  ghost().new_process = true;
   // Still holding p->lock from scheduler.
   if (config_.bug != Bug::kForkretKeepsLock) release(&myproc()->lock);
   usertrapret();

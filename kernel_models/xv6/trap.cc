@@ -57,6 +57,10 @@ void Kernel::usertrapret() {
   // sret: jump to sepc and set SIE from SPIE, in one instruction.
   myproc()->user.pc = sepc_[cpuid()].peek();
   sim_.intr_on();
+  if (ghost().new_process) {
+    ghost().new_process = false;
+    CheckNewProcessEntry();
+  }
   CheckUserModeEntry(sim_.intr_get());
 }
 

@@ -27,11 +27,14 @@ void Kernel::UserMain() {
       // touches no kernel state; this is where the timer preempts it).
       for (int i = 0; i < action.arg; ++i) {
         sim_.NoteProgress();
+        CheckUserCode();
         sim_.Point();
+        CheckTimerDelivered();
       }
       continue;
     }
     // ecall: the trap saves the pc of the ecall in sepc and turns interrupts off.
+    CheckUserCode();
     sepc_[cpuid()].poke(pc);
     sim_.intr_off();
     Syscall(action);

@@ -53,8 +53,16 @@ SWITCH_ATTRIBUTES void switch_context(struct context *from, struct context *to) 
 /* SWITCH_SAVE_REGISTERS: switch_context is in switch_i386.S. */
 
 void release(void) {
+#ifdef BUG_RELEASE_RETURNS_BLOCKED
+  /* The fast path taken after the signal is blocked: with one thread in the ring, release()
+   * returns with the timer signal still blocked, and the caller runs on without preemption until
+   * some other path (thread_create, a switch) unblocks it. */
+  block();
+  if (threadcount == 1) return;
+#else
   if (threadcount == 1) return;
   block();
+#endif
   current = current->next;
   switch_context(current->prev, current);
   unblock();
