@@ -45,7 +45,7 @@ struct BugSpec {
   // Options without which it cannot show and which it does not force (ult's
   // release-returns-blocked needs preemptive=1): a campaign finds it when it sets them or draws
   // them with --swarm. Property tests and benchmarks set them.
-  Options needs_options;
+  Options needs_options = {};
 };
 
 struct RunRequest {
