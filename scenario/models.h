@@ -31,6 +31,8 @@ struct OptionSpec {
   int64_t swarm_max = 0;
   // When not empty, value i may be given by name (--routine=glibc-ucontext-x86_64); min is 0.
   std::vector<std::string> value_names = {};
+  // Added to the model after reproducers were written: a file without it means the default.
+  bool absent_in_old_files = false;
 };
 
 struct BugSpec {

@@ -263,7 +263,15 @@ absl::Status FromReproducer(const sim::Reproducer& f, Scenario* s) {
   absl::Status status = Resolve(&out);
   if (!status.ok())
     return absl::InvalidArgumentError(absl::StrCat("the reproducer's ", status.message()));
-  if (out.options.size() != f.options.size()) {
+  // Options added after the file was written that keep its behaviour at their default (xv6's
+  // kernel=model) may be missing from it.
+  size_t added = 0;
+  if (const ModelSpec* m = FindModel(f.model)) {
+    for (const OptionSpec& o : m->options) {
+      added += o.absent_in_old_files && !f.options.count(o.name);
+    }
+  }
+  if (out.options.size() != f.options.size() + added) {
     return absl::InvalidArgumentError(
         "the reproducer does not list every option of its model; it is from another version");
   }

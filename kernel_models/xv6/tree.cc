@@ -189,7 +189,8 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
   }
   for (const char* name : kCompiled) {
     if (absl::StrContains(sources[name], kWfi)) {
-      built.notes.push_back(absl::StrCat(name, ": asm volatile(\"wfi\") runs as the platform's wfi"));
+      built.notes.push_back(
+          absl::StrCat(name, ": asm volatile(\"wfi\") runs as the platform's wfi"));
     }
   }
   if (!absl::StrContains(sources["proc.h"], "intena")) {
