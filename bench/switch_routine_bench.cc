@@ -41,8 +41,9 @@ int Main(double seconds) {
     std::printf("| %s | %.0f | %.0f | %.2fM |%s\n", r.name, runs / t, switches / t,
                 instructions / t / 1e6, failures != 0 ? " FAILURES" : "");
   }
-  std::printf("\n| planted bug | invariant | median time to find | median runs |\n"
-              "|---|---|---|---|\n");
+  std::printf(
+      "\n| planted bug | invariant | median time to find | median runs |\n"
+      "|---|---|---|---|\n");
   for (const Bug& bug : Bugs()) {
     Config config;
     config.routine = FindRoutine(bug.routine);
