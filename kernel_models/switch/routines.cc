@@ -13,6 +13,8 @@
 #include "kernel_models/switch/own_swap_i386_callee_saved_not_saved.h"
 #include "kernel_models/switch/own_swap_i386_fpu_not_preserved.h"
 #include "kernel_models/switch/own_swap_i386_frame_one_word_off.h"
+#include "kernel_models/switch/own_swap_i386_sp_in_save_area.h"
+#include "kernel_models/switch/own_swap_i386_writes_suspended_slot.h"
 #include "kernel_models/switch/own_swap_riscv64.h"
 #include "kernel_models/switch/own_swap_riscv64_callee_saved_not_saved.h"
 #include "kernel_models/switch/own_swap_riscv64_fpu_not_preserved.h"
@@ -72,6 +74,8 @@ const std::vector<Routine>& AllRoutines() {
         {"own-swap-i386-callee-saved-not-saved", &emu::own_swap_i386_callee_saved_not_saved},
         {"own-swap-i386-fpu-not-preserved", &emu::own_swap_i386_fpu_not_preserved},
         {"own-swap-i386-frame-one-word-off", &emu::own_swap_i386_frame_one_word_off},
+        {"own-swap-i386-sp-in-save-area", &emu::own_swap_i386_sp_in_save_area},
+        {"own-swap-i386-writes-suspended-slot", &emu::own_swap_i386_writes_suspended_slot},
         {"own-swap-riscv64-callee-saved-not-saved", &emu::own_swap_riscv64_callee_saved_not_saved},
         {"own-swap-riscv64-fpu-not-preserved", &emu::own_swap_riscv64_fpu_not_preserved},
         {"own-swap-riscv64-frame-one-word-off", &emu::own_swap_riscv64_frame_one_word_off},
@@ -141,6 +145,13 @@ const std::vector<Bug>& Bugs() {
       {"i386-frame-one-word-off",
        "the i386 sy_make builds the first frame one word too low: entry starts misaligned",
        "own-swap-i386-frame-one-word-off"},
+      {"i386-sp-in-save-area",
+       "the i386 routine pushes the registers into the save area: mid-switch esp points into it",
+       "own-swap-i386-sp-in-save-area"},
+      {"i386-writes-suspended-slot",
+       "the i386 routine writes a link into the save area of the context that switched out "
+       "before it, which is suspended",
+       "own-swap-i386-writes-suspended-slot"},
       {"riscv64-callee-saved-not-saved",
        "the RISC-V swap routine neither saves nor restores s11 (xv6's swtch-forgets-s11)",
        "own-swap-riscv64-callee-saved-not-saved"},

@@ -50,6 +50,8 @@ TEST(SwitchRoutineTest, EveryPlantedMutantIsCaught) {
       {"i386-callee-saved-not-saved", "callee-saved-preserved", "edi"},
       {"i386-fpu-not-preserved", "callee-saved-preserved", "x87 control word"},
       {"i386-frame-one-word-off", "new-context-entry", "(esp + 4) % 16 == 0"},
+      {"i386-sp-in-save-area", "signal-frame-on-stack", "save area"},
+      {"i386-writes-suspended-slot", "suspended-state-unchanged", "save area +0x4"},
       {"riscv64-callee-saved-not-saved", "callee-saved-preserved", "s11"},
       {"riscv64-fpu-not-preserved", "callee-saved-preserved", "fs0"},
       {"riscv64-frame-one-word-off", "new-context-entry", "sp % 16 == 0"},
@@ -127,6 +129,32 @@ TEST(SwitchRoutineTest, UserFilesAreBuiltAndChecked) {
   EXPECT_EQ(fault.invariant, "no-cpu-fault");
   EXPECT_NE(fault.message.find("sy_swap+0"), std::string::npos) << fault.message;
   EXPECT_NE(fault.message.find("rip="), std::string::npos) << fault.message;
+}
+
+// --strict=1: a routine that keeps the stack pointer at a misaligned offset of its save area
+// works on x86 and is reported only under strict alignment.
+TEST(SwitchRoutineTest, StrictReportsMisalignedSaveSlots) {
+  std::string dir = std::getenv("TEST_TMPDIR");
+  std::ofstream(dir + "/misaligned.S")
+      << ".text\n.globl sy_swap, sy_make\n"
+         "sy_swap: pushq %rbp\n pushq %rbx\n pushq %r12\n pushq %r13\n pushq %r14\n"
+         " pushq %r15\n subq $8, %rsp\n stmxcsr (%rsp)\n fnstcw 4(%rsp)\n"
+         " movq %rsp, 4(%rdi)\n movq 4(%rsi), %rsp\n"
+         " ldmxcsr (%rsp)\n fldcw 4(%rsp)\n addq $8, %rsp\n"
+         " popq %r15\n popq %r14\n popq %r13\n popq %r12\n popq %rbx\n popq %rbp\n ret\n"
+         "sy_make: andq $-16, %rsi\n leaq -0x48(%rsi), %rax\n movq $0, 0x40(%rax)\n"
+         " movq %rdx, 0x38(%rax)\n stmxcsr (%rax)\n fnstcw 4(%rax)\n movq %rax, 4(%rdi)\n ret\n";
+  absl::StatusOr<const Routine*> built =
+      BuildUserRoutine(dir + "/misaligned.S", Arch::kX86_64, Convention::kSwap);
+  ASSERT_TRUE(built.ok()) << built.status().message();
+  EXPECT_EQ(RunSeed(**built, 0).kind, sim::Outcome::Kind::kPass);
+  Config config;
+  config.routine = *built;
+  config.strict = true;
+  sim::RandomDecider decider(0);
+  sim::Outcome o = switch_routine::Run(config, decider, sim::SimOptions{}, nullptr);
+  EXPECT_EQ(o.invariant, "strict-alignment") << o.message;
+  EXPECT_NE(o.message.find("not 8-byte aligned"), std::string::npos) << o.message;
 }
 
 TEST(SwitchRoutineTest, SameSeedSameTraceHash) {
