@@ -55,6 +55,8 @@ TEST(SwitchRoutineTest, EveryPlantedMutantIsCaught) {
       {"riscv64-callee-saved-not-saved", "callee-saved-preserved", "s11"},
       {"riscv64-fpu-not-preserved", "callee-saved-preserved", "fs0"},
       {"riscv64-frame-one-word-off", "new-context-entry", "sp % 16 == 0"},
+      {"riscv64-sp-in-save-area", "signal-frame-on-stack", "save area"},
+      {"riscv64-writes-suspended-slot", "suspended-state-unchanged", "save area +0xd0"},
   };
   ASSERT_EQ(Bugs().size(), std::size(expected));
   for (const Bug& bug : Bugs()) {
