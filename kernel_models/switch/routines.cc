@@ -13,10 +13,14 @@
 #include "kernel_models/switch/own_swap_i386_callee_saved_not_saved.h"
 #include "kernel_models/switch/own_swap_i386_fpu_not_preserved.h"
 #include "kernel_models/switch/own_swap_i386_frame_one_word_off.h"
+#include "kernel_models/switch/own_swap_i386_sp_in_save_area.h"
+#include "kernel_models/switch/own_swap_i386_writes_suspended_slot.h"
 #include "kernel_models/switch/own_swap_riscv64.h"
 #include "kernel_models/switch/own_swap_riscv64_callee_saved_not_saved.h"
 #include "kernel_models/switch/own_swap_riscv64_fpu_not_preserved.h"
 #include "kernel_models/switch/own_swap_riscv64_frame_one_word_off.h"
+#include "kernel_models/switch/own_swap_riscv64_sp_in_save_area.h"
+#include "kernel_models/switch/own_swap_riscv64_writes_suspended_slot.h"
 #include "kernel_models/switch/own_swap_x86_64.h"
 #include "kernel_models/switch/own_swap_x86_64_callee_saved_not_saved.h"
 #include "kernel_models/switch/own_swap_x86_64_fpu_not_preserved.h"
@@ -72,9 +76,13 @@ const std::vector<Routine>& AllRoutines() {
         {"own-swap-i386-callee-saved-not-saved", &emu::own_swap_i386_callee_saved_not_saved},
         {"own-swap-i386-fpu-not-preserved", &emu::own_swap_i386_fpu_not_preserved},
         {"own-swap-i386-frame-one-word-off", &emu::own_swap_i386_frame_one_word_off},
+        {"own-swap-i386-sp-in-save-area", &emu::own_swap_i386_sp_in_save_area},
+        {"own-swap-i386-writes-suspended-slot", &emu::own_swap_i386_writes_suspended_slot},
         {"own-swap-riscv64-callee-saved-not-saved", &emu::own_swap_riscv64_callee_saved_not_saved},
         {"own-swap-riscv64-fpu-not-preserved", &emu::own_swap_riscv64_fpu_not_preserved},
         {"own-swap-riscv64-frame-one-word-off", &emu::own_swap_riscv64_frame_one_word_off},
+        {"own-swap-riscv64-sp-in-save-area", &emu::own_swap_riscv64_sp_in_save_area},
+        {"own-swap-riscv64-writes-suspended-slot", &emu::own_swap_riscv64_writes_suspended_slot},
     };
     r.push_back({"own-ucontext-x86_64-new-context-all-blocked",
                  "kernel_models/switch/routines/ucontext_x86_64_sysv_elf_gas.S", Arch::kX86_64,
@@ -141,6 +149,13 @@ const std::vector<Bug>& Bugs() {
       {"i386-frame-one-word-off",
        "the i386 sy_make builds the first frame one word too low: entry starts misaligned",
        "own-swap-i386-frame-one-word-off"},
+      {"i386-sp-in-save-area",
+       "the i386 routine pushes the registers into the save area: mid-switch esp points into it",
+       "own-swap-i386-sp-in-save-area"},
+      {"i386-writes-suspended-slot",
+       "the i386 routine writes a link into the save area of the context that switched out "
+       "before it, which is suspended",
+       "own-swap-i386-writes-suspended-slot"},
       {"riscv64-callee-saved-not-saved",
        "the RISC-V swap routine neither saves nor restores s11 (xv6's swtch-forgets-s11)",
        "own-swap-riscv64-callee-saved-not-saved"},
@@ -149,6 +164,13 @@ const std::vector<Bug>& Bugs() {
       {"riscv64-frame-one-word-off",
        "the RISC-V sy_make gives the new context a stack pointer one word low: misaligned",
        "own-swap-riscv64-frame-one-word-off"},
+      {"riscv64-sp-in-save-area",
+       "the RISC-V routine points sp at the save areas while it stores and loads them",
+       "own-swap-riscv64-sp-in-save-area"},
+      {"riscv64-writes-suspended-slot",
+       "the RISC-V routine writes a link into the save area of the context that switched out "
+       "before it, which is suspended",
+       "own-swap-riscv64-writes-suspended-slot"},
   };
   return bugs;
 }

@@ -11,14 +11,25 @@
  * from entry faults instead of running code) and sp % 16 == 0.
  *
  * Planted mutants (-D): BUG_CALLEE_SAVED_NOT_SAVED (s11, as in xv6's swtch-forgets-s11),
- * BUG_FPU_NOT_PRESERVED (fs0-fs11 not switched), BUG_FRAME_ONE_WORD_OFF (sp one word low).
+ * BUG_FPU_NOT_PRESERVED (fs0-fs11 not switched), BUG_FRAME_ONE_WORD_OFF (sp one word low),
+ * BUG_SP_IN_SAVE_AREA (sp is pointed at the save areas and the registers stored through it),
+ * BUG_WRITES_SUSPENDED_SLOT (a link written at offset 208 of the save area of the context that
+ * switched out before, which is suspended).
  */
         .text
         .globl sy_swap
         .type sy_swap, @function
 sy_swap:
+#if defined(BUG_SP_IN_SAVE_AREA)
+        mv t0, sp
+        mv sp, a0               /* sp points into from's save area while it is saved */
+#define a0 sp
+        sd ra, 0(a0)
+        sd t0, 8(a0)
+#else
         sd ra, 0(a0)
         sd sp, 8(a0)
+#endif
         sd s0, 16(a0)
         sd s1, 24(a0)
         sd s2, 32(a0)
@@ -47,8 +58,22 @@ sy_swap:
         fsd fs10, 192(a0)
         fsd fs11, 200(a0)
 #endif
+#if defined(BUG_SP_IN_SAVE_AREA)
+#undef a0
+        mv sp, a1               /* and into to's while it is loaded */
+#define a1 sp
+#endif
+#if defined(BUG_WRITES_SUSPENDED_SLOT)
+        la t1, sy_previous
+        ld t2, 0(t1)
+        beqz t2, 1f
+        sd a0, 208(t2)          /* link the context that switched out before to this one */
+1:      sd a0, 0(t1)
+#endif
         ld ra, 0(a1)
+#if !defined(BUG_SP_IN_SAVE_AREA)
         ld sp, 8(a1)
+#endif
         ld s0, 16(a1)
         ld s1, 24(a1)
         ld s2, 32(a1)
@@ -77,6 +102,10 @@ sy_swap:
         fld fs10, 192(a1)
         fld fs11, 200(a1)
 #endif
+#if defined(BUG_SP_IN_SAVE_AREA)
+#undef a1
+        ld sp, 8(sp)            /* last: to's own stack pointer */
+#endif
         ret
         .size sy_swap, .-sy_swap
 
@@ -99,4 +128,10 @@ sy_start:
         li ra, 0                /* a return from entry faults */
         jr s1
         .size sy_start, .-sy_start
+#if defined(BUG_WRITES_SUSPENDED_SLOT)
+        .bss
+        .align 3
+sy_previous:
+        .dword 0
+#endif
         .section .note.GNU-stack,"",@progbits
