@@ -75,6 +75,8 @@ struct ModelSpec {
   std::function<int(const Options&)> cpus;
   // The typical number of steps of a run, PCT's estimate for placing change points.
   uint64_t pct_expected_steps;
+  // The same, when it depends on the options (a tree's runs are ten times a model's). Optional.
+  std::function<uint64_t(const Options& options)> pct_steps;
   std::function<sim::Outcome(const RunRequest&)> run;
   // Models that run the user's own code (a file given on the command line): builds it once per
   // process before the first run; returns "" or the toolchain's message. Optional.

@@ -116,8 +116,9 @@ std::unique_ptr<sim::Decider> MakeDecider(const Scenario& s, const sim::Decision
                                           std::span<const uint8_t> bytes) {
   if (s.strategy == "pct") {
     const ModelSpec* m = FindModel(s.model);
-    return std::make_unique<sim::PctDecider>(s.seed, s.pct_depth, m->pct_expected_steps,
-                                             m->cpus(s.options));
+    return std::make_unique<sim::PctDecider>(
+        s.seed, s.pct_depth, m->pct_steps ? m->pct_steps(s.options) : m->pct_expected_steps,
+        m->cpus(s.options));
   }
   if (s.strategy == "replay") return std::make_unique<sim::ReplayDecider>(*log);
   if (s.strategy == "lenient") {

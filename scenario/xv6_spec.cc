@@ -50,9 +50,13 @@ int TreeBug(const std::string& bug) {
 absl::StatusOr<const xv6::LoadedTree*> TreeFor(const Options& o, const std::string& user_file) {
   std::string root = user_file;
   if (o.at("kernel") == kKernelBuiltin) {
-    absl::StatusOr<std::string> written = xv6::WriteBuiltinTree("");
-    if (!written.ok()) return written.status();
-    root = *written;
+    static std::string builtin_root;  // written once per process
+    if (builtin_root.empty()) {
+      absl::StatusOr<std::string> written = xv6::WriteBuiltinTree("");
+      if (!written.ok()) return written.status();
+      builtin_root = *written;
+    }
+    root = builtin_root;
   }
   return xv6::LoadTreeOnce(root);
 }
@@ -153,6 +157,10 @@ ModelSpec Xv6Spec() {
   };
   m.cpus = [](const Options& o) { return static_cast<int>(o.at("cpus")); };
   m.pct_expected_steps = 3000;
+  // A tree's run is some 40,000 points (every access of the kernel is one).
+  m.pct_steps = [](const Options& o) -> uint64_t {
+    return o.at("kernel") == kKernelModel ? 3000 : 40000;
+  };
   m.run = [](const RunRequest& r) {
     if (r.options.at("kernel") == kKernelModel) {
       return xv6::Run(ToConfig(r.options, r.bug), r.decider, r.sim_options, r.after);
