@@ -319,6 +319,10 @@ static void jump(struct trapframe* tf, uint64 index) { tf->epc = index * 4; }
 
 static void ecall(struct proc* p, int cpu, int number) {
   p->trapframe->a7 = (uint64)number;
+  // The trap turns interrupts off, as every trap does (an interrupt due now lands first, and
+  // the ecall runs again after it: epc has not moved). usertrap turns them on again once it has
+  // saved sepc and read scause.
+  sy_intr_off();
   sy_progress();
   trap_from_user(p, cpu, 8);
 }
@@ -354,9 +358,13 @@ static void user_step(struct proc* p) {
       const int status = page != 0 ? *(int*)(page + STATUS_ADDRESS) : -12345;
       const int g = pid % GHOSTS;
       if (!was_killed[g] && (!requested[g] || status != requested_status[g])) {
-        sy_fail("wait-returns-exit-status",
-                "wait() returned a child's pid with a status other than the one it passed to "
-                "exit(), and nobody killed it");
+        static char why[200];
+        __builtin_snprintf(why, sizeof why,
+                           "wait() returned pid %d with status %d, but it passed %d to exit() "
+                           "(%s) and nobody tried to kill it",
+                           pid, status, requested_status[g],
+                           requested[g] ? "recorded" : "no exit() recorded");
+        sy_fail("wait-returns-exit-status", why);
       }
       jump(tf, INIT_WAIT);
       break;
