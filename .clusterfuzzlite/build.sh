@@ -129,20 +129,51 @@ for src in "${instrumented_sources[@]}"; do
   is_instrumented[$src]=1
 done
 
-# Generated files, with the BUILD files' own genrule commands, in dependency order.
-for i in "${!genrule_commands[@]}"; do
-  for output in ${genrule_outputs[$i]}; do mkdir -p "$(dirname "$output")"; done
-  if ! bash -c "set -euo pipefail; ${genrule_commands[$i]}" >"$work/log/genrule-$i" 2>&1; then
-    cat "$work/log/genrule-$i" >&2
-    die "generating ${genrule_outputs[$i]} failed (the output above says why)"
+# run_all WHAT FUNCTION ITEM...: runs FUNCTION ITEM for every item, as many at once as there are
+# cores. When one fails, the others still finish; then the failures' output is printed and the
+# build stops, naming the first.
+parallel="$(nproc 2>/dev/null || echo 2)"
+run_all() {
+  local what="$1" function="$2" item
+  shift 2
+  rm -f "$work/failed"
+  for item in "$@"; do
+    { "$function" "$item" >"$work/log/$(log_name "$item")" 2>&1 || echo "$item" >>"$work/failed"; } &
+    while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
+  done
+  wait
+  if [ -s "$work/failed" ]; then
+    while read -r item; do cat "$work/log/$(log_name "$item")" >&2; done <"$work/failed"
+    die "$what $(head -n 1 "$work/failed") failed (the output above says why)"
   fi
+}
+log_name() { echo "$1" | tr '/ ' '__'; }
+
+# Generated files: the BUILD files' own genrule commands, run as Bazel runs them (bash, strict
+# mode, from the workspace root), one level of the dependency order at a time.
+generate() {
+  local output
+  for output in ${genrule_outputs[$1]}; do mkdir -p "$(dirname "$output")"; done
+  echo "${genrule_outputs[$1]}"
+  bash -c "set -euo pipefail; ${genrule_commands[$1]}"
+}
+phase_start=$SECONDS
+level=0
+while :; do
+  batch=()
+  for i in "${!genrule_levels[@]}"; do
+    [ "${genrule_levels[$i]}" -ne "$level" ] || batch+=("$i")
+  done
+  [ ${#batch[@]} -gt 0 ] || break
+  run_all "generating the files of genrule" generate "${batch[@]}"
+  level=$((level + 1))
 done
+generate_seconds=$((SECONDS - phase_start))
 
 object_of() {
-  local src="$1"
-  case "$src" in
-    "$gen"/*) echo "$work/obj/generated/${src#"$gen"/}.o" ;;
-    *) echo "$work/obj/${src}.o" ;;
+  case "$1" in
+    "$gen"/*) echo "$work/obj/generated/${1#"$gen"/}.o" ;;
+    *) echo "$work/obj/$1.o" ;;
   esac
 }
 
@@ -165,19 +196,9 @@ compile() {
   # shellcheck disable=SC2086 # flags are words
   $compiler $flags ${source_copts[$src]} -I. -I"$gen" -c "$src" -o "$object"
 }
-
-# Compile on every core; a failure is reported after the running compiles finish.
-parallel="$(nproc 2>/dev/null || echo 2)"
-for src in "${sources[@]}"; do
-  log="$work/log/$(echo "$src" | tr '/' '_')"
-  { compile "$src" >"$log" 2>&1 || echo "$src" >>"$work/failed"; } &
-  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
-done
-wait
-if [ -s "$work/failed" ]; then
-  while read -r src; do cat "$work/log/$(echo "$src" | tr '/' '_')" >&2; done <"$work/failed"
-  die "compiling $(head -n 1 "$work/failed") failed (the output above says why)"
-fi
+phase_start=$SECONDS
+run_all compiling compile "${sources[@]}"
+compile_seconds=$((SECONDS - phase_start))
 
 # -lNAME for a library with a static archive becomes -l:libNAME.a; the C library's parts stay
 # dynamic.
@@ -201,16 +222,20 @@ link_options() {
   echo "-Wl,--start-group ${static[*]:-} -Wl,--end-group ${dynamic[*]:-} -lpthread -lm -ldl"
 }
 
-for target in "${targets[@]}"; do
-  objects=()
+# Each target with its seed corpus and dictionary.
+link() {
+  local target="$1" objects=() src corpus="${target_corpus[$1]}"
   for src in ${target_sources[$target]}; do objects+=("$(object_of "$src")"); done
   # shellcheck disable=SC2086 # flags are words
   $CXX $CXXFLAGS "${objects[@]}" $LIB_FUZZING_ENGINE $(link_options "${target_linkopts[$target]}") \
-    -o "$OUT/$target" || die "linking $target failed (the output above says why)"
-  corpus="${target_corpus[$target]}"
+    -o "$OUT/$target"
   [ -d "$corpus" ] || die "$target: no corpus directory $corpus"
   rm -f "$OUT/${target}_seed_corpus.zip"
   (cd "$corpus" && zip -q -j "$OUT/${target}_seed_corpus.zip" ./*)
   cp "${target_dict[$target]}" "$OUT/$target.dict"
-done
-echo "build.sh: built ${targets[*]} into $OUT"
+}
+phase_start=$SECONDS
+run_all linking link "${targets[@]}"
+echo "build.sh: built ${targets[*]} into $OUT (generated ${#genrule_commands[@]} genrules' files in" \
+  "${generate_seconds} s, compiled ${#sources[@]} sources in ${compile_seconds} s, linked and" \
+  "packaged in $((SECONDS - phase_start)) s)"

@@ -261,7 +261,11 @@ class Graph:
         for tool in self.attr(rule, "tools"):
             srcs[tool] = self.files(tool, rule.package, genrules)
         outs = ["%s/%s/%s" % (self.gendir, rule.package, o) for o in self.attr(rule, "outs")]
-        genrules[rule.label()] = (outs, self.expand(rule, srcs, outs))
+        # Its level: one more than that of the genrules that make its inputs, so that genrules of
+        # one level can run at once.
+        inputs = {p for paths in srcs.values() for p in paths}
+        level = 1 + max([lvl for o, _, lvl in genrules.values() if inputs & set(o)], default=-1)
+        genrules[rule.label()] = (outs, self.expand(rule, srcs, outs), level)
 
     def expand(self, rule, srcs, outs):
         """The genrule's cmd with Bazel's substitutions made."""
@@ -325,7 +329,8 @@ class Graph:
 
 
 def emit(graph, targets):
-    """Bash assignments: targets, genrule_outputs/genrule_commands (in dependency order),
+    """Bash assignments: targets, genrule_outputs/genrule_commands/genrule_levels (a genrule's
+    inputs are made by genrules of lower levels),
     sources (union), source_copts[path], target_sources[t], target_linkopts[t],
     target_corpus[t], target_dict[t]."""
     lines = []
@@ -374,8 +379,9 @@ def emit(graph, targets):
     lines.append("sources=(%s)" % quote_list(sources))
     for path in sources:
         lines.append("source_copts[%s]=%s" % (shlex.quote(path), words(copts[path])))
-    lines.append("genrule_outputs=(%s)" % " ".join(words(outs) for outs, _ in genrules.values()))
-    lines.append("genrule_commands=(%s)" % quote_list(cmd for _, cmd in genrules.values()))
+    lines.append("genrule_outputs=(%s)" % " ".join(words(outs) for outs, _, _ in genrules.values()))
+    lines.append("genrule_commands=(%s)" % quote_list(cmd for _, cmd, _ in genrules.values()))
+    lines.append("genrule_levels=(%s)" % " ".join(str(lvl) for _, _, lvl in genrules.values()))
     return "\n".join(lines)
 
 

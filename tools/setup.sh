@@ -25,6 +25,8 @@ packages=(
   gcc-riscv64-linux-gnu      # kernel_models/xv6: swtch.S assembled for RISC-V at build time
   binutils-riscv64-linux-gnu # (the RISC-V assembler and linker used by that compiler driver)
   procps             # ps and pgrep: //cli:crash_test checks that no campaign process is left
+  zip                # .clusterfuzzlite/build.sh packs the seed corpora (NAME_seed_corpus.zip)
+  unzip              # tools/clusterfuzzlite_check.sh unpacks them to run each target
 )
 
 missing=()
