@@ -49,6 +49,7 @@ if ! bash .clusterfuzzlite/build.sh >"$work/build.log" 2>&1; then
   exit 1
 fi
 echo "clusterfuzzlite_check: $sanitizer: build.sh took $(($(date +%s) - start)) s"
+tail -n 1 "$work/build.log"
 
 # The runner's options (base-runner sets these for every target).
 export UBSAN_OPTIONS="print_stacktrace=1:print_summary=1:silence_unsigned_overflow=1:symbolize=1"
