@@ -130,8 +130,8 @@ for src in "${instrumented_sources[@]}"; do
 done
 
 # run_all WHAT FUNCTION ITEM...: runs FUNCTION ITEM for every item, as many at once as there are
-# cores. When one fails, the others still finish; then the failures' output is printed and the
-# build stops, naming the first.
+# cores. When one fails, the others still finish; then the first failure's output is printed and
+# the build stops, naming it.
 parallel="$(nproc 2>/dev/null || echo 2)"
 run_all() {
   local what="$1" function="$2" item
@@ -143,29 +143,35 @@ run_all() {
   done
   wait
   if [ -s "$work/failed" ]; then
-    while read -r item; do cat "$work/log/$(log_name "$item")" >&2; done <"$work/failed"
-    die "$what $(head -n 1 "$work/failed") failed (the output above says why)"
+    item="$(head -n 1 "$work/failed")"
+    tail -n 30 "$work/log/$(log_name "$item")" >&2
+    die "$what $item failed (the output above says why; $(($(wc -l <"$work/failed") - 1)) more failed)"
   fi
 }
 log_name() { echo "$1" | tr '/ ' '__'; }
 
 # Generated files: the BUILD files' own genrule commands, run as Bazel runs them (bash, strict
 # mode, from the workspace root), one level of the dependency order at a time.
+# A genrule is named by its first output.
+declare -A genrule_of
+for i in "${!genrule_outputs[@]}"; do
+  first="${genrule_outputs[$i]%% *}"
+  genrule_of[$first]=$i
+done
 generate() {
-  local output
-  for output in ${genrule_outputs[$1]}; do mkdir -p "$(dirname "$output")"; done
-  echo "${genrule_outputs[$1]}"
-  bash -c "set -euo pipefail; ${genrule_commands[$1]}"
+  local i="${genrule_of[$1]}" output
+  for output in ${genrule_outputs[$i]}; do mkdir -p "$(dirname "$output")"; done
+  bash -c "set -euo pipefail; ${genrule_commands[$i]}"
 }
 phase_start=$SECONDS
 level=0
 while :; do
   batch=()
   for i in "${!genrule_levels[@]}"; do
-    [ "${genrule_levels[$i]}" -ne "$level" ] || batch+=("$i")
+    [ "${genrule_levels[$i]}" -ne "$level" ] || batch+=("${genrule_outputs[$i]%% *}")
   done
   [ ${#batch[@]} -gt 0 ] || break
-  run_all "generating the files of genrule" generate "${batch[@]}"
+  run_all generating generate "${batch[@]}"
   level=$((level + 1))
 done
 generate_seconds=$((SECONDS - phase_start))
