@@ -36,7 +36,8 @@
 # cluster's runner image, which has none of them. The cluster's -stdlib=libc++ is dropped: those
 # libraries are built against libstdc++.
 #
-# Try it here (.ci/run does, for address and undefined: tools/clusterfuzzlite_check.sh):
+# Try it here (tools/clusterfuzzlite_check.sh sets the cluster's full flags for address or
+# undefined, then runs each target; .ci/run runs it for address):
 #   CC=clang CXX=clang++ CFLAGS="-O1 -fsanitize=address,fuzzer-no-link" CXXFLAGS="$CFLAGS" \
 #   LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=/tmp/fuzz-out bash .clusterfuzzlite/build.sh
 set -euo pipefail

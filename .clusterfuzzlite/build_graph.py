@@ -110,10 +110,13 @@ class Graph:
     def select(self, choices, no_match_error=""):
         return Select([dict(choices)])
 
-    def environment(self, load):
+    NATIVE_RULES = ("cc_library", "cc_binary", "cc_test", "genrule", "filegroup", "sh_test",
+                    "sh_binary", "config_setting", "alias", "test_suite")
+
+    def environment(self, package):
+        """The globals a BUILD or .bzl file of `package` runs with."""
         native = type("native", (), {})()
-        for kind in ("cc_library", "cc_binary", "cc_test", "genrule", "filegroup", "sh_test",
-                     "sh_binary", "config_setting", "alias", "test_suite"):
+        for kind in self.NATIVE_RULES:
             setattr(native, kind, self.native_rule(kind))
         native.glob = self.glob
         native.package_name = lambda: self.current_package
@@ -123,25 +126,22 @@ class Graph:
         def fail(message, *args):
             raise BuildError("fail() in //%s: %s" % (self.current_package, message))
 
-        env = {"native": native, "load": load, "select": self.select, "glob": self.glob,
-               "fail": fail, "package": native.package, "exports_files": native.exports_files,
+        env = {"native": native, "select": self.select, "glob": self.glob, "fail": fail,
+               "package": native.package, "exports_files": native.exports_files,
                "package_name": native.package_name}
-        for kind in ("cc_library", "cc_binary", "cc_test", "config_setting", "filegroup", "genrule",
-                     "sh_test", "sh_binary", "alias", "test_suite"):
-            env[kind] = getattr(native, kind)
+        env.update({kind: getattr(native, kind) for kind in self.NATIVE_RULES})
+        env["load"] = self.make_load(package, env)
         return env
 
     def load_module(self, label, package):
         """The globals of a .bzl file, executed once."""
-        if label == "@rules_cc//cc:defs.bzl":
-            probe = self.environment(None)["native"]
-            return {k: getattr(probe, k) for k in ("cc_library", "cc_binary", "cc_test")}
+        if label == "@rules_cc//cc:defs.bzl":  # the project's rules_cc forwards to native rules
+            return {k: self.native_rule(k) for k in ("cc_library", "cc_binary", "cc_test")}
         pkg, name = self.parse_label(label, package)
         key = "//%s:%s" % (pkg, name)
         if key not in self.modules:
             path = self.root / pkg / name
-            env = self.environment(None)
-            env["load"] = self.make_load(pkg, env)
+            env = self.environment(pkg)
             exec(compile(path.read_text(), str(path), "exec"), env)
             self.modules[key] = env
         return self.modules[key]
@@ -160,11 +160,11 @@ class Graph:
         if not callable(value) or getattr(value, "__module__", None) == __name__:
             return value
 
-        def macro(**kwargs):
+        def macro(*args, **kwargs):
             outer = self.generator
             self.generator = self.generator or (name, kwargs)
             try:
-                return value(**kwargs)
+                return value(*args, **kwargs)
             finally:
                 self.generator = outer
         return macro
@@ -178,8 +178,7 @@ class Graph:
         self.packages.add(package)
         outer = self.current_package
         self.current_package = package
-        env = self.environment(None)
-        env["load"] = self.make_load(package, env)
+        env = self.environment(package)
         try:
             exec(compile(path.read_text(), str(path), "exec"), env)
         except NameError as e:
