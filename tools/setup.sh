@@ -27,6 +27,8 @@ packages=(
   libc6-dev-i386-cross       # kernel_models/switch: glibc's i386 swapcontext/makecontext (libc.a)
   libc6-dev-riscv64-cross    # kernel_models/switch: glibc's riscv64 swapcontext/makecontext (libc.a)
   procps             # ps and pgrep: //cli:crash_test checks that no campaign process is left
+  zip                # .clusterfuzzlite/build.sh packs the seed corpora (NAME_seed_corpus.zip)
+  unzip              # tools/clusterfuzzlite_check.sh unpacks them to run each target
 )
 
 missing=()
