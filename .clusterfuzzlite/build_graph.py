@@ -30,6 +30,11 @@ CC_ATTRIBUTES = {"name", "srcs", "hdrs", "deps", "copts", "linkopts", "visibilit
                  "shard_count", "flaky", "local", "env"}
 
 
+class Label(str):
+    """Starlark's Label("//pkg:name"): the label's text, in the main workspace."""
+    workspace_root = ""
+
+
 class BuildError(Exception):
     pass
 
@@ -128,7 +133,7 @@ class Graph:
 
         env = {"native": native, "select": self.select, "glob": self.glob, "fail": fail,
                "package": native.package, "exports_files": native.exports_files,
-               "package_name": native.package_name}
+               "package_name": native.package_name, "Label": Label}
         env.update({kind: getattr(native, kind) for kind in self.NATIVE_RULES})
         env["load"] = self.make_load(package, env)
         return env
@@ -291,6 +296,11 @@ class Graph:
                 return " ".join(shlex.quote(p) for ps in srcs.values() for p in ps)
             if token == "(OUTS)":
                 return " ".join(shlex.quote(o) for o in outs)
+            if token in ("(RULEDIR)", "(@D)"):
+                if token == "(@D)" and len(outs) != 1:
+                    return shlex.quote("%s/%s" % (self.gendir, rule.package))
+                return shlex.quote("%s/%s" % (self.gendir, rule.package)) if token == "(RULEDIR)" \
+                    else shlex.quote(outs[0].rsplit("/", 1)[0])
             function, _, argument = token[1:-1].partition(" ")
             if function in ("location", "locations", "execpath", "execpaths"):
                 return " ".join(shlex.quote(p) for p in location(argument.strip()))
