@@ -106,8 +106,12 @@ const std::vector<Routine>& AllRoutines() {
 }  // namespace
 
 const std::vector<Routine>& CorrectRoutines() {
-  static const std::vector<Routine> routines(AllRoutines().begin(),
-                                             AllRoutines().begin() + kCorrectCount);
+  // AllRoutines() sets kCorrectCount: call it before reading it (the operands of + are
+  // unsequenced, and g++ read kCorrectCount first, which gave no routines at all).
+  static const std::vector<Routine> routines = [] {
+    const std::vector<Routine>& all = AllRoutines();
+    return std::vector<Routine>(all.begin(), all.begin() + static_cast<long>(kCorrectCount));
+  }();
   return routines;
 }
 
