@@ -65,19 +65,16 @@ int CrashFrames(void* context, const void** frames, int capacity) {
   return n;
 }
 
-// Async-signal-safe: plain stores, write(2), sigaction, raise. The crash record goes out before
-// the frames, so that a walk that faults on a corrupt stack still leaves the crash known.
-void OnFatalSignal(int signal, siginfo_t* info, void* context) {
-  sim::Simulator::Whereabouts where{};
-  const bool in_run = sim::Simulator::Where(&where);
+// One record of where the simulation stood when the process stopped: 'C' for a fatal signal, 'H'
+// for the hang watchdog. Async-signal-safe (plain stores and write(2)).
+void WriteWhereRecord(int fd, char tag, int32_t sig, bool in_run,
+                      const sim::Simulator::Whereabouts& where) {
   char record[1 + 4 + 1 + 8 + 4 + 4 + 2 + 64];
   size_t at = 0;
   auto put = [&record, &at](const void* data, size_t size) {
     std::memcpy(record + at, data, size);
     at += size;
   };
-  const char tag = 'C';
-  const int32_t sig = signal;
   const uint8_t have = in_run ? 1 : 0;
   const int32_t cpu = where.cpu;
   uint16_t length = 0;
@@ -92,7 +89,15 @@ void OnFatalSignal(int signal, siginfo_t* info, void* context) {
   put(&where.fiber, 4);
   put(&length, 2);
   if (length > 0) put(where.fiber_name, length);
-  WriteAll(recorder_fd, record, at);
+  WriteAll(fd, record, at);
+}
+
+// Async-signal-safe: plain stores, write(2), sigaction, raise. The crash record goes out before
+// the frames, so that a walk that faults on a corrupt stack still leaves the crash known.
+void OnFatalSignal(int signal, siginfo_t* info, void* context) {
+  sim::Simulator::Whereabouts where{};
+  const bool in_run = sim::Simulator::Where(&where);
+  WriteWhereRecord(recorder_fd, 'C', signal, in_run, where);
   // Only the first fatal signal's frames: a signal raised again on the way out is its echo.
   static volatile sig_atomic_t frames_written = 0;
   if (!frames_written && info != nullptr && info->si_code > 0) {
@@ -132,30 +137,7 @@ void OnWatchdogTick(int) {
   }
   if (++watchdog_stalled < watchdog_limit) return;
   if (watchdog_fd >= 0) {
-    // The same layout as a crash record ('C'), tagged 'H'.
-    char record[1 + 4 + 1 + 8 + 4 + 4 + 2 + 64];
-    size_t at = 0;
-    auto put = [&record, &at](const void* data, size_t size) {
-      std::memcpy(record + at, data, size);
-      at += size;
-    };
-    const char tag = 'H';
-    const int32_t sig = SIGPROF;
-    const uint8_t have = in_run ? 1 : 0;
-    const int32_t cpu = where.cpu;
-    uint16_t length = 0;
-    if (in_run) {
-      while (length < 64 && where.fiber_name[length] != '\0') ++length;
-    }
-    put(&tag, 1);
-    put(&sig, 4);
-    put(&have, 1);
-    put(&where.step, 8);
-    put(&cpu, 4);
-    put(&where.fiber, 4);
-    put(&length, 2);
-    if (length > 0) put(where.fiber_name, length);
-    WriteAll(watchdog_fd, record, at);
+    WriteWhereRecord(watchdog_fd, 'H', SIGPROF, in_run, where);
   } else {
     static const char line[] =
         "switchyard: hang: the run reached no new point for the watchdog's limit of CPU time "
