@@ -5,7 +5,8 @@
 namespace switchyard::scenario {
 
 const std::vector<ModelSpec>& Models() {
-  static const std::vector<ModelSpec> models = {Xv6Spec(), UmlSpec(), UltSpec(), SwitchSpec()};
+  static const std::vector<ModelSpec> models = {Xv6Spec(), UmlSpec(), UltSpec(), SwitchSpec(),
+                                                UthreadSpec()};
   return models;
 }
 

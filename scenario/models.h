@@ -100,6 +100,7 @@ ModelSpec Xv6Spec();
 ModelSpec UmlSpec();
 ModelSpec UltSpec();
 ModelSpec SwitchSpec();
+ModelSpec UthreadSpec();
 
 }  // namespace switchyard::scenario
 

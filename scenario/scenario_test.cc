@@ -13,7 +13,8 @@ TEST(Resolve, FillsDefaultsAndRejectsBadInput) {
   EXPECT_EQ(s.options.at("cpus"), 2);
   Scenario bad_model;
   bad_model.model = "linux";
-  EXPECT_EQ(Resolve(&bad_model).message(), "unknown model 'linux' (models: xv6, uml, ult, switch)");
+  EXPECT_EQ(Resolve(&bad_model).message(),
+            "unknown model 'linux' (models: xv6, uml, ult, switch, uthread)");
   Scenario bad_bug;
   bad_bug.bug = "typo";
   EXPECT_NE(Resolve(&bad_bug).message().find("unknown bug 'typo' for model xv6"),

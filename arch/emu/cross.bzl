@@ -4,12 +4,14 @@ The rule compiles and links `srcs` with `compiler` (for example i686-linux-gnu-g
 and static, at the fixed load address `text_address`, and turns the ELF into a C++ source that
 defines `extern const switchyard::emu::ElfImage <symbol>;` (declared in the generated header
 <name>.h), with `objdump -d`'s listing embedded beside the bytes (the disassembly for ISAs that
-Capstone 4 does not know, RISC-V among them). Nothing is downloaded; the compiler must be installed (tools/setup.sh).
+Capstone 4 does not know, RISC-V among them). With `line_table = True` (and `-g` in copts) the
+listing also has objdump -l's "file:line" lines before the instructions they describe
+(Machine::SourceLine). Nothing is downloaded; the compiler must be installed (tools/setup.sh).
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_library")
 
-def cross_program(name, srcs, compiler, objdump, copts = [], text_address = "0x10000", hdrs = [], visibility = None):
+def cross_program(name, srcs, compiler, objdump, copts = [], text_address = "0x10000", hdrs = [], line_table = False, visibility = None):
     elf = name + ".elf"
     symbol = name.replace("-", "_")
     src_paths = " ".join(["$(locations %s)" % s for s in srcs])
@@ -36,7 +38,7 @@ cc=$(location {name}_image.cc); h=$(location {name}.h)
   od -An -v -tx1 $(location {elf}) | sed -e 's/ \\([0-9a-f][0-9a-f]\\)/0x\\1,/g'
   echo '}};'
   echo 'const char kListing[] = {{'
-  {objdump} -d --no-show-raw-insn $(location {elf}) 2>/dev/null | grep -E '^ +[0-9a-f]+:' | od -An -v -tx1 | sed -e 's/ \\([0-9a-f][0-9a-f]\\)/0x\\1,/g'
+  {objdump} -d {lines}--no-show-raw-insn $(location {elf}) 2>/dev/null | grep -E '{keep}' | sed -e 's|^.*/execroot/[^/]*/||' -e 's|^\\./||' | od -An -v -tx1 | sed -e 's/ \\([0-9a-f][0-9a-f]\\)/0x\\1,/g'
   echo '0}};'
   echo '}}  // namespace'
   echo 'namespace switchyard::emu {{'
@@ -49,7 +51,14 @@ cc=$(location {name}_image.cc); h=$(location {name}.h)
   echo '#include "arch/emu/elf_image.h"'
   echo 'namespace switchyard::emu {{ extern const ElfImage {symbol}; }}'
 }} > $$h
-""".format(name = name, elf = elf, symbol = symbol, objdump = objdump),
+""".format(
+            name = name,
+            elf = elf,
+            symbol = symbol,
+            objdump = objdump,
+            lines = "-l " if line_table else "",
+            keep = "^ +[0-9a-f]+:|^[^ ]+:[0-9]+( .*)?$$" if line_table else "^ +[0-9a-f]+:",
+        ),
     )
     cc_library(
         name = name,

@@ -79,12 +79,18 @@ Machine::Machine(Isa isa, const Elf& elf, uint64_t memory_base, uint64_t memory_
     cs_option(handle, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
     capstone_ = handle;
   }
-  // objdump's listing: "   10074:\tmov    %ebp,%esp" per line.
+  // objdump's listing: "   10074:\tmov    %ebp,%esp" per line, and with -l a "file.c:12" line
+  // (perhaps with " (discriminator 1)") before the instructions of that source line.
+  std::string source_line;
   for (const char* line = elf.listing(); *line != '\0';) {
     const char* end = std::strchr(line, '\n');
     if (end == nullptr) end = line + std::strlen(line);
     std::string text(line, end);
     line = *end == '\n' ? end + 1 : end;
+    if (!text.empty() && text[0] != ' ') {
+      source_line = text.substr(0, text.find(' '));
+      continue;
+    }
     size_t colon = text.find(':');
     if (colon == std::string::npos) continue;
     uint64_t address = std::strtoull(text.substr(0, colon).c_str(), nullptr, 16);
@@ -95,6 +101,7 @@ Machine::Machine(Isa isa, const Elf& elf, uint64_t memory_base, uint64_t memory_
       if (c == '\t') c = ' ';
     }
     listing_[address] = insn;
+    if (!source_line.empty()) lines_[address] = source_line;
   }
 }
 
@@ -169,9 +176,11 @@ void Machine::AddMemoryHook(uint64_t begin, uint64_t end, bool loads,
   }
 }
 
-void Machine::OnMemory(uc_struct*, int type, uint64_t address, int size, int64_t, void* self) {
+void Machine::OnMemory(uc_struct*, int type, uint64_t address, int size, int64_t value,
+                       void* self) {
   auto* m = static_cast<Machine*>(self);
   bool store = type == UC_MEM_WRITE;
+  m->store_value_ = static_cast<uint64_t>(value);
   for (const MemoryHook& h : m->memory_hooks_) {
     if ((store || h.loads) && address < h.end && address + static_cast<uint64_t>(size) > h.begin) {
       h.hook(address, size, store);
@@ -274,6 +283,11 @@ uint64_t Machine::InstructionLength(uint64_t address) const {
   uint64_t size = insn[0].size;
   cs_free(insn, count);
   return size;
+}
+
+std::string Machine::SourceLine(uint64_t address) const {
+  auto it = lines_.find(address);
+  return it == lines_.end() ? "" : it->second;
 }
 
 std::string Machine::Where(uint64_t address) const {

@@ -78,6 +78,8 @@ class Machine {
   // doing it is current_instruction(). The host's own Write32/Write64 do not call it.
   void AddMemoryHook(uint64_t begin, uint64_t end, bool loads,
                      std::function<void(uint64_t address, int size, bool store)> hook);
+  // Inside a memory hook for a store: the value being stored (its low `size` bytes).
+  uint64_t store_value() const { return store_value_; }
   // The address of the instruction executing now (inside a hook) or executed last.
   uint64_t current_instruction() const { return current_instruction_; }
   // Copies [address, address + size) out of emulated memory. REQUIRES: the range is mapped.
@@ -89,6 +91,9 @@ class Machine {
   std::string Disassemble(uint64_t address) const;
   // The length in bytes of the instruction at `address` (x86, Capstone); 1 if unknown.
   uint64_t InstructionLength(uint64_t address) const;
+  // "uthread.c:57": the source line of the instruction at `address`, from a listing built with
+  // line tables (cross_program's line_table); "" when unknown.
+  std::string SourceLine(uint64_t address) const;
   // "switch_context+12" or a hex address.
   std::string Where(uint64_t address) const;
 
@@ -107,6 +112,7 @@ class Machine {
   uc_struct* uc_ = nullptr;
   size_t capstone_ = 0;
   std::map<uint64_t, std::string> listing_;
+  std::map<uint64_t, std::string> lines_;  // instruction address -> "file.c:12"
   std::function<void(uint64_t)> step_hook_;
   struct MemoryHook {
     uint64_t begin, end;
@@ -116,6 +122,7 @@ class Machine {
   std::vector<MemoryHook> memory_hooks_;
   bool memory_hook_installed_ = false;
   uint64_t current_instruction_ = 0;
+  uint64_t store_value_ = 0;
   uint64_t instructions_ = 0;
   uint64_t remaining_ = 0;
   uint64_t hypercall_ = 0;
