@@ -105,7 +105,43 @@ Machine::Machine(Isa isa, const Elf& elf, uint64_t memory_base, uint64_t memory_
   }
 }
 
+void Machine::Snapshot() {
+  if (context_ == nullptr) {
+    uc_context* context = nullptr;
+    SY_CHECK(uc_context_alloc(uc_, &context) == UC_ERR_OK);
+    context_ = context;
+  }
+  SY_CHECK(uc_context_save(uc_, static_cast<uc_context*>(context_)) == UC_ERR_OK);
+  snapshot_.resize(memory_size_);
+  SY_CHECK(uc_mem_read(uc_, memory_base_, snapshot_.data(), memory_size_) == UC_ERR_OK);
+}
+
+void Machine::Restore() {
+  SY_CHECK(context_ != nullptr);
+  SY_CHECK(uc_context_restore(uc_, static_cast<uc_context*>(context_)) == UC_ERR_OK);
+  scratch_.resize(memory_size_);
+  SY_CHECK(uc_mem_read(uc_, memory_base_, scratch_.data(), memory_size_) == UC_ERR_OK);
+  constexpr uint64_t kPage = 4096;
+  for (uint64_t offset = 0; offset < memory_size_; offset += kPage) {
+    if (std::memcmp(scratch_.data() + offset, snapshot_.data() + offset, kPage) != 0) {
+      SY_CHECK(uc_mem_write(uc_, memory_base_ + offset, snapshot_.data() + offset, kPage) ==
+               UC_ERR_OK);
+    }
+  }
+  step_hook_ = nullptr;
+  memory_hooks_.clear();
+  current_instruction_ = 0;
+  store_value_ = 0;
+  instructions_ = 0;
+  remaining_ = 0;
+  hypercall_ = 0;
+  stop_requested_ = false;
+  hypercall_pending_ = false;
+  fault_.clear();
+}
+
 Machine::~Machine() {
+  if (context_ != nullptr) uc_context_free(static_cast<uc_context*>(context_));
   if (capstone_ != 0) {
     csh handle = capstone_;
     cs_close(&handle);

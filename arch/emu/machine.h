@@ -72,6 +72,13 @@ class Machine {
   // The hypercall number (eax / a7) of the last kHypercall stop.
   uint64_t hypercall() const { return hypercall_; }
 
+  // Remembers the registers and memory as they are now; Restore() brings them back, with the
+  // instruction count, the hooks removed and nothing of the runs in between left over. Only
+  // the pages that changed are rewritten, so code Unicorn has translated stays translated: a
+  // model that runs one program many times reuses one Machine instead of translating it anew.
+  void Snapshot();
+  void Restore();
+
   void SetStepHook(std::function<void(uint64_t address)> hook) { step_hook_ = std::move(hook); }
   // Calls `hook` for every emulated store into [begin, end) (and every load too when
   // `loads` is true) with the address and size, before the access happens. The instruction
@@ -129,6 +136,9 @@ class Machine {
   bool stop_requested_ = false;
   bool hypercall_pending_ = false;
   std::string fault_;
+  void* context_ = nullptr;  // uc_context of Snapshot()
+  std::vector<uint8_t> snapshot_;
+  std::vector<uint8_t> scratch_;
 };
 
 }  // namespace switchyard::emu

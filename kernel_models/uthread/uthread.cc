@@ -6,7 +6,9 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +35,7 @@ constexpr size_t kMaxOutput = 1 << 20;
 
 thread_local uint64_t last_run_instructions = 0;
 thread_local uint64_t last_run_switches = 0;
+thread_local ReferenceResult last_run_reference = ReferenceResult::kNotRun;
 
 struct Reg {
   const char* name;
@@ -158,6 +161,42 @@ struct Lab {
   int64_t free = 0, running = 0, runnable = 0;
 };
 
+// Machines kept per thread and program: a run restores one (Machine::Restore) instead of
+// making a new one, so Unicorn translates the program once per process. Two per program at
+// most are in use at once (a run and its reference execution).
+class MachinePool {
+ public:
+  emu::Machine& Acquire(const emu::ElfImage* image, emu::Isa isa) {
+    for (Entry& e : entries_) {
+      if (e.image == image && !e.in_use) {
+        e.in_use = true;
+        e.machine->Restore();
+        return *e.machine;
+      }
+    }
+    Entry& e = entries_.emplace_back();
+    e.image = image;
+    e.in_use = true;
+    e.machine = std::make_unique<emu::Machine>(isa, emu::Elf(*image), kMemoryBase, kMemorySize);
+    e.machine->Snapshot();
+    return *e.machine;
+  }
+  void Release(emu::Machine& machine) {
+    for (Entry& e : entries_) {
+      if (e.machine.get() == &machine) e.in_use = false;
+    }
+  }
+
+ private:
+  struct Entry {
+    const emu::ElfImage* image = nullptr;
+    bool in_use = false;
+    std::unique_ptr<emu::Machine> machine;
+  };
+  std::deque<Entry> entries_;
+};
+thread_local MachinePool machine_pool;
+
 enum class Event { kNone, kSwitchEntry, kSwitchDone, kYieldEntry, kAgain, kYieldReturn };
 
 // One execution of the program. With a simulator it is the model (every check on, decisions
@@ -170,8 +209,8 @@ class Execution : public sim::Machine {
         abi_(AbiOf(config.program->arch)),
         sim_(sim),
         decisions_(decisions),
-        elf_(*config.program->image),
-        cpu_(abi_.isa, elf_, kMemoryBase, kMemorySize) {
+        cpu_(machine_pool.Acquire(config.program->image, abi_.isa)),
+        elf_(cpu_.elf()) {
     switch_begin_ = Symbol(config.program->switch_symbol);
     switch_end_ = NextSymbolAfter(switch_begin_);
     if (!config.program->yield_symbol.empty()) yield_ = Symbol(config.program->yield_symbol);
@@ -205,6 +244,10 @@ class Execution : public sim::Machine {
       sim_->SetMachine(this);
     }
   }
+
+  ~Execution() override { machine_pool.Release(cpu_); }
+  Execution(const Execution&) = delete;
+  Execution& operator=(const Execution&) = delete;
 
   void Trap(int, int) override {}
   std::string DescribeStuck() override {
@@ -468,12 +511,19 @@ class Execution : public sim::Machine {
   }
 
   void CompareWithReference() {
+    uint64_t instructions = last_run_instructions, switches = last_run_switches;
     Execution reference(config_, nullptr, decisions_);
     reference.reference_ = true;
-    if (!reference.RunReference()) {
+    bool ended = reference.RunReference();
+    last_run_instructions = instructions;
+    last_run_switches = switches;
+    if (!ended) {
+      // The reference did not end (its own fault or budget): nothing to compare with.
+      last_run_reference = ReferenceResult::kFailed;
       sim_->Note("uthread.reference-failed");
-      return;  // the reference did not end: nothing to compare (the program's own bug)
+      return;
     }
+    last_run_reference = ReferenceResult::kCompared;
     if (reference.output() == output_ && reference.status() == status_) return;
     size_t line = 0, i = 0;
     const std::string& a = output_;
@@ -991,8 +1041,8 @@ class Execution : public sim::Machine {
   sim::Simulator* sim_;
   std::vector<uint32_t>* decisions_;
   size_t next_decision_ = 0;
-  emu::Elf elf_;
-  emu::Machine cpu_;
+  emu::Machine& cpu_;
+  const emu::Elf& elf_;
   sim::Fiber* fiber_ = nullptr;
   sim::StreamId yield_stream_{};
   bool reference_ = false;
@@ -1030,6 +1080,7 @@ sim::Outcome Run(const Config& config, sim::Decider& decider, sim::SimOptions op
   // Unicorn's translator and its hooks run on the fiber's stack.
   options.stack_bytes = std::max<size_t>(options.stack_bytes, 1 << 20);
   sim::Simulator simulator(options, decider);
+  last_run_reference = ReferenceResult::kNotRun;
   std::vector<uint32_t> decisions;
   Execution execution(config, &simulator, &decisions);
   sim::Outcome outcome = simulator.Run();
@@ -1039,6 +1090,7 @@ sim::Outcome Run(const Config& config, sim::Decider& decider, sim::SimOptions op
 
 uint64_t LastRunInstructions() { return last_run_instructions; }
 uint64_t LastRunSwitches() { return last_run_switches; }
+ReferenceResult LastRunReference() { return last_run_reference; }
 
 std::vector<std::string> InvariantNames() {
   return {"callee-saved-preserved",

@@ -104,6 +104,9 @@ sim::Outcome Run(const Config& config, sim::Decider& decider, sim::SimOptions op
 // Instructions and switches of the last Run on this thread (for benchmarks).
 uint64_t LastRunInstructions();
 uint64_t LastRunSwitches();
+// Whether the last Run on this thread compared its output with the reference execution.
+enum class ReferenceResult { kNotRun, kCompared, kFailed };
+ReferenceResult LastRunReference();
 
 }  // namespace switchyard::uthread
 

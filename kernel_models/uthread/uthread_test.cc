@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -31,6 +32,7 @@ TEST(UthreadTest, FixturePasses) {
           << p->name << " seed " << seed << ": " << o.invariant << ": " << o.message;
       // Three threads, a hundred yields each: every yield of a thread is a switch.
       EXPECT_GE(LastRunSwitches(), 300u) << p->name;
+      EXPECT_EQ(LastRunReference(), ReferenceResult::kCompared) << p->name;
     }
   }
 }
@@ -145,7 +147,7 @@ struct ctx { uint64 ra, sp, s[12]; };
 void thread_switch(struct ctx* from, struct ctx* to);
 static struct ctx main_ctx, worker_ctx;
 static char stack[4096] __attribute__((aligned(16)));
-static int steps;
+int steps;
 void thread_yield(void) {}
 static void worker(void) {
   for (;;) { steps++; thread_switch(&worker_ctx, &main_ctx); }
@@ -193,10 +195,31 @@ thread_switch:
   absl::StatusOr<const Program*> p = BuildProgram(dir, Arch::kRiscv64);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ((*p)->switch_symbol, "thread_switch");
+  EXPECT_EQ((*p)->yield_symbol, "thread_yield");
   EXPECT_NE((*p)->skipped.find("current-thread-runs"), std::string::npos);
   sim::Outcome o = RunSeed(**p, 1);
   EXPECT_EQ(o.kind, sim::Outcome::Kind::kPass) << o.invariant << ": " << o.message;
   EXPECT_EQ(LastRunSwitches(), 20u);
+  EXPECT_EQ(LastRunReference(), ReferenceResult::kCompared);
+
+  // The same program with a switch that also clears a global the program counts in: every
+  // register survives, so only the output tells.
+  std::string clobbers = MakeDir("clobbers");
+  std::ifstream in(dir + "/threads.c");
+  std::stringstream text;
+  text << in.rdbuf();
+  Write(clobbers + "/threads.c", text.str());
+  std::ifstream in_s(dir + "/switch.S");
+  std::stringstream s;
+  s << in_s.rdbuf();
+  std::string routine = s.str();
+  routine.replace(routine.find("\tret\n"), 5, "\tla t0, steps\n\tsw zero, 0(t0)\n\tret\n");
+  Write(clobbers + "/switch.S", routine);
+  p = BuildProgram(clobbers, Arch::kRiscv64);
+  ASSERT_TRUE(p.ok()) << p.status();
+  o = RunSeed(**p, 1);
+  EXPECT_EQ(o.invariant, "output-matches-reference") << o.message;
+  EXPECT_NE(o.message.find("steps 0"), std::string::npos) << o.message;
 }
 
 }  // namespace
