@@ -3,8 +3,9 @@
 # compiled at run time as a user's tree is) explores clean, a planted bug is found and its
 # reproducer replays with the same trace hash and shows the tree's own file:line in
 # --trace=interleaving; a directory that is not a tree, a tree that does not compile (the
-# compiler's message) and --bug on a user's tree are one-line errors with exit 2;
-# and nothing is written into the user's tree.
+# compiler's message) and --bug on a user's tree are one-line errors with exit 2; a tree that
+# lacks what a check needs (wait_lock) says which check it skips; and nothing is written into the
+# user's tree.
 set -u
 bin="$TEST_SRCDIR/switchyard/cli/switchyard"
 tmp="${TEST_TMPDIR:-/tmp}/kernel_test"
@@ -86,6 +87,15 @@ if [ "$before" == "$after" ]; then
 else
   fail "something was written into the user's tree"
 fi
+
+# A tree without wait_lock (as before 2021): the run says which check it skips, and runs clean.
+cp -r "$XDG_CACHE_HOME"/switchyard/xv6-builtin-tree-*/ nowaitlock
+sed -i 's/wait_lock/wait_mutex/g' nowaitlock/kernel/proc.c
+"$bin" run --model=xv6 --kernel="$tmp/nowaitlock" --seed=1 >nowaitlock.out 2>&1
+check "skipped check" $? 0 nowaitlock.out \
+  "^switchyard: check skipped on this tree: lock-order \(the tree has no .wait_lock." \
+  "^outcome: pass"
+
 chmod -R u+w mytree
 echo 'int broken(void) { return }' >>mytree/kernel/proc.c
 "$bin" run --model=xv6 --kernel="$tmp/mytree" >broken.out 2>&1

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -192,6 +193,11 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
       built.notes.push_back(
           absl::StrCat(name, ": asm volatile(\"wfi\") runs as the platform's wfi"));
     }
+  }
+  // struct spinlock's owner field, for the release-clears-owner contract (lock_contracts.h).
+  if (absl::StrContains(sources["spinlock.h"], "struct cpu *cpu;") ||
+      absl::StrContains(sources["spinlock.h"], "struct cpu* cpu;")) {
+    defines.push_back("-DXV6_SPINLOCK_HAS_CPU");
   }
   if (!absl::StrContains(sources["proc.h"], "intena")) {
     return absl::InvalidArgumentError(
@@ -382,6 +388,15 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
   }
   tree->ncpu_ = *ncpu;
   tree->planted_bug_ = static_cast<int*>(symbol("xv6_planted_bug"));
+  tree->locks_ = LockLayout::Find(m);
+  // Set before the initialisation, so that the snapshot every run starts from has it.
+  auto* user_entry_hook = static_cast<void (**)(int, int)>(symbol("xv6_user_entry_hook"));
+  if (user_entry_hook == nullptr) {
+    tree->locks_.skipped.push_back(
+        "no-lock-held-in-user-mode (the module has no xv6_user_entry_hook of the platform)");
+  } else {
+    *user_entry_hook = &LockContracts::OnUserEntry;
+  }
   // The trampoline page: usertrapret jumps to TRAMPOLINE + (userret - trampoline).
   void* page = mmap(reinterpret_cast<void*>(kTrampoline), 4096, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -436,6 +451,13 @@ sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
   }
   sim::Simulator simulator(options, decider);
   sim::Platform platform(simulator);
+  // The ghost record of spin-lock ownership and its contracts (lock_contracts.h); destroyed
+  // before the simulator.
+  std::optional<LockContracts> locks;
+  if (config.lock_contracts && locks_.enabled) {
+    locks.emplace(locks_, simulator, config.check_owner_field);
+    locks->AddInvariants();
+  }
   start_();
   for (int cpu = 0; cpu < config.cpus; ++cpu) {
     platform.Boot(cpu, boot_);
@@ -494,6 +516,9 @@ absl::StatusOr<const LoadedTree*> LoadTreeOnce(const std::string& tree) {
   auto load = LoadedTree::Load(*built);
   if (!load.ok()) return load.status();
   loaded = load->release();
+  for (const std::string& skipped : loaded->skipped_checks()) {
+    std::fprintf(stderr, "switchyard: check skipped on this tree: %s\n", skipped.c_str());
+  }
   loaded_path = tree;
   return loaded;
 }

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "kernel_models/xv6/lock_contracts.h"
 #include "sim/decider.h"
 #include "sim/module.h"
 #include "sim/simulator.h"
@@ -65,6 +66,12 @@ struct TreeRunConfig {
   // Written into the tree's `xv6_planted_bug` before the run, if the tree has one (switchyard's
   // own tree does: kernel_models/xv6/builtin/kernel/proc.c); 0 is the correct kernel.
   int planted_bug = 0;
+  // The spin-lock contracts on a ghost record of lock ownership (lock_contracts.h). Off only to
+  // show what the tree's own checks (its panic()s) find by themselves.
+  bool lock_contracts = true;
+  // release-clears-owner, the one contract that reads the tree's owner field (to check it). Off
+  // only to show what the ghost record alone concludes when that field is stale.
+  bool check_owner_field = true;
 };
 
 class LoadedTree {
@@ -83,6 +90,9 @@ class LoadedTree {
   int ncpu() const { return ncpu_; }
   bool has_planted_bugs() const { return planted_bug_ != nullptr; }
   const BuiltTree& built() const { return built_; }
+  // The contracts this tree cannot have, each with why ("lock-order (the tree has no
+  // `wait_lock`...)"). LoadTreeOnce prints them.
+  const std::vector<std::string>& skipped_checks() const { return locks_.skipped; }
 
  private:
   LoadedTree() = default;
@@ -94,6 +104,7 @@ class LoadedTree {
   int (*check_cpu_proc_)(char*, int, int) = nullptr;
   void (*describe_)(char*, int) = nullptr;
   int* planted_bug_ = nullptr;  // the tree's xv6_planted_bug, if it has one
+  LockLayout locks_;
 };
 
 }  // namespace switchyard::xv6

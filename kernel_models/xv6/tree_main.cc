@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(tree.status().message()).c_str());
     return 2;
   }
+  for (const std::string& skipped : (*tree)->skipped_checks()) {
+    std::printf("check skipped: %s\n", skipped.c_str());
+  }
   int failures = 0;
   uint64_t steps = 0;
   for (int i = 0; i < runs; ++i) {
