@@ -139,41 +139,71 @@ std::vector<std::pair<std::string, char>> Symbols(const std::string& nm_output) 
   return out;
 }
 
-}  // namespace
+// The tree's sources that a build reads (name -> contents, in name order): the compiled files,
+// the headers they need, and every other header of kernel/ (a lab's own). `tree` is absolute.
+absl::Status ReadTreeSources(const std::string& tree, std::map<std::string, std::string>* sources) {
+  const std::string kernel = tree + "/kernel";
+  for (const char* name : kCompiled) {
+    if (!ReadFile(kernel + "/" + name, &(*sources)[name])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(tree, " is not an xv6-riscv tree: it has no kernel/", name,
+                       " (give the directory that holds kernel/ and user/)"));
+    }
+  }
+  for (const char* name : kHeaders) {
+    if (!ReadFile(kernel + "/" + name, &(*sources)[name])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(tree, " is not an xv6-riscv tree: it has no kernel/", name));
+    }
+  }
+  if (DIR* d = opendir(kernel.c_str()); d != nullptr) {
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (absl::EndsWith(name, ".h") && !sources->count(name))
+        ReadFile(kernel + "/" + name, &(*sources)[name]);
+    }
+    closedir(d);
+  }
+  return absl::OkStatus();
+}
 
-absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::string& cache_arg,
-                                    const std::function<void(const std::string&)>& progress) {
+std::string SourcesFingerprint(const std::map<std::string, std::string>& sources) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (const auto& [name, text] : sources) hash = Fnv(Fnv(hash, name), text);
+  return absl::StrFormat("%016x", hash);
+}
+
+absl::StatusOr<std::string> ResolveTree(const std::string& tree_arg) {
   char resolved[PATH_MAX];
   if (realpath(tree_arg.c_str(), resolved) == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("--kernel=", tree_arg, ": ", std::strerror(errno)));
   }
+  return std::string(resolved);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> TreeSourcesFingerprint(const std::string& tree_arg) {
+  absl::StatusOr<std::string> tree = ResolveTree(tree_arg);
+  if (!tree.ok()) return tree.status();
+  std::map<std::string, std::string> sources;
+  absl::Status read = ReadTreeSources(*tree, &sources);
+  if (!read.ok()) return read;
+  return SourcesFingerprint(sources);
+}
+
+absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::string& cache_arg,
+                                    const std::function<void(const std::string&)>& progress) {
+  absl::StatusOr<std::string> resolved = ResolveTree(tree_arg);
+  if (!resolved.ok()) return resolved.status();
   BuiltTree built;
-  built.tree = resolved;
+  built.tree = *resolved;
   const std::string kernel = built.tree + "/kernel";
   std::map<std::string, std::string> sources;  // name -> contents, in name order
-  for (const char* name : kCompiled) {
-    if (!ReadFile(kernel + "/" + name, &sources[name])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(built.tree, " is not an xv6-riscv tree: it has no kernel/", name,
-                       " (give the directory that holds kernel/ and user/)"));
-    }
-  }
-  for (const char* name : kHeaders) {
-    if (!ReadFile(kernel + "/" + name, &sources[name])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(built.tree, " is not an xv6-riscv tree: it has no kernel/", name));
-    }
-  }
-  // Every other header the compiled files may include (a lab's own), for the fingerprint.
-  if (DIR* d = opendir(kernel.c_str()); d != nullptr) {
-    while (dirent* e = readdir(d)) {
-      std::string name = e->d_name;
-      if (absl::EndsWith(name, ".h") && !sources.count(name))
-        ReadFile(kernel + "/" + name, &sources[name]);
-    }
-    closedir(d);
-  }
+  absl::Status read = ReadTreeSources(built.tree, &sources);
+  if (!read.ok()) return read;
+  built.sources_fingerprint = SourcesFingerprint(sources);
 
   // What the tree offers.
   std::vector<std::string> defines;

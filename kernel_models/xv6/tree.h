@@ -39,17 +39,24 @@
 namespace switchyard::xv6 {
 
 struct BuiltTree {
-  std::string tree;                // the tree's directory, absolute
-  std::string module_path;         // the compiled module in the cache
-  std::string fingerprint;         // hex hash of the compiled sources, the platform and the flags
-  bool cached = false;             // the module was already in the cache
-  std::vector<std::string> notes;  // what was detected ("timer: Sstc stimecmp", ...)
+  std::string tree;                 // the tree's directory, absolute
+  std::string module_path;          // the compiled module in the cache
+  std::string fingerprint;          // hex hash of the compiled sources, the platform and the flags
+  std::string sources_fingerprint;  // hex hash of the tree's own sources (TreeSourcesFingerprint)
+  bool cached = false;              // the module was already in the cache
+  std::vector<std::string> notes;   // what was detected ("timer: Sstc stimecmp", ...)
 };
 
 // Compiles `tree` (a directory holding kernel/proc.c, ...). `cache_dir` empty: the default,
 // $XDG_CACHE_HOME/switchyard or ~/.cache/switchyard. `progress` gets one line when compiling.
 absl::StatusOr<BuiltTree> BuildTree(const std::string& tree, const std::string& cache_dir,
                                     const std::function<void(const std::string&)>& progress);
+
+// A hash (16 hex digits, FNV-1a: the same in every process) of the tree's sources that a build
+// reads: the compiled kernel/*.c and every header in kernel/. Reproducers record it, so that a
+// replay can say that the tree changed since. Errors: BuildTree's for a directory that is not a
+// tree.
+absl::StatusOr<std::string> TreeSourcesFingerprint(const std::string& tree);
 
 // Writes switchyard's own xv6-compatible tree (kernel_models/xv6/builtin, embedded in the
 // binary) into the cache directory and returns its root, for BuildTree.
