@@ -3,8 +3,10 @@
 # compiled at run time as a user's tree is) explores clean, a planted bug is found and its
 # reproducer replays with the same trace hash and shows the tree's own file:line in
 # --trace=interleaving; a directory that is not a tree, a tree that does not compile (the
-# compiler's message) and --bug on a user's tree are one-line errors with exit 2;
-# and nothing is written into the user's tree.
+# compiler's message) and --bug on a user's tree are one-line errors with exit 2; a tree that
+# lacks what a check needs (wait_lock) says which check it skips; a reproducer records the tree's
+# path and sources hash, and a replay against a changed tree says so in one line (and still
+# replays, diverging when the change matters); and nothing is written into the user's tree.
 set -u
 bin="$TEST_SRCDIR/switchyard/cli/switchyard"
 tmp="${TEST_TMPDIR:-/tmp}/kernel_test"
@@ -80,13 +82,48 @@ one_line_error bugtree "a tree of your own has no planted bugs" -- run --model=x
   --kernel="$tmp/mytree" --bug=wakeup-without-lock
 "$bin" run --model=xv6 --kernel="$tmp/mytree" --seed=1 >mytree.out 2>&1
 check "user tree" $? 0 mytree.out "^outcome: pass"
+# Its reproducer records the tree's path and the hash of its sources; replayed against the same
+# tree it matches without a word about the tree.
+"$bin" run --model=xv6 --kernel="$tmp/mytree" --seed=1 --output="$tmp/mytree.json" >/dev/null 2>&1
+check "tree reproducer" $? 0 "$tmp/mytree.json" "\"user_file\": \"$tmp/mytree\"" \
+  "\"user_file_fingerprint\": \"[0-9a-f]{16}\""
+"$bin" replay "$tmp/mytree.json" >same.out 2>&1
+check "replay same tree" $? 0 same.out "^replay matches: same outcome, same trace hash"
+if grep -q "changed since" same.out; then
+  fail "replay of an unchanged tree says it changed: $(grep 'changed since' same.out)"
+else
+  pass
+fi
 after=$(find mytree -type f | sort | xargs md5sum)
 if [ "$before" == "$after" ]; then
   pass
 else
   fail "something was written into the user's tree"
 fi
+
+# A tree without wait_lock (as before 2021): the run says which check it skips, and runs clean.
+cp -r "$XDG_CACHE_HOME"/switchyard/xv6-builtin-tree-*/ nowaitlock
+sed -i 's/wait_lock/wait_mutex/g' nowaitlock/kernel/proc.c
+"$bin" run --model=xv6 --kernel="$tmp/nowaitlock" --seed=1 >nowaitlock.out 2>&1
+check "skipped check" $? 0 nowaitlock.out \
+  "^switchyard: check skipped on this tree: lock-order \(the tree has no .wait_lock." \
+  "^outcome: pass"
+
 chmod -R u+w mytree
+# A changed tree: the replay says so in one line, and replays (a comment changes nothing it runs).
+echo '// a comment' >>mytree/kernel/proc.c
+"$bin" replay "$tmp/mytree.json" >changed.out 2>&1
+check "replay changed tree" $? 0 changed.out \
+  "^switchyard replay: the code under test changed since the reproducer was made: $tmp/mytree has sources hash [0-9a-f]{16}, the reproducer recorded [0-9a-f]{16}; replaying anyway" \
+  "^replay matches: same outcome, same trace hash"
+# A change that matters: the replay says the tree changed, diverges and exits non-zero.
+cp -r mytree changedtree
+sed -i 's/^#define NPROC 16 /#define NPROC 12 /' changedtree/kernel/param.h
+sed "s#$tmp/mytree\"#$tmp/changedtree\"#" "$tmp/mytree.json" >"$tmp/changed.json"
+"$bin" replay "$tmp/changed.json" >diverged.out 2>&1
+check "replay diverged tree" $? 4 diverged.out \
+  "^switchyard replay: the code under test changed since the reproducer was made: $tmp/changedtree has sources hash" \
+  "^replay diverged"
 echo 'int broken(void) { return }' >>mytree/kernel/proc.c
 "$bin" run --model=xv6 --kernel="$tmp/mytree" >broken.out 2>&1
 check "broken tree" $? 2 broken.out "does not compile" "mytree/kernel/proc.c:[0-9]+:[0-9]+: error"

@@ -295,6 +295,9 @@ int ReplayMain(const ParsedArgs& args) {
   if (!status.ok()) return UsageError("replay", absl::StrCat(path, ": ", status.message()));
   std::printf("switchyard replay: %s: %s (found by %s)\n", path.c_str(),
               scenario::Describe(s).c_str(), file->strategy.c_str());
+  if (std::string change = scenario::UserCodeChange(*file, s); !change.empty()) {
+    std::printf("switchyard replay: %s\n", change.c_str());
+  }
   if (file->outcome_kind == "crash" || file->outcome_kind == "hang") {
     // A crash or a hang is replayed isolated: it kills the process that replays it (a hang is
     // stopped by the watchdog).

@@ -92,6 +92,9 @@ int ShrinkMain(const ParsedArgs& args) {
   scenario::Scenario s;
   absl::Status status = scenario::FromReproducer(*file, &s);
   if (!status.ok()) return UsageError("shrink", absl::StrCat(path, ": ", status.message()));
+  if (std::string change = scenario::UserCodeChange(*file, s); !change.empty()) {
+    std::printf("switchyard shrink: %s\n", change.c_str());
+  }
   std::string out = absl::GetFlag(FLAGS_output);
   if (out.empty()) {
     out = path.size() > 5 && path.substr(path.size() - 5) == ".json"

@@ -81,6 +81,11 @@ struct ModelSpec {
   // Models that run the user's own code (a file given on the command line): builds it once per
   // process before the first run; returns "" or the toolchain's message. Optional.
   std::function<std::string(const Options& options, const std::string& user_file)> prepare;
+  // A hash of the user's code as this scenario runs it (an xv6 tree's sources: the user's tree
+  // or switchyard's own), recorded in reproducers so that a replay can say that it changed; ""
+  // when the options run no such code. Optional.
+  std::function<std::string(const Options& options, const std::string& user_file)>
+      user_code_fingerprint;
   // The option whose value may be a file of the user's code instead of a number or name, and
   // the value that then stands for "the file". Empty: none.
   std::string user_file_option;

@@ -231,6 +231,9 @@ sim::Reproducer ToReproducer(const Scenario& s, const RunResult& r) {
   f.pct_depth = s.pct_depth;
   f.granularity = s.granularity;
   f.user_file = s.user_file;
+  if (const ModelSpec* m = FindModel(s.model); m->user_code_fingerprint) {
+    f.user_file_fingerprint = m->user_code_fingerprint(s.options, s.user_file);
+  }
   f.outcome_kind = OutcomeKindName(r.outcome.kind);
   f.invariant = r.outcome.invariant;
   f.message = r.outcome.message;
@@ -278,6 +281,19 @@ absl::Status FromReproducer(const sim::Reproducer& f, Scenario* s) {
   }
   *s = out;
   return absl::OkStatus();
+}
+
+std::string UserCodeChange(const sim::Reproducer& f, const Scenario& s) {
+  const ModelSpec* m = FindModel(s.model);
+  if (f.user_file_fingerprint.empty() || m == nullptr || !m->user_code_fingerprint) return "";
+  const std::string now = m->user_code_fingerprint(s.options, s.user_file);
+  if (now == f.user_file_fingerprint) return "";
+  const std::string what =
+      s.user_file.empty() ? "switchyard's own tree (--kernel=builtin)" : s.user_file;
+  return absl::StrCat("the code under test changed since the reproducer was made: ", what,
+                      " has sources hash ", now.empty() ? "(unreadable)" : now,
+                      ", the reproducer recorded ", f.user_file_fingerprint,
+                      "; replaying anyway (a diverged replay means the change matters)");
 }
 
 std::string Describe(const Scenario& s) {

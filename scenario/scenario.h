@@ -71,6 +71,11 @@ RunResult RunScenario(const Scenario& scenario, bool keep_trace = false);
 sim::Reproducer ToReproducer(const Scenario& scenario, const RunResult& result);
 // Checks the model, its fingerprint, options and bug; the result replays the file's log.
 absl::Status FromReproducer(const sim::Reproducer& file, Scenario* scenario);
+// One line when the user's code that `file` was made with (an xv6 tree) has changed since, as
+// its recorded fingerprint shows ("the xv6 tree /home/me/xv6 has changed since ..."); "" when it
+// has not or the file records none. The replay can still run; it diverges if the change
+// matters. REQUIRES: `scenario` from FromReproducer(file).
+std::string UserCodeChange(const sim::Reproducer& file, const Scenario& scenario);
 
 // "model=xv6 bug=none strategy=random seed=7 cpus=2 nproc=8 ..." for the first line of output.
 std::string Describe(const Scenario& scenario);

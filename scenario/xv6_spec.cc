@@ -46,19 +46,24 @@ int TreeBug(const std::string& bug) {
   return 0;
 }
 
+// The directory of the tree a scenario runs: the user's, or switchyard's own written once per
+// process into the cache.
+absl::StatusOr<std::string> TreeRoot(const Options& o, const std::string& user_file) {
+  if (o.at("kernel") != kKernelBuiltin) return user_file;
+  static std::string builtin_root;
+  if (builtin_root.empty()) {
+    absl::StatusOr<std::string> written = xv6::WriteBuiltinTree("");
+    if (!written.ok()) return written.status();
+    builtin_root = *written;
+  }
+  return builtin_root;
+}
+
 // The tree a scenario runs: built and loaded once per process (xv6::LoadTreeOnce).
 absl::StatusOr<const xv6::LoadedTree*> TreeFor(const Options& o, const std::string& user_file) {
-  std::string root = user_file;
-  if (o.at("kernel") == kKernelBuiltin) {
-    static std::string builtin_root;  // written once per process
-    if (builtin_root.empty()) {
-      absl::StatusOr<std::string> written = xv6::WriteBuiltinTree("");
-      if (!written.ok()) return written.status();
-      builtin_root = *written;
-    }
-    root = builtin_root;
-  }
-  return xv6::LoadTreeOnce(root);
+  absl::StatusOr<std::string> root = TreeRoot(o, user_file);
+  if (!root.ok()) return root.status();
+  return xv6::LoadTreeOnce(*root);
 }
 
 }  // namespace
@@ -140,6 +145,15 @@ ModelSpec Xv6Spec() {
                           (*tree)->ncpu(), ")");
     }
     return "";
+  };
+  // Reproducers of a tree record a hash of its sources (read again, not the loaded tree's: a
+  // replay compares the tree as it is now with the file).
+  m.user_code_fingerprint = [](const Options& o, const std::string& user_file) -> std::string {
+    if (o.at("kernel") == kKernelModel) return "";
+    absl::StatusOr<std::string> root = TreeRoot(o, user_file);
+    if (!root.ok()) return "";
+    absl::StatusOr<std::string> hash = xv6::TreeSourcesFingerprint(*root);
+    return hash.ok() ? *hash : "";
   };
   m.check_bug = [](const Options& o, const std::string& bug) -> std::string {
     if (o.at("kernel") == kKernelModel) return "";

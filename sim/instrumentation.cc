@@ -192,6 +192,14 @@ std::vector<const void*> Instrumentation::CallStack() {
   return frames;
 }
 
+const void* Instrumentation::InnermostCaller() {
+  Simulator* sim = Simulator::points();
+  if (sim == nullptr || run_serial != Simulator::serial()) return nullptr;
+  const uint32_t fiber = sim->current()->id;
+  if (fiber >= call_stacks.size() || call_stacks[fiber].depth == 0) return nullptr;
+  return call_stacks[fiber].frames[call_stacks[fiber].depth - 1];
+}
+
 void Instrumentation::ResetCallStack(uint32_t fiber) {
   if (fiber < call_stacks.size()) call_stacks[fiber] = CallStackFrames{};
 }
@@ -218,21 +226,27 @@ void Instrumentation::Plain(const void* address, size_t size, bool write, const 
   }
 }
 
-void Instrumentation::Atomic(const void* address, size_t size, AccessKind kind, bool will_change,
+bool Instrumentation::Atomic(const void* address, size_t size, AccessKind kind, bool will_change,
                              const void* pc) {
   Simulator* sim = Simulator::points();
   if (sim == nullptr) {
     ++g_counters.outside_run;
     CheckForeignThread(pc);
-    return;
+    return false;
   }
   Sync(sim);
   uint32_t cell;
   if (Attribute(sim, address, size, kind != AccessKind::kRead, pc, &cell) != Filter::kPoint) {
-    return;
+    return false;
   }
   ++g_counters.points;
   sim->InstrumentedAccess(cell, kind, pc, kind == AccessKind::kReadModifyWrite && !will_change);
+  return true;
+}
+
+void Instrumentation::SetAtomicObserver(AtomicObserver observer, void* context) {
+  atomic_observer_ = observer;
+  atomic_observer_context_ = context;
 }
 
 void Instrumentation::AtomicChanged() {

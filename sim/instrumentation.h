@@ -35,6 +35,13 @@
 // variables in one granule share an id: partial-order reduction then sees a dependency that may
 // not exist, which costs reduction, never soundness.
 //
+// Performed atomics. Contracts that keep their own ghost record of what the code under test did
+// (which CPU took which spin lock: kernel_models/xv6/lock_contracts.h) must not derive it from
+// fields that code maintains, so they watch the atomics themselves: an AtomicObserver, when one
+// is set, is called after every atomic store, read-modify-write and compare-and-swap that was a
+// point, on the fiber that performed it, with the value before and after (the low 64 bits). It
+// may end the run (Simulator::Fail). Atomics outside a run, or of filtered memory, are not shown.
+//
 // Errors, as violations of the running simulation naming the code's address (views turn it into
 // file:line): an access to memory in no region and no fiber stack ("unattributed-access": a wild
 // or dangling pointer, or memory the harness does not own); an access from a host thread the
@@ -86,6 +93,9 @@ class Instrumentation {
   // The running fiber's call stack as return addresses, innermost first, from function entry
   // and exit of instrumented code (at most kMaxCallDepth). Empty outside a run.
   static std::vector<const void*> CallStack();
+  // CallStack()'s innermost frame (where the running instrumented function returns to), without
+  // building a vector: for contracts that name the caller of acquire(). Null when there is none.
+  static const void* InnermostCaller();
   // A fiber starts a new thread (its old frames are gone): forgets its call stack.
   static void ResetCallStack(uint32_t fiber);
   // Settles the last plain write (whether it changed memory) before a point that is not an
@@ -93,6 +103,21 @@ class Instrumentation {
   static void Settle();
   // A code address as "module+0xoffset (function)", the same in every process: for messages.
   static std::string DescribeCode(const void* pc);
+
+  // One performed atomic (see "Performed atomics" in the header comment).
+  struct AtomicEvent {
+    const void* address;
+    size_t size;
+    AccessKind kind;  // kWrite (a store) or kReadModifyWrite (swap, fetch-op, compare-and-swap)
+    bool sets_value;  // a store, swap or compare-and-swap; false for fetch_add and the other ops
+    uint64_t before;  // memory before the operation
+    uint64_t after;   // memory after it (== before: a failed test-and-set or compare-and-swap)
+    const void* pc;   // the instrumented code that performed it
+  };
+  using AtomicObserver = void (*)(void* context, const AtomicEvent& event);
+  // Sets the observer of performed atomics (null: none). One per process; a run that sets one
+  // clears it when it ends.
+  static void SetAtomicObserver(AtomicObserver observer, void* context);
 
   // Counters since the process started, for benchmarks and tests.
   struct Counters {
@@ -109,12 +134,21 @@ class Instrumentation {
   static void Plain(const void* address, size_t size, bool write, const void* pc);
   // An atomic access. `will_change`: the operation will change memory (it is performed by the
   // caller after this returns). A read-modify-write that will not is a spin-wait iteration.
-  static void Atomic(const void* address, size_t size, AccessKind kind, bool will_change,
+  // Returns whether it was a point (then the caller reports it with AtomicPerformed).
+  static bool Atomic(const void* address, size_t size, AccessKind kind, bool will_change,
                      const void* pc);
+  // After an atomic store or read-modify-write that was a point: tells the AtomicObserver.
+  static void AtomicPerformed(const AtomicEvent& event) {
+    if (atomic_observer_ != nullptr) atomic_observer_(atomic_observer_context_, event);
+  }
   // After an atomic store or read-modify-write that changed memory.
   static void AtomicChanged();
   static void FunctionEntry(const void* caller_pc);
   static void FunctionExit();
+
+ private:
+  static inline AtomicObserver atomic_observer_ = nullptr;
+  static inline void* atomic_observer_context_ = nullptr;
 };
 
 }  // namespace switchyard::sim

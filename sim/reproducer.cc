@@ -135,6 +135,8 @@ std::string ReproducerToJson(const Reproducer& r) {
       {"streams", r.log.stream_names},
       {"decisions", decisions},
   };
+  // Only when there is one: files of models without user code stay as they were.
+  if (!r.user_file_fingerprint.empty()) doc["user_file_fingerprint"] = r.user_file_fingerprint;
   return doc.dump(1) + "\n";
 }
 
@@ -175,6 +177,9 @@ absl::StatusOr<Reproducer> ReproducerFromJson(const std::string& text) {
   r.granularity = "coarse";
   if (doc.contains("granularity")) SY_RETURN_IF_ERROR(GetText(doc, "granularity", &r.granularity));
   if (doc.contains("user_file")) SY_RETURN_IF_ERROR(GetText(doc, "user_file", &r.user_file));
+  if (doc.contains("user_file_fingerprint")) {
+    SY_RETURN_IF_ERROR(GetText(doc, "user_file_fingerprint", &r.user_file_fingerprint));
+  }
   json outcome;
   SY_RETURN_IF_ERROR(Get(doc, "outcome", &outcome));
   if (!outcome.is_object()) return Invalid("field 'outcome' is not an object");

@@ -37,6 +37,9 @@ struct Reproducer {
   // A file of the user's own code the model builds (the switch model's --routine=PATH); empty
   // when the model runs only code built into switchyard. Absolute.
   std::string user_file;
+  // A hash of the user's code as the model compiled it (an xv6 tree's sources), so that a replay
+  // can say that it changed since; empty when the model has none. Optional in files.
+  std::string user_file_fingerprint;
   std::string outcome_kind;  // "pass", "safety", "liveness"
   std::string invariant;
   std::string message;

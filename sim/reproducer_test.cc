@@ -1,5 +1,5 @@
-// Proves reproducer files round-trip, and that malformed, truncated, wrong-format and
-// wrong-version files are one-line errors, never crashes.
+// Proves reproducer files round-trip (with and without the user code's fingerprint), and that
+// malformed, truncated, wrong-format and wrong-version files are one-line errors, never crashes.
 #include "sim/reproducer.h"
 
 #include <cstdio>
@@ -36,6 +36,23 @@ TEST(Reproducer, RoundTrips) {
   EXPECT_EQ(ReproducerToJson(*back), text);
   EXPECT_EQ(back->trace_hash, 0xDEADBEEFCAFEF00Dull);
   EXPECT_EQ(back->log.decisions, Example().log.decisions);
+}
+
+// A tree's reproducer carries the tree's path and the hash of its sources; a file without the
+// hash (every model without user code) reads back without one and is written as before.
+TEST(Reproducer, TheUserCodesFingerprintRoundTripsAndIsOptional) {
+  Reproducer tree = Example();
+  tree.user_file = "/home/me/xv6-riscv";
+  tree.user_file_fingerprint = "d7605569f1450908";
+  absl::StatusOr<Reproducer> back = ReproducerFromJson(ReproducerToJson(tree));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->user_file, "/home/me/xv6-riscv");
+  EXPECT_EQ(back->user_file_fingerprint, "d7605569f1450908");
+  const std::string plain = ReproducerToJson(Example());
+  EXPECT_EQ(plain.find("user_file_fingerprint"), std::string::npos);
+  absl::StatusOr<Reproducer> none = ReproducerFromJson(plain);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->user_file_fingerprint.empty());
 }
 
 void ExpectOneLineError(const std::string& text, const std::string& fragment) {

@@ -108,34 +108,50 @@ void Store(volatile T* a, T v) {
   std::memcpy(const_cast<T*>(a), &v, sizeof(T));
 }
 
+// Tells the atomic observer (sim/instrumentation.h) what an atomic that was a point did.
+// `sets_value`: a store, swap or compare-and-swap (not an arithmetic or bitwise fetch-op).
+template <typename T>
+[[gnu::always_inline]] inline void Performed(volatile T* a, AccessKind kind, bool sets_value,
+                                             T before, T after, const void* pc) {
+  Instrumentation::AtomicPerformed({const_cast<const T*>(a), sizeof(T), kind, sets_value,
+                                    static_cast<uint64_t>(before), static_cast<uint64_t>(after),
+                                    pc});
+}
+
 // One atomic read-modify-write: a point (a spin-wait iteration when it changes nothing), the
 // operation, and the news that memory changed.
+// `swap`: the operation is an exchange (the new value does not depend on the old).
 template <typename T, typename Op>
-[[gnu::always_inline]] inline T Rmw(volatile T* a, T v, Op op, const void* pc) {
+[[gnu::always_inline]] inline T Rmw(volatile T* a, T v, Op op, bool swap, const void* pc) {
   // The value after the point is the one the operation sees; whether it will change memory is
   // decided on the value before the point only as a hint for spin detection, and checked again.
   const T before = Load(a);
-  Instrumentation::Atomic(const_cast<const T*>(a), sizeof(T), AccessKind::kReadModifyWrite,
-                          op(before, v) != before, pc);
+  const bool point =
+      Instrumentation::Atomic(const_cast<const T*>(a), sizeof(T), AccessKind::kReadModifyWrite,
+                              op(before, v) != before, pc);
   const T old = Load(a);
   const T now = op(old, v);
   Store(a, now);
   if (now != old) Instrumentation::AtomicChanged();
+  if (point) Performed(a, AccessKind::kReadModifyWrite, swap, old, now, pc);
   return old;
 }
 
 template <typename T>
 [[gnu::always_inline]] inline bool Cas(volatile T* a, T* expected, T desired, const void* pc) {
   const T before = Load(a);
-  Instrumentation::Atomic(const_cast<const T*>(a), sizeof(T), AccessKind::kReadModifyWrite,
-                          before == *expected && desired != before, pc);
+  const bool point =
+      Instrumentation::Atomic(const_cast<const T*>(a), sizeof(T), AccessKind::kReadModifyWrite,
+                              before == *expected && desired != before, pc);
   const T old = Load(a);
   if (old == *expected) {
     Store(a, desired);
     if (desired != old) Instrumentation::AtomicChanged();
+    if (point) Performed(a, AccessKind::kReadModifyWrite, true, old, desired, pc);
     return true;
   }
   *expected = old;
+  if (point) Performed(a, AccessKind::kReadModifyWrite, true, old, old, pc);
   return false;
 }
 
@@ -147,38 +163,40 @@ template <typename T>
     return Load(a);                                                                               \
   }                                                                                               \
   SY_EXPORT void __tsan_atomic##N##_store(volatile T* a, T v, int) {                              \
-    Instrumentation::Atomic(const_cast<const T*>(a), sizeof(T), AccessKind::kWrite, true, SY_PC); \
+    const bool point = Instrumentation::Atomic(const_cast<const T*>(a), sizeof(T),                \
+                                               AccessKind::kWrite, true, SY_PC);                  \
     const T old = Load(a);                                                                        \
     Store(a, v);                                                                                  \
     if (old != v) Instrumentation::AtomicChanged();                                               \
+    if (point) Performed(a, AccessKind::kWrite, true, old, v, SY_PC);                             \
   }                                                                                               \
   SY_EXPORT T __tsan_atomic##N##_exchange(volatile T* a, T v, int) {                              \
     return Rmw(                                                                                   \
-        a, v, [](T, T x) { return x; }, SY_PC);                                                   \
+        a, v, [](T, T x) { return x; }, true, SY_PC);                                             \
   }                                                                                               \
   SY_EXPORT T __tsan_atomic##N##_fetch_add(volatile T* a, T v, int) {                             \
     return Rmw(                                                                                   \
-        a, v, [](T o, T x) { return static_cast<T>(o + x); }, SY_PC);                             \
+        a, v, [](T o, T x) { return static_cast<T>(o + x); }, false, SY_PC);                      \
   }                                                                                               \
   SY_EXPORT T __tsan_atomic##N##_fetch_sub(volatile T* a, T v, int) {                             \
     return Rmw(                                                                                   \
-        a, v, [](T o, T x) { return static_cast<T>(o - x); }, SY_PC);                             \
+        a, v, [](T o, T x) { return static_cast<T>(o - x); }, false, SY_PC);                      \
   }                                                                                               \
   SY_EXPORT T __tsan_atomic##N##_fetch_and(volatile T* a, T v, int) {                             \
     return Rmw(                                                                                   \
-        a, v, [](T o, T x) { return static_cast<T>(o & x); }, SY_PC);                             \
+        a, v, [](T o, T x) { return static_cast<T>(o & x); }, false, SY_PC);                      \
   }                                                                                               \
   SY_EXPORT T __tsan_atomic##N##_fetch_or(volatile T* a, T v, int) {                              \
     return Rmw(                                                                                   \
-        a, v, [](T o, T x) { return static_cast<T>(o | x); }, SY_PC);                             \
+        a, v, [](T o, T x) { return static_cast<T>(o | x); }, false, SY_PC);                      \
   }                                                                                               \
   SY_EXPORT T __tsan_atomic##N##_fetch_xor(volatile T* a, T v, int) {                             \
     return Rmw(                                                                                   \
-        a, v, [](T o, T x) { return static_cast<T>(o ^ x); }, SY_PC);                             \
+        a, v, [](T o, T x) { return static_cast<T>(o ^ x); }, false, SY_PC);                      \
   }                                                                                               \
   SY_EXPORT T __tsan_atomic##N##_fetch_nand(volatile T* a, T v, int) {                            \
     return Rmw(                                                                                   \
-        a, v, [](T o, T x) { return static_cast<T>(~(o & x)); }, SY_PC);                          \
+        a, v, [](T o, T x) { return static_cast<T>(~(o & x)); }, false, SY_PC);                   \
   }                                                                                               \
   SY_EXPORT int __tsan_atomic##N##_compare_exchange_strong(volatile T* a, T* c, T v, int, int) {  \
     return Cas(a, c, v, SY_PC);                                                                   \

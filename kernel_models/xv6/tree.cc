@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -138,41 +139,71 @@ std::vector<std::pair<std::string, char>> Symbols(const std::string& nm_output) 
   return out;
 }
 
-}  // namespace
+// The tree's sources that a build reads (name -> contents, in name order): the compiled files,
+// the headers they need, and every other header of kernel/ (a lab's own). `tree` is absolute.
+absl::Status ReadTreeSources(const std::string& tree, std::map<std::string, std::string>* sources) {
+  const std::string kernel = tree + "/kernel";
+  for (const char* name : kCompiled) {
+    if (!ReadFile(kernel + "/" + name, &(*sources)[name])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(tree, " is not an xv6-riscv tree: it has no kernel/", name,
+                       " (give the directory that holds kernel/ and user/)"));
+    }
+  }
+  for (const char* name : kHeaders) {
+    if (!ReadFile(kernel + "/" + name, &(*sources)[name])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(tree, " is not an xv6-riscv tree: it has no kernel/", name));
+    }
+  }
+  if (DIR* d = opendir(kernel.c_str()); d != nullptr) {
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (absl::EndsWith(name, ".h") && !sources->count(name))
+        ReadFile(kernel + "/" + name, &(*sources)[name]);
+    }
+    closedir(d);
+  }
+  return absl::OkStatus();
+}
 
-absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::string& cache_arg,
-                                    const std::function<void(const std::string&)>& progress) {
+std::string SourcesFingerprint(const std::map<std::string, std::string>& sources) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (const auto& [name, text] : sources) hash = Fnv(Fnv(hash, name), text);
+  return absl::StrFormat("%016x", hash);
+}
+
+absl::StatusOr<std::string> ResolveTree(const std::string& tree_arg) {
   char resolved[PATH_MAX];
   if (realpath(tree_arg.c_str(), resolved) == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("--kernel=", tree_arg, ": ", std::strerror(errno)));
   }
+  return std::string(resolved);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> TreeSourcesFingerprint(const std::string& tree_arg) {
+  absl::StatusOr<std::string> tree = ResolveTree(tree_arg);
+  if (!tree.ok()) return tree.status();
+  std::map<std::string, std::string> sources;
+  absl::Status read = ReadTreeSources(*tree, &sources);
+  if (!read.ok()) return read;
+  return SourcesFingerprint(sources);
+}
+
+absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::string& cache_arg,
+                                    const std::function<void(const std::string&)>& progress) {
+  absl::StatusOr<std::string> resolved = ResolveTree(tree_arg);
+  if (!resolved.ok()) return resolved.status();
   BuiltTree built;
-  built.tree = resolved;
+  built.tree = *resolved;
   const std::string kernel = built.tree + "/kernel";
   std::map<std::string, std::string> sources;  // name -> contents, in name order
-  for (const char* name : kCompiled) {
-    if (!ReadFile(kernel + "/" + name, &sources[name])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(built.tree, " is not an xv6-riscv tree: it has no kernel/", name,
-                       " (give the directory that holds kernel/ and user/)"));
-    }
-  }
-  for (const char* name : kHeaders) {
-    if (!ReadFile(kernel + "/" + name, &sources[name])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(built.tree, " is not an xv6-riscv tree: it has no kernel/", name));
-    }
-  }
-  // Every other header the compiled files may include (a lab's own), for the fingerprint.
-  if (DIR* d = opendir(kernel.c_str()); d != nullptr) {
-    while (dirent* e = readdir(d)) {
-      std::string name = e->d_name;
-      if (absl::EndsWith(name, ".h") && !sources.count(name))
-        ReadFile(kernel + "/" + name, &sources[name]);
-    }
-    closedir(d);
-  }
+  absl::Status read = ReadTreeSources(built.tree, &sources);
+  if (!read.ok()) return read;
+  built.sources_fingerprint = SourcesFingerprint(sources);
 
   // What the tree offers.
   std::vector<std::string> defines;
@@ -192,6 +223,11 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
       built.notes.push_back(
           absl::StrCat(name, ": asm volatile(\"wfi\") runs as the platform's wfi"));
     }
+  }
+  // struct spinlock's owner field, for the release-clears-owner contract (lock_contracts.h).
+  if (absl::StrContains(sources["spinlock.h"], "struct cpu *cpu;") ||
+      absl::StrContains(sources["spinlock.h"], "struct cpu* cpu;")) {
+    defines.push_back("-DXV6_SPINLOCK_HAS_CPU");
   }
   if (!absl::StrContains(sources["proc.h"], "intena")) {
     return absl::InvalidArgumentError(
@@ -382,6 +418,15 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
   }
   tree->ncpu_ = *ncpu;
   tree->planted_bug_ = static_cast<int*>(symbol("xv6_planted_bug"));
+  tree->locks_ = LockLayout::Find(m);
+  // Set before the initialisation, so that the snapshot every run starts from has it.
+  auto* user_entry_hook = static_cast<void (**)(int, int)>(symbol("xv6_user_entry_hook"));
+  if (user_entry_hook == nullptr) {
+    tree->locks_.skipped.push_back(
+        "no-lock-held-in-user-mode (the module has no xv6_user_entry_hook of the platform)");
+  } else {
+    *user_entry_hook = &LockContracts::OnUserEntry;
+  }
   // The trampoline page: usertrapret jumps to TRAMPOLINE + (userret - trampoline).
   void* page = mmap(reinterpret_cast<void*>(kTrampoline), 4096, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -436,6 +481,13 @@ sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
   }
   sim::Simulator simulator(options, decider);
   sim::Platform platform(simulator);
+  // The ghost record of spin-lock ownership and its contracts (lock_contracts.h); destroyed
+  // before the simulator.
+  std::optional<LockContracts> locks;
+  if (config.lock_contracts && locks_.enabled) {
+    locks.emplace(locks_, simulator, config.check_owner_field);
+    locks->AddInvariants();
+  }
   start_();
   for (int cpu = 0; cpu < config.cpus; ++cpu) {
     platform.Boot(cpu, boot_);
@@ -494,6 +546,9 @@ absl::StatusOr<const LoadedTree*> LoadTreeOnce(const std::string& tree) {
   auto load = LoadedTree::Load(*built);
   if (!load.ok()) return load.status();
   loaded = load->release();
+  for (const std::string& skipped : loaded->skipped_checks()) {
+    std::fprintf(stderr, "switchyard: check skipped on this tree: %s\n", skipped.c_str());
+  }
   loaded_path = tree;
   return loaded;
 }

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "kernel_models/xv6/lock_contracts.h"
 #include "sim/decider.h"
 #include "sim/module.h"
 #include "sim/simulator.h"
@@ -38,17 +39,24 @@
 namespace switchyard::xv6 {
 
 struct BuiltTree {
-  std::string tree;                // the tree's directory, absolute
-  std::string module_path;         // the compiled module in the cache
-  std::string fingerprint;         // hex hash of the compiled sources, the platform and the flags
-  bool cached = false;             // the module was already in the cache
-  std::vector<std::string> notes;  // what was detected ("timer: Sstc stimecmp", ...)
+  std::string tree;                 // the tree's directory, absolute
+  std::string module_path;          // the compiled module in the cache
+  std::string fingerprint;          // hex hash of the compiled sources, the platform and the flags
+  std::string sources_fingerprint;  // hex hash of the tree's own sources (TreeSourcesFingerprint)
+  bool cached = false;              // the module was already in the cache
+  std::vector<std::string> notes;   // what was detected ("timer: Sstc stimecmp", ...)
 };
 
 // Compiles `tree` (a directory holding kernel/proc.c, ...). `cache_dir` empty: the default,
 // $XDG_CACHE_HOME/switchyard or ~/.cache/switchyard. `progress` gets one line when compiling.
 absl::StatusOr<BuiltTree> BuildTree(const std::string& tree, const std::string& cache_dir,
                                     const std::function<void(const std::string&)>& progress);
+
+// A hash (16 hex digits, FNV-1a: the same in every process) of the tree's sources that a build
+// reads: the compiled kernel/*.c and every header in kernel/. Reproducers record it, so that a
+// replay can say that the tree changed since. Errors: BuildTree's for a directory that is not a
+// tree.
+absl::StatusOr<std::string> TreeSourcesFingerprint(const std::string& tree);
 
 // Writes switchyard's own xv6-compatible tree (kernel_models/xv6/builtin, embedded in the
 // binary) into the cache directory and returns its root, for BuildTree.
@@ -65,6 +73,12 @@ struct TreeRunConfig {
   // Written into the tree's `xv6_planted_bug` before the run, if the tree has one (switchyard's
   // own tree does: kernel_models/xv6/builtin/kernel/proc.c); 0 is the correct kernel.
   int planted_bug = 0;
+  // The spin-lock contracts on a ghost record of lock ownership (lock_contracts.h). Off only to
+  // show what the tree's own checks (its panic()s) find by themselves.
+  bool lock_contracts = true;
+  // release-clears-owner, the one contract that reads the tree's owner field (to check it). Off
+  // only to show what the ghost record alone concludes when that field is stale.
+  bool check_owner_field = true;
 };
 
 class LoadedTree {
@@ -83,6 +97,9 @@ class LoadedTree {
   int ncpu() const { return ncpu_; }
   bool has_planted_bugs() const { return planted_bug_ != nullptr; }
   const BuiltTree& built() const { return built_; }
+  // The contracts this tree cannot have, each with why ("lock-order (the tree has no
+  // `wait_lock`...)"). LoadTreeOnce prints them.
+  const std::vector<std::string>& skipped_checks() const { return locks_.skipped; }
 
  private:
   LoadedTree() = default;
@@ -94,6 +111,7 @@ class LoadedTree {
   int (*check_cpu_proc_)(char*, int, int) = nullptr;
   void (*describe_)(char*, int) = nullptr;
   int* planted_bug_ = nullptr;  // the tree's xv6_planted_bug, if it has one
+  LockLayout locks_;
 };
 
 }  // namespace switchyard::xv6

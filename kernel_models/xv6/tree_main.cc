@@ -1,4 +1,5 @@
-// Runs a user's xv6-riscv tree: xv6_tree_main DIR [RUNS] [SEED] [CPUS]. A development driver;
+// Runs a user's xv6-riscv tree: xv6_tree_main DIR [RUNS] [SEED] [CPUS] [PCT_DEPTH] [FAIRNESS]
+// [BUG] [LOCK_CONTRACTS]. A development driver;
 // the CLI's --kernel=DIR is the user's way in.
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
   const int pct_depth = argc > 5 ? std::atoi(argv[5]) : 0;  // 0: uniform random
   const uint64_t fairness = argc > 6 ? std::strtoull(argv[6], nullptr, 10) : 200;
   const int bug = argc > 7 ? std::atoi(argv[7]) : 0;
+  // 0: without the spin-lock contracts (to measure what they cost).
+  const bool lock_contracts = argc > 8 ? std::atoi(argv[8]) != 0 : true;
   auto built = xv6::BuildTree(
       argv[1], "", [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
   if (!built.ok()) {
@@ -29,6 +32,9 @@ int main(int argc, char** argv) {
   if (!tree.ok()) {
     std::fprintf(stderr, "%s\n", std::string(tree.status().message()).c_str());
     return 2;
+  }
+  for (const std::string& skipped : (*tree)->skipped_checks()) {
+    std::printf("check skipped: %s\n", skipped.c_str());
   }
   int failures = 0;
   uint64_t steps = 0;
@@ -43,7 +49,8 @@ int main(int argc, char** argv) {
     sim::SimOptions options;
     options.max_steps = 50'000'000;
     options.fairness_window_steps = fairness;
-    sim::Outcome out = (*tree)->Run({.cpus = cpus, .planted_bug = bug}, decider, options);
+    sim::Outcome out = (*tree)->Run(
+        {.cpus = cpus, .planted_bug = bug, .lock_contracts = lock_contracts}, decider, options);
     steps += out.step;
     if (out.kind != sim::Outcome::Kind::kPass) {
       ++failures;

@@ -435,12 +435,17 @@ static void user_step(struct proc* p) {
   }
 }
 
+// Set by the host before the tree's initialisation runs (so every run's snapshot has it): told
+// each time a CPU returns to user mode, for the contract that no spin lock is held there.
+void (*xv6_user_entry_hook)(int cpu, int pid);
+
 // userret: sret into the user program, which runs until it traps.
 void xv6_userret(uint64 satp) {
   (void)satp;
   const int cpu = sy_cpu_state_point(1);
   struct hart* h = &harts[cpu];
   struct proc* p = myproc();
+  if (xv6_user_entry_hook != 0) xv6_user_entry_hook(cpu, p->pid);
   p->trapframe->epc = h->sepc;
   h->user = 1;
   if (h->sstatus & SSTATUS_SPIE) sy_intr_on();  // a pending interrupt traps right here
@@ -485,5 +490,26 @@ void xv6_describe(char* out, int size) {
 }
 
 void xv6_platform_start(void) { sy_set_trap(xv6_trap); }
+
+// The layout of the tree's structures as its own headers define them, for the host's ghost lock
+// contracts (kernel_models/xv6/lock_contracts.h): they name locks ("proc[3].lock") and read pids
+// for messages without assuming one version of xv6. The order is XV6_LAYOUT_* in
+// lock_contracts.h; -1 marks a field the tree does not have.
+#ifdef XV6_SPINLOCK_HAS_CPU
+#define XV6_SPINLOCK_CPU_OFFSET __builtin_offsetof(struct spinlock, cpu)
+#else
+#define XV6_SPINLOCK_CPU_OFFSET ((unsigned long)-1)
+#endif
+const unsigned long xv6_layout[] = {
+    9,  // entries
+    NPROC,
+    sizeof(struct proc),
+    __builtin_offsetof(struct proc, lock),
+    __builtin_offsetof(struct proc, pid),
+    __builtin_offsetof(struct spinlock, locked),
+    XV6_SPINLOCK_CPU_OFFSET,
+    sizeof(struct cpu),
+    sizeof(struct spinlock),
+};
 
 int xv6_ncpu = NCPU;

@@ -6,6 +6,17 @@
 //   2 forkret-keeps-lock      a new process's first return to user mode keeps p->lock
 //   3 wakeup-without-lock     wakeup() tests a sleeper's state before taking its p->lock: a
 //                             wakeup that races sleep() is lost
+//   4 release-keeps-owner     release() does not clear lk->cpu (spinlock.c): holding() on the
+//                             old owner says yes while another CPU takes the lock
+//   5 exit-wait-lock-under-p-lock
+//                             exit() takes its p->lock before wait_lock, against the order
+//                             wait() relies on
+//   6 release-pops-before-unlock
+//                             release() calls pop_off() before it frees the lock (spinlock.c):
+//                             interrupts come back on while the lock is still held
+//   7 double-release          release() does not check holding() (spinlock.c), and wait()
+//                             releases a child's p->lock a second time when the child is not a
+//                             zombie
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -14,7 +25,13 @@
 #include "proc.h"
 #include "defs.h"
 
-enum { BUG_SCHEDULER_KEEPS_C_PROC = 1, BUG_FORKRET_KEEPS_LOCK = 2, BUG_WAKEUP_WITHOUT_LOCK = 3 };
+enum {
+  BUG_SCHEDULER_KEEPS_C_PROC = 1,
+  BUG_FORKRET_KEEPS_LOCK = 2,
+  BUG_WAKEUP_WITHOUT_LOCK = 3,
+  BUG_EXIT_WAIT_LOCK_UNDER_P_LOCK = 5,
+  BUG_DOUBLE_RELEASE = 7,
+};
 int xv6_planted_bug;
 
 struct cpu cpus[NCPU];
@@ -191,10 +208,11 @@ void exit(int status) {
   struct proc* p = myproc();
   if (p == initproc) panic("init exiting");
 
+  if (xv6_planted_bug == BUG_EXIT_WAIT_LOCK_UNDER_P_LOCK) acquire(&p->lock);
   acquire(&wait_lock);
   reparent(p);
   wakeup(p->parent);  // the parent may be sleeping in wait()
-  acquire(&p->lock);
+  if (xv6_planted_bug != BUG_EXIT_WAIT_LOCK_UNDER_P_LOCK) acquire(&p->lock);
   p->xstate = status;
   p->state = ZOMBIE;
   release(&wait_lock);
@@ -228,6 +246,7 @@ int wait(uint64 addr) {
         return pid;
       }
       release(&pp->lock);
+      if (xv6_planted_bug == BUG_DOUBLE_RELEASE) release(&pp->lock);
     }
     if (!havekids || killed(p)) {
       release(&wait_lock);

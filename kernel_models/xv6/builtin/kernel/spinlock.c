@@ -7,6 +7,10 @@
 #include "proc.h"
 #include "defs.h"
 
+// Planted bugs of this file (proc.c lists them all); 0 is the correct kernel.
+extern int xv6_planted_bug;
+enum { BUG_RELEASE_KEEPS_OWNER = 4, BUG_RELEASE_POPS_BEFORE_UNLOCK = 6, BUG_DOUBLE_RELEASE = 7 };
+
 void initlock(struct spinlock* lk, char* name) {
   lk->name = name;
   lk->locked = 0;
@@ -27,10 +31,15 @@ void acquire(struct spinlock* lk) {
 }
 
 void release(struct spinlock* lk) {
-  if (!holding(lk)) panic("release");
-  lk->cpu = 0;
+  if (xv6_planted_bug != BUG_DOUBLE_RELEASE && !holding(lk)) panic("release");
+  if (xv6_planted_bug != BUG_RELEASE_KEEPS_OWNER) lk->cpu = 0;
   // Nothing of the critical section may move below the store that frees the lock.
   __sync_synchronize();
+  if (xv6_planted_bug == BUG_RELEASE_POPS_BEFORE_UNLOCK) {
+    pop_off();
+    __sync_lock_release(&lk->locked);
+    return;
+  }
   __sync_lock_release(&lk->locked);
   pop_off();
 }

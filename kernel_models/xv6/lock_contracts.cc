@@ -1,0 +1,271 @@
+#include "kernel_models/xv6/lock_contracts.h"
+
+#include <dlfcn.h>
+#include <link.h>
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "sim/check.h"
+
+namespace switchyard::xv6 {
+namespace {
+
+using sim::Instrumentation;
+
+// The run whose contracts the platform's user-entry hook reaches (one run at a time).
+LockContracts* active = nullptr;
+
+// The code range of the function at `entry`, from its ELF symbol's size.
+bool FunctionRange(void* entry, uintptr_t* begin, uintptr_t* end) {
+  Dl_info info;
+  ElfW(Sym)* symbol = nullptr;  // dladdr1 fills it
+  if (entry == nullptr ||
+      dladdr1(entry, &info, reinterpret_cast<void**>(&symbol), RTLD_DL_SYMENT) == 0 ||
+      symbol == nullptr || symbol->st_size == 0) {
+    return false;
+  }
+  *begin = reinterpret_cast<uintptr_t>(entry);
+  *end = *begin + symbol->st_size;
+  return true;
+}
+
+std::string Code(const void* pc) {
+  return pc != nullptr ? Instrumentation::DescribeCode(pc) : "an unknown caller";
+}
+
+}  // namespace
+
+LockLayout LockLayout::Find(const sim::Module& m) {
+  LockLayout l;
+  l.module = &m;
+  const auto* layout = static_cast<const unsigned long*>(m.Symbol("xv6_layout"));
+  if (layout == nullptr || layout[XV6_LAYOUT_ENTRIES] < XV6_LAYOUT_COUNT) {
+    l.skipped.push_back("every spin-lock contract (the module has no xv6_layout of the platform)");
+    return l;
+  }
+  if (!FunctionRange(m.Symbol("acquire"), &l.acquire_begin, &l.acquire_end) ||
+      !FunctionRange(m.Symbol("release"), &l.release_begin, &l.release_end)) {
+    l.skipped.push_back(
+        "lock-order, no-lock-held-in-user-mode, interrupts-off-while-holding-spinlock, "
+        "release-by-non-owner and release-clears-owner (the tree defines no acquire() or no "
+        "release(), which the ghost record of lock ownership watches)");
+    return l;
+  }
+  l.enabled = true;
+  l.nproc = static_cast<int>(layout[XV6_LAYOUT_NPROC]);
+  l.sizeof_proc = layout[XV6_LAYOUT_SIZEOF_PROC];
+  l.proc_lock = layout[XV6_LAYOUT_PROC_LOCK];
+  l.proc_pid = layout[XV6_LAYOUT_PROC_PID];
+  l.lock_locked = layout[XV6_LAYOUT_LOCK_LOCKED];
+  l.sizeof_cpu = layout[XV6_LAYOUT_SIZEOF_CPU];
+  l.sizeof_spinlock = layout[XV6_LAYOUT_SIZEOF_SPINLOCK];
+  if (layout[XV6_LAYOUT_LOCK_CPU] != static_cast<unsigned long>(-1)) {
+    l.lock_cpu = layout[XV6_LAYOUT_LOCK_CPU];
+  }
+  l.proc = reinterpret_cast<uintptr_t>(m.Symbol("proc"));
+  l.cpus = reinterpret_cast<uintptr_t>(m.Symbol("cpus"));
+  l.wait_lock = reinterpret_cast<uintptr_t>(m.Symbol("wait_lock"));
+  if (l.wait_lock == 0 || l.proc == 0) {
+    l.skipped.push_back(
+        "lock-order (the tree has no `wait_lock`: xv6 before 2021 orders wait() against exit() "
+        "with the parent's p->lock instead)");
+    l.wait_lock = 0;
+  }
+  if (l.lock_cpu == SIZE_MAX || l.cpus == 0) {
+    l.skipped.push_back("release-clears-owner (struct spinlock has no field `cpu`)");
+    l.lock_cpu = SIZE_MAX;
+  }
+  return l;
+}
+
+LockContracts::LockContracts(const LockLayout& layout, sim::Simulator& sim, bool check_owner_field)
+    : layout_(layout), sim_(sim), check_owner_field_(check_owner_field), held_(sim.cpus()) {
+  SY_CHECK(layout.enabled);
+  SY_CHECK(active == nullptr);
+  active = this;
+  Instrumentation::SetAtomicObserver(&LockContracts::Observe, this);
+}
+
+LockContracts::~LockContracts() {
+  Instrumentation::SetAtomicObserver(nullptr, nullptr);
+  active = nullptr;
+}
+
+void LockContracts::AddInvariants() {
+  sim_.AddInvariant("interrupts-off-while-holding-spinlock", [this](std::string* why) {
+    for (int cpu = 0; cpu < sim_.cpus(); ++cpu) {
+      if (held_[cpu].empty() || !sim_.InterruptsEnabledOn(cpu)) continue;
+      *why = absl::StrCat("cpu", cpu, " has interrupts on while it holds ", Held(held_[cpu].back()),
+                          ": an interrupt handler on cpu", cpu,
+                          " that takes the same lock would spin forever");
+      return false;
+    }
+    return true;
+  });
+}
+
+void LockContracts::OnUserEntry(int cpu, int pid) {
+  if (active != nullptr) active->UserEntry(cpu, pid);
+}
+
+void LockContracts::Observe(void* self, const Instrumentation::AtomicEvent& event) {
+  static_cast<LockContracts*>(self)->OnAtomic(event);
+}
+
+void LockContracts::OnAtomic(const Instrumentation::AtomicEvent& e) {
+  const auto pc = reinterpret_cast<uintptr_t>(e.pc);
+  const uintptr_t lock = reinterpret_cast<uintptr_t>(e.address) - layout_.lock_locked;
+  if (pc >= layout_.acquire_begin && pc < layout_.acquire_end) {
+    // A swap inside acquire() is an attempt; one that took the word from 0 is the acquire. The
+    // lock lab's statistics (fetch_add on lk->n) are not swaps.
+    if (e.kind != sim::AccessKind::kReadModifyWrite || !e.sets_value) return;
+    const int cpu = sim_.cpu();
+    if (lock == layout_.wait_lock && layout_.wait_lock != 0) {
+      for (const Holding& h : held_[cpu]) {
+        if (!IsProcLock(h.lock)) continue;
+        std::string why = absl::StrCat(
+            "cpu", cpu, " acquires wait_lock at ", Code(Instrumentation::InnermostCaller()),
+            " while holding ", Held(h),
+            ": wait_lock must be acquired before any p->lock (xv6's proc.c), or a parent in "
+            "wait() and a child in exit() can deadlock");
+        sim_.Fail("lock-order", std::move(why));
+      }
+    }
+    if (e.before == 0 && e.after != 0) Acquired(cpu, lock, Instrumentation::InnermostCaller());
+    return;
+  }
+  if (pc >= layout_.release_begin && pc < layout_.release_end &&
+      e.kind == sim::AccessKind::kWrite && e.after == 0) {
+    Released(sim_.cpu(), lock, Instrumentation::InnermostCaller());
+  }
+}
+
+void LockContracts::Acquired(int cpu, uintptr_t lock, const void* where) {
+  // A lock the record still gives to a CPU was freed by something that is not release() (a plain
+  // store of 0): the new acquire is what the record keeps.
+  int owner = -1;
+  if (HolderOf(lock, &owner) != nullptr) {
+    std::vector<Holding>& list = held_[owner];
+    for (auto it = list.begin(); it != list.end(); ++it) {
+      if (it->lock == lock) {
+        list.erase(it);
+        break;
+      }
+    }
+  }
+  held_[cpu].push_back({lock, sim_.step(), where});
+}
+
+void LockContracts::Released(int cpu, uintptr_t lock, const void* where) {
+  int owner = -1;
+  const Holding* h = HolderOf(lock, &owner);
+  if (owner != cpu) {
+    std::string why = absl::StrCat("cpu", cpu, " releases ", Name(lock), " at ", Code(where),
+                                   ", but the ghost record says ");
+    if (h == nullptr) {
+      absl::StrAppend(&why, "no CPU holds it");
+    } else {
+      absl::StrAppend(&why, "cpu", owner, " holds it (taken at ", Code(h->where), " at step ",
+                      h->step, ")");
+    }
+    sim_.Fail("release-by-non-owner", std::move(why));
+  }
+  if (check_owner_field_ && layout_.lock_cpu != SIZE_MAX) {
+    // The tree's own bookkeeping, checked against the ghost record (never used to decide who
+    // holds what): release() clears lk->cpu before it frees the lock.
+    uintptr_t named = 0;
+    std::memcpy(&named, reinterpret_cast<const void*>(lock + layout_.lock_cpu), sizeof named);
+    if (named != 0) {
+      std::string stale = "a pointer outside cpus[]";
+      const uintptr_t end = layout_.cpus + sim::kMaxCpus * layout_.sizeof_cpu;
+      if (named >= layout_.cpus && named < end && layout_.sizeof_cpu != 0) {
+        const uintptr_t index = (named - layout_.cpus) / layout_.sizeof_cpu;
+        stale = absl::StrCat("cpus[", index, "] (cpu", index, ")");
+      }
+      std::string why =
+          absl::StrCat("cpu", cpu, " frees ", Name(lock), " at ", Code(where),
+                       " while its owner field `cpu` ", "still names ", stale,
+                       ": once another CPU takes the lock, holding() on that CPU says "
+                       "it holds it too (a stale owner; release() must clear lk->cpu first)");
+      sim_.Fail("release-clears-owner", std::move(why));
+    }
+  }
+  std::vector<Holding>& list = held_[cpu];
+  for (auto it = list.begin(); it != list.end(); ++it) {
+    if (it->lock == lock) {
+      list.erase(it);
+      break;
+    }
+  }
+}
+
+void LockContracts::UserEntry(int cpu, int pid) {
+  if (held_[cpu].empty()) return;
+  std::string why = absl::StrCat("cpu", cpu, " returns to user mode in pid ", pid, " holding ");
+  for (size_t i = 0; i < held_[cpu].size(); ++i) {
+    absl::StrAppend(&why, i == 0 ? "" : "; ", Held(held_[cpu][i]));
+  }
+  sim_.Fail("no-lock-held-in-user-mode", std::move(why));
+}
+
+bool LockContracts::IsProcLock(uintptr_t lock) const {
+  const LockLayout& l = layout_;
+  if (l.proc == 0 || l.sizeof_proc == 0 || lock < l.proc) return false;
+  const uintptr_t offset = lock - l.proc;
+  return offset < static_cast<uintptr_t>(l.nproc) * l.sizeof_proc &&
+         offset % l.sizeof_proc == l.proc_lock;
+}
+
+const LockContracts::Holding* LockContracts::HolderOf(uintptr_t lock, int* cpu) const {
+  for (int c = 0; c < static_cast<int>(held_.size()); ++c) {
+    for (const Holding& h : held_[c]) {
+      if (h.lock == lock) {
+        *cpu = c;
+        return &h;
+      }
+    }
+  }
+  *cpu = -1;
+  return nullptr;
+}
+
+std::string LockContracts::Held(const Holding& h) const {
+  return absl::StrCat(Name(h.lock), ", taken at ", Code(h.where), " at step ", h.step);
+}
+
+std::string LockContracts::Name(uintptr_t lock) const {
+  const LockLayout& l = layout_;
+  if (lock == l.wait_lock && l.wait_lock != 0) return "wait_lock";
+  if (IsProcLock(lock)) {
+    const uintptr_t index = (lock - l.proc) / l.sizeof_proc;
+    int pid = 0;  // the tree's field, read only to name the process in the message
+    std::memcpy(&pid, reinterpret_cast<const void*>(l.proc + index * l.sizeof_proc + l.proc_pid),
+                sizeof pid);
+    return absl::StrCat("proc[", index, "].lock (pid ", pid, ")");
+  }
+  // Globals by their symbol: a lock that is the whole variable by its name (tickslock), a lock
+  // at the start of a larger one as its `.lock` (kmem.lock), anything else by the offset.
+  Dl_info info;
+  ElfW(Sym)* symbol = nullptr;  // dladdr1 fills it
+  if (dladdr1(reinterpret_cast<void*>(lock), &info, reinterpret_cast<void**>(&symbol),
+              RTLD_DL_SYMENT) != 0 &&
+      info.dli_sname != nullptr && symbol != nullptr) {
+    const uintptr_t offset = lock - reinterpret_cast<uintptr_t>(info.dli_saddr);
+    if (offset < symbol->st_size) {
+      if (offset == 0 && symbol->st_size <= l.sizeof_spinlock) return info.dli_sname;
+      if (offset == 0) return absl::StrCat(info.dli_sname, ".lock");
+      return absl::StrFormat("%s+0x%x", info.dli_sname, offset);
+    }
+  }
+  if (l.module != nullptr && lock >= l.module->data_begin() &&
+      lock - l.module->data_begin() < l.module->data_size()) {
+    return absl::StrFormat("the spin lock at the module's data+0x%x",
+                           lock - l.module->data_begin());
+  }
+  return "a spin lock outside the module's data (kalloc'd memory or a stack)";
+}
+
+}  // namespace switchyard::xv6

@@ -1,0 +1,124 @@
+// Spin-lock contracts on any xv6-riscv tree, judged against a ghost record of lock ownership that
+// the checker keeps itself. A checker that derived ownership from `lk->cpu` or `lk->locked` would
+// report whatever a bug wrote there (issue 24, item 3: a release() that forgets to clear
+// `lk->cpu` once made the old checker report a lock-order inversion that never happened).
+//
+// The ghost record. The tree's acquire() and release() are found by symbol (their code ranges in
+// the module, LockLayout); the checker watches the atomics themselves
+// (Instrumentation::AtomicObserver):
+//   - an atomic swap or compare-and-swap performed inside acquire() that takes a word from 0 to
+//     non-zero is an acquire, by the vCPU that performed it, of the spin lock at that address;
+//     any swap inside acquire() is an attempt;
+//   - an atomic store of 0 inside release() (__sync_lock_release) is a release.
+// Ownership belongs to the CPU, not the thread: xv6 hands p->lock across swtch between a process
+// and its CPU's scheduler (sched() and scheduler()), always on one CPU.
+//
+// Contracts, each a violation of that name whose message names the CPU, the lock ("wait_lock",
+// "kmem.lock", "proc[3].lock (pid 4)"), where it was taken and the code (module+offset and
+// function; `replay --trace=interleaving` shows the file:line):
+//   lock-order                  wait_lock is acquired (attempted) by a CPU that holds any
+//                               proc[i].lock: xv6's proc.c says wait_lock "must be acquired before
+//                               any p->lock". Needs `wait_lock` (trees from 2021 on).
+//   no-lock-held-in-user-mode   a CPU returns to user mode holding a spin lock.
+//   interrupts-off-while-holding-spinlock
+//                               a vCPU has interrupts on while it holds a spin lock (an interrupt
+//                               handler could then spin forever on its own thread's lock).
+//   release-by-non-owner        release() frees a lock that the releasing CPU does not hold.
+//   release-clears-owner        release() frees a lock while its owner field `lk->cpu` still
+//                               names a CPU: once another CPU takes the lock, holding() on the
+//                               old one says yes (a stale owner). Reads the field to CHECK it,
+//                               never to decide who holds what. Needs `cpu` in struct spinlock.
+// A contract whose needs the tree does not meet is skipped, and LockLayout::skipped says why.
+// Determinism: locks are told apart by address only within a run; names and messages use symbol
+// names and offsets in the module, never raw addresses, and nothing iterates a hashed container.
+#ifndef SWITCHYARD_KERNEL_MODELS_XV6_LOCK_CONTRACTS_H_
+#define SWITCHYARD_KERNEL_MODELS_XV6_LOCK_CONTRACTS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/instrumentation.h"
+#include "sim/module.h"
+#include "sim/simulator.h"
+
+namespace switchyard::xv6 {
+
+// xv6_layout[] of the platform (platform.c), by index.
+enum LayoutIndex {
+  XV6_LAYOUT_ENTRIES = 0,
+  XV6_LAYOUT_NPROC,
+  XV6_LAYOUT_SIZEOF_PROC,
+  XV6_LAYOUT_PROC_LOCK,
+  XV6_LAYOUT_PROC_PID,
+  XV6_LAYOUT_LOCK_LOCKED,
+  XV6_LAYOUT_LOCK_CPU,
+  XV6_LAYOUT_SIZEOF_CPU,
+  XV6_LAYOUT_SIZEOF_SPINLOCK,
+  XV6_LAYOUT_COUNT,
+};
+
+// What the contracts need from one loaded tree, found once when it is loaded.
+struct LockLayout {
+  uintptr_t acquire_begin = 0, acquire_end = 0;  // acquire()'s code; 0: not found
+  uintptr_t release_begin = 0, release_end = 0;  // release()'s code; 0: not found
+  uintptr_t wait_lock = 0;                       // 0: the tree has none
+  uintptr_t proc = 0;                            // proc[NPROC]
+  int nproc = 0;
+  size_t sizeof_proc = 0, proc_lock = 0, proc_pid = 0;
+  size_t sizeof_spinlock = 0;
+  size_t lock_locked = 0;      // offsetof(struct spinlock, locked)
+  size_t lock_cpu = SIZE_MAX;  // offsetof(struct spinlock, cpu); SIZE_MAX: none
+  uintptr_t cpus = 0;          // cpus[NCPU]
+  size_t sizeof_cpu = 0;
+  const sim::Module* module = nullptr;  // for naming locks by symbol
+  std::vector<std::string> skipped;     // "lock-order (the tree has no `wait_lock`...)"
+  bool enabled = false;                 // acquire() and release() were found
+
+  // Finds everything in `module`. Never fails: what is missing goes to `skipped`.
+  static LockLayout Find(const sim::Module& module);
+};
+
+// The ghost record and the contracts for one run. REQUIRES: layout.enabled; one at a time.
+// `check_owner_field` false leaves out release-clears-owner (tests: what the ghost record alone
+// concludes when the tree's owner field is stale).
+class LockContracts {
+ public:
+  LockContracts(const LockLayout& layout, sim::Simulator& sim, bool check_owner_field = true);
+  ~LockContracts();
+  LockContracts(const LockContracts&) = delete;
+  LockContracts& operator=(const LockContracts&) = delete;
+
+  // Adds interrupts-off-while-holding-spinlock to the simulator's invariants.
+  void AddInvariants();
+  // The platform's hook: `cpu` returns to user mode running `pid` (no-lock-held-in-user-mode).
+  static void OnUserEntry(int cpu, int pid);
+
+  // "wait_lock", "kmem.lock", "proc[3].lock (pid 4)", or "the spin lock at kernel.so+0x4a0".
+  std::string Name(uintptr_t lock) const;
+
+ private:
+  struct Holding {
+    uintptr_t lock;
+    uint64_t step;      // when it was taken
+    const void* where;  // acquire()'s caller
+  };
+  static void Observe(void* self, const sim::Instrumentation::AtomicEvent& event);
+  void OnAtomic(const sim::Instrumentation::AtomicEvent& event);
+  void Acquired(int cpu, uintptr_t lock, const void* where);
+  void Released(int cpu, uintptr_t lock, const void* where);
+  void UserEntry(int cpu, int pid);
+  bool IsProcLock(uintptr_t lock) const;
+  const Holding* HolderOf(uintptr_t lock, int* cpu) const;
+  std::string Held(const Holding& h) const;  // "proc[3].lock (pid 4), taken at ... at step 9"
+
+  const LockLayout& layout_;
+  sim::Simulator& sim_;
+  const bool check_owner_field_;
+  std::vector<std::vector<Holding>> held_;  // by CPU, in the order taken
+};
+
+}  // namespace switchyard::xv6
+
+#endif  // SWITCHYARD_KERNEL_MODELS_XV6_LOCK_CONTRACTS_H_
