@@ -228,6 +228,9 @@ class Simulator {
   // A preemption point: the end of one step. Runs the invariants, fires due timers, lets the
   // decider pick the vCPU to run next, and delivers pending interrupts to this fiber's vCPU.
   void Point();
+  // The same, where the location views show is `pc` instead of the caller's (emulated code:
+  // sim::EmulatedPc in trace.h).
+  void PointAt(const void* pc);
   // A hand-placed point that only coarse granularity needs: at access granularity the cell
   // accesses around it are points already. Virtual time passes here at both granularities (cell
   // accesses do not advance it), so a tick is the same amount of model work at both.
@@ -428,7 +431,6 @@ class Simulator {
   }
 
   static void FiberStart(void* fiber);
-  void PointAt(const void* pc);
   [[gnu::noinline]] void AccessPoint(uint32_t cell, AccessKind kind);
   void EndSpins();
   // Reports a kGlobalCell write for the step now running (see "Accesses").

@@ -94,4 +94,14 @@ std::string FormatChromeTrace(const std::vector<TraceRecord>& records,
   return doc.dump(1);
 }
 
+namespace {
+EmulatedCode& EmulatedCodeSlot() {
+  static EmulatedCode describe;
+  return describe;
+}
+}  // namespace
+
+void SetEmulatedCode(EmulatedCode describe) { EmulatedCodeSlot() = std::move(describe); }
+const EmulatedCode& GetEmulatedCode() { return EmulatedCodeSlot(); }
+
 }  // namespace switchyard::sim

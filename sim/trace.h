@@ -8,6 +8,7 @@
 #define SWITCHYARD_SIM_TRACE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,24 @@ enum class PointKind : uint8_t {
   kWrite = 4,
   kReadModifyWrite = 5,
 };
+
+// Emulated code (arch/emu) in PointRecord::pc: the program's own address with bit 63 set, which
+// no host code address has. The model that runs the program says how to describe its addresses
+// (SetEmulatedCode); the views ask it (views/symbolize.h).
+inline constexpr uint64_t kEmulatedPcTag = uint64_t{1} << 63;
+inline const void* EmulatedPc(uint64_t address) {
+  return reinterpret_cast<const void*>(static_cast<uintptr_t>(address | kEmulatedPcTag));
+}
+struct EmulatedLocation {
+  std::string function;  // "thread_yield"; "" when unknown
+  std::string file;      // "user/uthread.c"; "" when unknown
+  int line = 0;
+  std::string text;  // the line's text, trimmed; "" when the file cannot be read
+};
+using EmulatedCode = std::function<EmulatedLocation(uint64_t address)>;
+// Process-wide; the last model to set it wins (one program is emulated at a time).
+void SetEmulatedCode(EmulatedCode describe);
+const EmulatedCode& GetEmulatedCode();
 
 struct PointRecord {
   uint64_t step;

@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
+#include "sim/trace.h"
 
 extern char** environ;
 
@@ -208,6 +209,20 @@ Symbolized Symbolize(const std::vector<const void*>& pcs) {
     Dl_info info{};
     SourceLocation& loc = result.locations[pc];
     loc.function = "?";
+    uint64_t address = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(pc));
+    if ((address & sim::kEmulatedPcTag) != 0) {
+      // Emulated code: the model that ran it describes it (sim/trace.h).
+      address &= ~sim::kEmulatedPcTag;
+      loc.fallback = absl::StrFormat("%#x", address);
+      if (const sim::EmulatedCode& describe = sim::GetEmulatedCode()) {
+        sim::EmulatedLocation where = describe(address);
+        if (!where.function.empty()) loc.function = where.function;
+        loc.file = where.file;
+        loc.line = where.line;
+        loc.text = where.text;
+      }
+      continue;
+    }
     if (dladdr(pc, &info) == 0 || info.dli_fbase == nullptr) continue;
     std::string path = info.dli_fbase == self_info.dli_fbase || info.dli_fname == nullptr
                            ? self

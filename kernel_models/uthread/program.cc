@@ -296,6 +296,7 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
              b.listing.c_str()};
   emu::Elf parsed(b.image);
   b.program.name = dir;
+  b.program.source_root = dir;
   b.program.arch = arch;
   b.program.image = &b.image;
   b.program.switch_symbol = switch_symbol;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "arch/emu/machine.h"
 #include "kernel_models/uthread/ulib/hypercall.h"
 #include "sim/check.h"
+#include "sim/trace.h"
 
 namespace switchyard::uthread {
 namespace {
@@ -239,9 +241,13 @@ class Execution : public sim::Machine {
                        [this](uint64_t a, int size, bool store) { OnAccess(a, size, store); });
     if (sim_ != nullptr) {
       yield_stream_ = sim_->decider().Stream("uthread.yield");
-      fiber_ = sim_->CreateFiber("cpu0", &Execution::Main, this);
-      sim_->SetBootFiber(0, fiber_);
+      // One fiber per thread of the program, so that the views show the threads side by side;
+      // the emulation loop runs on the fiber of the thread that runs.
+      on_ = sim_->CreateFiber("main", &Execution::Main, this);
+      fibers_.push_back(on_);
+      sim_->SetBootFiber(0, on_);
       sim_->SetMachine(this);
+      sim::SetEmulatedCode(Describer(cpu_, config.program->source_root));
     }
   }
 
@@ -500,8 +506,62 @@ class Execution : public sim::Machine {
         if (sim_ == nullptr) return;
         Finish();
       }
-      if (sim_ != nullptr) sim_->Point();
+      if (sim_ != nullptr) {
+        FollowThread();
+        sim_->PointAt(sim::EmulatedPc(cpu_.pc()));
+      }
     }
+  }
+
+  // Moves the emulation loop onto the fiber of the thread that now runs.
+  void FollowThread() {
+    while (fibers_.size() < threads_.size()) {
+      const Thread& t = threads_[fibers_.size()];
+      fibers_.push_back(sim_->CreateFiber(t.function, &Execution::Main, this));
+    }
+    sim::Fiber* want = fibers_[static_cast<size_t>(current_)];
+    if (want == on_) return;
+    sim::Fiber* from = on_;
+    on_ = want;
+    sim_->Switch(from, want);
+  }
+
+  // Describes the program's code addresses for the views (sim/trace.h): function, the file and
+  // line of the cross compiler's line table, and the line's text read from `root`.
+  static sim::EmulatedCode Describer(const emu::Machine& cpu, const std::string& root) {
+    auto lines = std::make_shared<std::map<std::string, std::vector<std::string>>>();
+    return [&cpu, root, lines](uint64_t address) {
+      sim::EmulatedLocation where;
+      if (const emu::Symbol* f = cpu.elf().FunctionAt(address)) {
+        where.function = f->name;
+      } else {
+        std::string label = cpu.Where(address);  // an assembly label: "thread_switch+8"
+        if (label.find('+') != std::string::npos) where.function = label.substr(0, label.find('+'));
+      }
+      std::string line = cpu.SourceLine(address);
+      size_t colon = line.rfind(':');
+      if (colon == std::string::npos) return where;
+      where.file = line.substr(0, colon);
+      where.line = std::atoi(line.c_str() + colon + 1);
+      auto it = lines->find(where.file);
+      if (it == lines->end()) {
+        std::vector<std::string> text;
+        std::string path = root.empty() ? where.file : root + "/" + where.file;
+        if (const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+            root.empty() && workspace != nullptr) {
+          path = std::string(workspace) + "/" + where.file;
+        }
+        std::ifstream in(path);
+        for (std::string l; std::getline(in, l);) text.push_back(l);
+        it = lines->emplace(where.file, std::move(text)).first;
+      }
+      if (where.line > 0 && static_cast<size_t>(where.line) <= it->second.size()) {
+        std::string text = it->second[static_cast<size_t>(where.line - 1)];
+        size_t begin = text.find_first_not_of(" \t");
+        where.text = begin == std::string::npos ? "" : text.substr(begin);
+      }
+      return where;
+    };
   }
 
   void Finish() {
@@ -1043,7 +1103,8 @@ class Execution : public sim::Machine {
   size_t next_decision_ = 0;
   emu::Machine& cpu_;
   const emu::Elf& elf_;
-  sim::Fiber* fiber_ = nullptr;
+  std::vector<sim::Fiber*> fibers_;  // per thread
+  sim::Fiber* on_ = nullptr;         // the fiber the emulation loop runs on
   sim::StreamId yield_stream_{};
   bool reference_ = false;
   Lab lab_;

@@ -70,6 +70,8 @@ const char* ArchName(Arch arch);
 // A threads program linked with ulib, and what the model needs to know of it.
 struct Program {
   std::string name;  // "fixture-riscv64", or the user's directory
+  // Where the line table's relative file names are ("" for the fixtures: the workspace).
+  std::string source_root;
   Arch arch = Arch::kRiscv64;
   const emu::ElfImage* image = nullptr;
   std::string switch_symbol;  // "thread_switch"
