@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -267,6 +268,20 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
   if (!MakeDirectories(dir + "/platform")) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot create the cache directory ", dir, ": ", std::strerror(errno)));
+  }
+  // Several processes may build the same tree at once (explore's workers, tests running in
+  // parallel): they would write the same objects and the same kernel.so.tmp. One builds while it
+  // holds the directory's lock; the others wait for it and use its module.
+  struct DirectoryLock {
+    int fd;
+    ~DirectoryLock() {
+      if (fd >= 0) close(fd);  // releases the flock
+    }
+  } lock{open((dir + "/.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644)};
+  if (lock.fd >= 0) flock(lock.fd, LOCK_EX);
+  if (access(built.module_path.c_str(), R_OK) == 0) {
+    built.cached = true;
+    return built;
   }
   const std::string platform = dir + "/platform";
   if (!WriteFileAtomically(platform + "/riscv.h", kPlatformRiscvH) ||
