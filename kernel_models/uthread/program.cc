@@ -143,8 +143,14 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
   auto key = std::make_pair(dir, arch);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   struct stat st;
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+  if (stat(dir.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat(dir, ": no such directory"));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        dir,
+        " is a file, not a directory: give the directory that holds the program's .c and .S "
+        "files (or the xv6 tree)"));
   }
   std::vector<std::string> c_files, s_files;
   std::vector<std::string> includes = {dir};
@@ -154,6 +160,12 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
   } else {
     c_files = FilesIn(dir, {".c"});
     s_files = FilesIn(dir, {".S", ".s"});
+  }
+  if (!c_files.empty() && s_files.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        dir, " has ", absl::StrJoin(c_files, ", "),
+        " but no .S switch routine (user/uthread_switch.S in an xv6 tree, or a .S file beside "
+        "the .c files)"));
   }
   if (c_files.empty() || s_files.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -200,10 +212,18 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
     // The program's file through a wrapper that appends the probe; without it if the probe
     // does not compile (a program without the lab's bookkeeping).
     std::string object = absl::StrCat(tmp.path(), "/c", i, ".o");
-    std::string wrapper = absl::StrCat(tmp.path(), "/c", i, ".c");
+    // The wrapper names the file by its base name, found through -iquote its directory: an
+    // #include's path cannot hold a '"', and a directory's name may (the compiler still names the
+    // file by its full path).
+    size_t slash = c_files[i].rfind('/');
+    std::string wrapper = absl::StrCat(tmp.path(), "/wrap/c", i, ".c");
+    Shell("mkdir -p " + Quote(tmp.path() + "/wrap"), &ignored);
     std::string output;
-    std::ofstream(wrapper) << "#include \"" << c_files[i] << "\"\n#include \"uthread_probe.h\"\n";
-    if (Shell(absl::StrCat(compile, " -c -o ", Quote(object), " ", Quote(wrapper)), &output) == 0) {
+    std::ofstream(wrapper) << "#include \"" << c_files[i].substr(slash + 1)
+                           << "\"\n#include \"uthread_probe.h\"\n";
+    if (Shell(absl::StrCat(compile, " -iquote ", Quote(c_files[i].substr(0, slash)), " -c -o ",
+                           Quote(object), " ", Quote(wrapper)),
+              &output) == 0) {
       std::string symbols;
       Shell(absl::StrCat(t.compiler == std::string("i686-linux-gnu-gcc") ? "i686-linux-gnu-nm"
                                                                          : "riscv64-linux-gnu-nm",
@@ -226,8 +246,18 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
     std::string output;
     if (Shell(absl::StrCat(compile, " -c -o ", Quote(object), " ", Quote(s_files[i])), &output) !=
         0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          s_files[i], " does not assemble for ", ArchName(arch), " (", t.compiler, "):\n", output));
+      // Written for the other architecture? Then say which --arch it wants.
+      Arch other = arch == Arch::kI386 ? Arch::kRiscv64 : Arch::kI386;
+      Toolchain o = ToolchainOf(other);
+      std::string hint;
+      if (Shell(absl::StrCat(o.compiler, " ", o.flags, " -c -o ", Quote(object), " ",
+                             Quote(s_files[i])),
+                &ignored) == 0) {
+        hint = absl::StrCat(", but does for ", ArchName(other), ": give --arch=", ArchName(other));
+      }
+      return absl::InvalidArgumentError(absl::StrCat(s_files[i], " does not assemble for ",
+                                                     ArchName(arch), " (", t.compiler, ")", hint,
+                                                     ":\n", output));
     }
     objects.push_back(object);
   }
@@ -299,6 +329,9 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
   b.program.arch = arch;
   b.program.image = &b.image;
   b.program.switch_symbol = switch_symbol;
+  if (std::string why = ImageDoesNotFit(parsed); !why.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(dir, ": ", why));
+  }
   if (!parsed.Find(switch_symbol)) {
     return absl::InvalidArgumentError(
         absl::StrCat(dir, ": the program has no function ", switch_symbol));

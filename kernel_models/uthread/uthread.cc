@@ -489,6 +489,9 @@ class Execution : public sim::Machine {
         Violation("no-cpu-fault", std::move(message));
       } else if (why == emu::StopReason::kHypercall) {
         Hypercall();
+        // A system call is a step of the simulator: a program that prints 200,000 lines before
+        // its first switch is not stuck. Its liveness is thread-progress's instruction budget.
+        if (sim_ != nullptr) sim_->NoteProgress();
       } else if (event_ != Event::kNone && violation_.empty()) {
         Handle(event_);
       }
@@ -911,8 +914,10 @@ class Execution : public sim::Machine {
         return;
       case SY_HC_WRITE:
         if ((a == 1 || a == 2) && c < kMaxOutput && cpu_.Mapped(b, c)) {
-          std::string bytes(c, '\0');
-          cpu_.ReadBytes(b, bytes.data(), c);
+          // Only what still fits is read: a program that writes in a loop past the limit must
+          // not cost the host a copy of each write.
+          std::string bytes(std::min<uint64_t>(c, kMaxOutput - output_.size()), '\0');
+          cpu_.ReadBytes(b, bytes.data(), bytes.size());
           Output(bytes);
           result = c;
         } else {
@@ -920,7 +925,7 @@ class Execution : public sim::Machine {
         }
         break;
       case SY_HC_PRINTF:
-        if (a == 1 || a == 2) Output(Format(b, Word(c)));
+        if ((a == 1 || a == 2) && output_.size() < kMaxOutput) Output(Format(b, Word(c)));
         break;
       case SY_HC_SBRK: {
         int64_t n = abi_.word == 4 ? static_cast<int32_t>(a) : static_cast<int64_t>(a);
@@ -990,7 +995,10 @@ class Execution : public sim::Machine {
       ap += slot;
       return v;
     };
-    for (size_t i = 0; i < f.size(); ++i) {
+    // Formatting stops where the output would be cut anyway: a format of thousands of %s, each
+    // a 4 KiB string, would otherwise build megabytes per call.
+    size_t room = kMaxOutput - output_.size();
+    for (size_t i = 0; i < f.size() && out.size() < room; ++i) {
       if (f[i] != '%' || i + 1 >= f.size()) {
         out += f[i];
         continue;
@@ -1091,6 +1099,22 @@ sim::Outcome Run(const Config& config, sim::Decider& decider, sim::SimOptions op
 uint64_t LastRunInstructions() { return last_run_instructions; }
 uint64_t LastRunSwitches() { return last_run_switches; }
 ReferenceResult LastRunReference() { return last_run_reference; }
+
+std::string ImageDoesNotFit(const emu::Elf& elf) {
+  constexpr uint64_t limit = kStackTop - kStackBytes;
+  static_assert(kMemoryBase < limit && limit < kStackTop);
+  for (const emu::Segment& segment : elf.segments()) {
+    uint64_t end = segment.address + segment.bytes.size();
+    if (segment.address < kMemoryBase || end < segment.address || end > limit) {
+      return absl::StrFormat(
+          "the program's image takes 0x%x..0x%x (its code, data and static arrays), but the model "
+          "gives a program %d KiB from 0x%x (then the main thread's stack): make its static arrays "
+          "smaller",
+          segment.address, end, (limit - kMemoryBase) / 1024, kMemoryBase);
+    }
+  }
+  return "";
+}
 
 std::vector<std::string> InvariantNames() {
   return {"callee-saved-preserved",
