@@ -2,12 +2,13 @@
 # Proves --model=uthread --program=DIR as a user runs it, with bad and odd directories: a missing
 # directory, a file, an empty directory, a .c without its .S, a .c that does not compile (the
 # compiler's message), a .S that does not assemble, a .S for the other --arch (which arch it
-# wants), a call of fork()/pipe() (named), static arrays larger than the model's memory, --bug
-# with --program and another model's option are one-line errors with exit 2; a program that
-# loops, faults in thread_switch, jumps to garbage or prints without end is a finding in bounded
-# time; a program that prints 200,000 lines is not stuck; a directory whose name holds a '"'
-# keeps the lab's checks; explore's reproducer replays and shrinks, --jobs=2 finds the same, two
-# processes give one trace hash; and nothing is written into any of the directories.
+# wants), a call of fork()/pipe() (named), no main(), static arrays larger than the model's
+# memory, --bug with --program and another model's option are one-line errors with exit 2; a
+# program that loops, faults in thread_switch, jumps to garbage, prints without end, runs an
+# illegal instruction or divides by zero (neither is a system call) is a finding in bounded time;
+# a program that prints 200,000 lines is not stuck; a directory whose name holds a '"' keeps the
+# lab's checks; explore's reproducer replays and shrinks, --jobs=2 finds the same, two processes
+# give one trace hash; and nothing is written into any of the directories.
 set -u
 bin="$TEST_SRCDIR/switchyard/cli/switchyard"
 fixture="$TEST_SRCDIR/switchyard/kernel_models/uthread/fixture"
@@ -70,6 +71,12 @@ program bigbss
 sed -i 's/^volatile int started\[3\];/&\nchar big[2 << 20];/' bigbss/uthread.c
 in_main bigbss 'big[sizeof big - 1] = 1;'
 program mine
+program nomain && sed -i 's/^int main(/int not_main(/' nomain/uthread.c
+# An illegal instruction with a7 holding printf's hypercall number: a fault, not a printf.
+program illegal
+in_main illegal 'printf("before\\n");'
+in_main illegal '{ register long a7 __asm__("a7") = 0x5503; __asm__ volatile(".word 0" :: "r"(a7)); }'
+program divide i386 && in_main divide '{ volatile int z = 0; printf("%d\\n", 10 / z); }'
 program loops && in_main loops 'for (;;) {}'
 program fault && printf '\t.text\n\t.globl thread_switch\nthread_switch:\n\tld t0, 0(zero)\n\tret\n' \
   >fault/uthread_switch.S
@@ -122,11 +129,13 @@ check "fork and pipe" $? 2 forks.out "the program calls fork\(\), pipe\(\), whic
 run bigbss "$tmp/bigbss"
 check "static arrays too large" $? 2 bigbss.out \
   "bigbss: the program's image takes 0x10000\.\.0x[0-9a-f]+ .*make its static arrays smaller"
+run nomain "$tmp/nomain"
+check "no main" $? 2 nomain.out "nomain: the program has no main\(\)"
 run bug "$tmp/mine" --bug=register-not-saved
 check "--bug with --program" $? 2 bug.out "a program of your own has no planted bugs"
 run kernel "$tmp/mine" --kernel="$tmp/mine"
 check "another model's option" $? 2 kernel.out "unknown flag: model uthread has no option 'kernel'"
-for name in missing afile empty onlyc forks bigbss bug kernel; do
+for name in missing afile empty onlyc forks bigbss nomain bug kernel; do
   if [ "$(wc -l <"$name.out")" -ne 1 ]; then
     fail "$name: more than one line: $(cat "$name.out")"
   fi
@@ -140,6 +149,12 @@ check "faults at its first instruction" $? 1 fault.out \
   "safety violation: thread-entry .*faulted at thread_switch\+0 \(uthread_switch.S:4"
 run garbage "$tmp/garbage"
 check "jumps to garbage" $? 1 garbage.out "thread-entry .*jumped to 0x12345678, where there is no code"
+run illegal "$tmp/illegal"
+check "illegal instruction" $? 1 illegal.out \
+  "no-cpu-fault .*the emulated CPU raised illegal instruction \(2\) in thread 0 \(main\) at main"
+run divide "$tmp/divide" --arch=i386
+check "division by zero" $? 1 divide.out \
+  "no-cpu-fault .*the emulated CPU raised divide error \(0\) in thread 0 \(main\) .*idivl"
 start=$SECONDS
 run bigformat "$tmp/bigformat"
 check "prints megabytes per call" $? 3 bigformat.out "thread-progress"

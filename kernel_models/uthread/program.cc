@@ -287,6 +287,10 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
       absl::string_view name = line.substr(at + 24);
       missing.insert(std::string(name.substr(0, name.find('\''))));
     }
+    if (missing.count("main") != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          dir, ": the program has no main() (its .c files: ", absl::StrJoin(c_files, ", "), ")"));
+    }
     if (!missing.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           dir, ": the program calls ", absl::StrJoin(missing, "(), "),

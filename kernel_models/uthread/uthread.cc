@@ -902,7 +902,43 @@ class Execution : public sim::Machine {
   }
 
   // ---- system calls ----
+  // The CPU exceptions Unicorn reports as interrupts, by number: only the system call
+  // instruction (RISC-V ecall, cause 8; i386 int $0x80) is a hypercall.
+  std::string ExceptionName(uint32_t n) const {
+    static const char* const kRiscv[] = {"instruction address misaligned",
+                                         "instruction access fault",
+                                         "illegal instruction",
+                                         "breakpoint",
+                                         "load address misaligned",
+                                         "load access fault",
+                                         "store address misaligned",
+                                         "store access fault"};
+    static const char* const kI386[] = {"divide error",
+                                        "debug",
+                                        "NMI",
+                                        "breakpoint",
+                                        "overflow",
+                                        "bound range exceeded",
+                                        "invalid opcode",
+                                        "device not available"};
+    if (abi_.isa == emu::Isa::kI386 && n < 8) return kI386[n];
+    if (abi_.isa == emu::Isa::kI386 && n == 13) return "general protection";
+    if (abi_.isa != emu::Isa::kI386 && n < 8) return kRiscv[n];
+    return absl::StrCat("exception ", n);
+  }
+
+  bool IsSystemCall(uint32_t n) const {
+    return abi_.isa == emu::Isa::kI386 ? n == 0x80 : (n == 8 || n == 9 || n == 11);
+  }
+
   void Hypercall() {
+    if (!IsSystemCall(cpu_.interrupt())) {
+      Violation("no-cpu-fault",
+                absl::StrFormat("the emulated CPU raised %s (%d) in %s at %s; registers: %s",
+                                ExceptionName(cpu_.interrupt()), cpu_.interrupt(), Name(current_),
+                                At(cpu_.current_instruction()), RegisterDump()));
+      return;
+    }
     uint64_t number = cpu_.hypercall();
     uint64_t a = R(abi_.args[0].id), b = R(abi_.args[1].id), c = R(abi_.args[2].id);
     uint64_t result = 0;
