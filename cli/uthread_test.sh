@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Proves --model=uthread --program=DIR as a user runs it, with bad and odd directories: a missing
-# directory, a file, an empty directory, a .c without its .S, a .c that does not compile (the
-# compiler's message), a .S that does not assemble, a .S for the other --arch (which arch it
-# wants), a call of fork()/pipe() (named), no main(), static arrays larger than the model's
-# memory, --bug with --program and another model's option are one-line errors with exit 2; a
-# program that loops, faults in thread_switch, jumps to garbage, prints without end, runs an
-# illegal instruction or divides by zero (neither is a system call) is a finding in bounded time;
-# a program that prints 200,000 lines is not stuck; a directory whose name holds a '"' keeps the
-# lab's checks; explore's reproducer replays and shrinks, --jobs=2 finds the same, two processes
-# give one trace hash; and nothing is written into any of the directories.
+# directory, a file, an empty directory, a .c without its .S (also in an xv6 tree), a .c that
+# does not compile (the compiler's message), a .S that does not assemble, a .S for the other
+# --arch (which arch it wants), a call of fork()/pipe() (named), no main(), static arrays larger
+# than the model's memory, --bug with --program and another model's option are one-line errors
+# with exit 2; a program that loops, faults in thread_switch, jumps to garbage, prints without
+# end, runs an illegal instruction or divides by zero (neither is a system call) is a finding in
+# bounded time; a program that prints 200,000 lines is not stuck, nor is the compiler on
+# #include "/dev/stdin"; a directory whose name holds a '"' keeps the lab's checks; explore's
+# reproducer replays and shrinks, --jobs=2 finds the same, two processes give one trace hash;
+# and nothing is written into any of the directories.
 set -u
 bin="$TEST_SRCDIR/switchyard/cli/switchyard"
 fixture="$TEST_SRCDIR/switchyard/kernel_models/uthread/fixture"
@@ -71,6 +72,10 @@ program bigbss
 sed -i 's/^volatile int started\[3\];/&\nchar big[2 << 20];/' bigbss/uthread.c
 in_main bigbss 'big[sizeof big - 1] = 1;'
 program mine
+mkdir -p xv6noS && program xv6noS/user && rm xv6noS/user/uthread_switch.S
+# An #include of /dev/stdin, with switchyard's standard input a pipe nobody writes to: the
+# compiler reads nothing (it did wait for ever).
+program stdin && sed -i '1i #include "/dev/stdin"' stdin/uthread.c
 program nomain && sed -i 's/^int main(/int not_main(/' nomain/uthread.c
 # An illegal instruction with a7 holding printf's hypercall number: a fault, not a printf.
 program illegal
@@ -112,6 +117,13 @@ run empty "$tmp/empty"
 check "empty" $? 2 empty.out "empty is not a threads program"
 run onlyc "$tmp/onlyc"
 check "only .c" $? 2 onlyc.out "onlyc has .*onlyc/uthread.c but no .S switch routine"
+run xv6noS "$tmp/xv6noS"
+check "xv6 tree without the .S" $? 2 xv6noS.out \
+  "xv6noS has user/uthread.c but no user/uthread_switch.S"
+mkfifo never && exec 3<>never
+timeout 60 "$bin" run --model=uthread --program="$tmp/stdin" --seed=1 <&3 >stdin.out 2>&1
+check "#include \"/dev/stdin\"" $? 0 stdin.out "^outcome: pass"
+exec 3>&-
 run badc "$tmp/badc"
 check "does not compile" $? 2 badc.out "badc/uthread.c does not compile for riscv64" \
   "badc/uthread.c:[0-9]+:[0-9]+: error"
@@ -135,7 +147,7 @@ run bug "$tmp/mine" --bug=register-not-saved
 check "--bug with --program" $? 2 bug.out "a program of your own has no planted bugs"
 run kernel "$tmp/mine" --kernel="$tmp/mine"
 check "another model's option" $? 2 kernel.out "unknown flag: model uthread has no option 'kernel'"
-for name in missing afile empty onlyc forks bigbss nomain bug kernel; do
+for name in missing afile empty onlyc xv6noS forks bigbss nomain bug kernel; do
   if [ "$(wc -l <"$name.out")" -ne 1 ]; then
     fail "$name: more than one line: $(cat "$name.out")"
   fi

@@ -60,13 +60,23 @@ std::string Quote(const std::string& s) {
   return out + "'";
 }
 
+// Each command's time limit: the compiler reads what the program's #include names, and
+// `#include "/dev/zero"` or "/dev/stdin" would otherwise never end (nor would switchyard).
+constexpr int kCommandSecondsMax = 60;
+constexpr int kTimedOut = 124;  // timeout(1)'s exit status
+
 int Shell(const std::string& command, std::string* output) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  FILE* pipe = popen(
+      absl::StrCat("timeout ", kCommandSecondsMax, " ", command, " </dev/null 2>&1").c_str(), "r");
   if (pipe == nullptr) return -1;
   char buffer[4096];
   size_t n;
   while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output->append(buffer, n);
   int status = pclose(pipe);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kTimedOut) {
+    absl::StrAppend(output, "(switchyard stopped it after ", kCommandSecondsMax,
+                    " s: does an #include name a device or a file without end?)\n");
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -161,6 +171,12 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
     c_files = FilesIn(dir, {".c"});
     s_files = FilesIn(dir, {".S", ".s"});
   }
+  if (IsFile(dir + "/user/uthread.c") && s_files.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir,
+                     " has user/uthread.c but no user/uthread_switch.S (the lab's switch "
+                     "routine, beside it)"));
+  }
   if (!c_files.empty() && s_files.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         dir, " has ", absl::StrJoin(c_files, ", "),
@@ -221,9 +237,10 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
     std::string output;
     std::ofstream(wrapper) << "#include \"" << c_files[i].substr(slash + 1)
                            << "\"\n#include \"uthread_probe.h\"\n";
-    if (Shell(absl::StrCat(compile, " -iquote ", Quote(c_files[i].substr(0, slash)), " -c -o ",
-                           Quote(object), " ", Quote(wrapper)),
-              &output) == 0) {
+    int status = Shell(absl::StrCat(compile, " -iquote ", Quote(c_files[i].substr(0, slash)),
+                                    " -c -o ", Quote(object), " ", Quote(wrapper)),
+                       &output);
+    if (status == 0) {
       std::string symbols;
       Shell(absl::StrCat(t.compiler == std::string("i686-linux-gnu-gcc") ? "i686-linux-gnu-nm"
                                                                          : "riscv64-linux-gnu-nm",
@@ -231,9 +248,13 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
             &symbols);
       probed = probed || absl::StrContains(symbols, "sy_probe_threads");
     } else {
-      output.clear();
-      if (Shell(absl::StrCat(compile, " -c -o ", Quote(object), " ", Quote(c_files[i])), &output) !=
-          0) {
+      // Once more without the probe, unless the time limit stopped it (it would again).
+      if (status != kTimedOut) {
+        output.clear();
+        status =
+            Shell(absl::StrCat(compile, " -c -o ", Quote(object), " ", Quote(c_files[i])), &output);
+      }
+      if (status != 0) {
         return absl::InvalidArgumentError(absl::StrCat(c_files[i], " does not compile for ",
                                                        ArchName(arch), " (", t.compiler, "):\n",
                                                        output));
