@@ -8,8 +8,9 @@
 # end, runs an illegal instruction or divides by zero (neither is a system call) is a finding in
 # bounded time; a program that prints 200,000 lines is not stuck, nor is the compiler on
 # #include "/dev/stdin"; a directory whose name holds a '"' keeps the lab's checks; explore's
-# reproducer replays and shrinks, --jobs=2 finds the same, two processes give one trace hash;
-# and nothing is written into any of the directories.
+# reproducer replays and shrinks, records the program's sources hash and says when they changed;
+# --jobs=2 finds the same; two processes give one trace hash; and nothing is written into any of
+# the directories.
 set -u
 bin="$TEST_SRCDIR/switchyard/cli/switchyard"
 fixture="$TEST_SRCDIR/switchyard/kernel_models/uthread/fixture"
@@ -204,6 +205,8 @@ check "i386" $? 0 i386ok.out "^outcome: pass"
   >explore.out 2>&1
 check "explore" $? 1 explore.out "safety callee-saved-preserved: 1" "^reproducer: "
 repro=$(ls "$tmp"/found/*.json | head -1)
+check "reproducer records the sources" 0 0 "$repro" "\"user_file\": \"$tmp/planted\"" \
+  "\"user_file_fingerprint\": \"[0-9a-f]{16}\""
 "$bin" replay "$repro" >replay.out 2>&1
 check "replay" $? 1 replay.out "^replay matches: same outcome, same trace hash"
 "$bin" shrink "$repro" >shrink.out 2>&1
@@ -226,5 +229,12 @@ if [ "$before" == "$after" ]; then
 else
   fail "something was written into a program's directory: $(diff <(echo "$before") <(echo "$after"))"
 fi
+# The bug fixed: the replay says the program changed, and diverges.
+sed -i '1d' planted/uthread_switch.S
+"$bin" replay "$repro" >changed.out 2>&1
+check "replay changed program" $? 4 changed.out \
+  "^switchyard replay: the code under test changed since the reproducer was made: $tmp/planted has sources hash [0-9a-f]{16}, the reproducer recorded [0-9a-f]{16}" \
+  "^replay diverged"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "arch/emu/elf_image.h"
@@ -117,6 +118,23 @@ std::vector<std::string> GlobalLabels(const std::string& path) {
   return out;
 }
 
+// The program's files in `dir`: the lab's two in an xv6 tree, else the .c and .S files.
+void SourceFiles(const std::string& dir, std::vector<std::string>* c_files,
+                 std::vector<std::string>* s_files) {
+  if (IsFile(dir + "/user/uthread.c") && IsFile(dir + "/user/uthread_switch.S")) {
+    *c_files = {dir + "/user/uthread.c"};
+    *s_files = {dir + "/user/uthread_switch.S"};
+  } else {
+    *c_files = FilesIn(dir, {".c"});
+    *s_files = FilesIn(dir, {".S", ".s"});
+  }
+}
+
+uint64_t Fnv(uint64_t hash, const std::string& bytes) {
+  for (unsigned char c : bytes) hash = (hash ^ c) * 0x100000001b3ull;
+  return (hash ^ 0xff) * 0x100000001b3ull;  // a separator: ("ab", "c") differs from ("a", "bc")
+}
+
 struct Built {
   std::string bytes;
   std::string listing;
@@ -164,13 +182,7 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
   }
   std::vector<std::string> c_files, s_files;
   std::vector<std::string> includes = {dir};
-  if (IsFile(dir + "/user/uthread.c") && IsFile(dir + "/user/uthread_switch.S")) {
-    c_files = {dir + "/user/uthread.c"};
-    s_files = {dir + "/user/uthread_switch.S"};
-  } else {
-    c_files = FilesIn(dir, {".c"});
-    s_files = FilesIn(dir, {".S", ".s"});
-  }
+  SourceFiles(dir, &c_files, &s_files);
   if (IsFile(dir + "/user/uthread.c") && s_files.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(dir,
@@ -377,6 +389,27 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
   }
   cache[key] = &b.program;
   return &b.program;
+}
+
+std::string ProgramSourcesFingerprint(const std::string& dir_in) {
+  std::string dir = dir_in;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::vector<std::string> c_files, s_files;
+  SourceFiles(dir, &c_files, &s_files);
+  if (c_files.empty() || s_files.empty()) return "";
+  std::set<std::string> files(c_files.begin(), c_files.end());
+  files.insert(s_files.begin(), s_files.end());
+  for (const std::string& c : c_files) {
+    for (const std::string& h : FilesIn(c.substr(0, c.rfind('/')), {".h"})) files.insert(h);
+  }
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (const std::string& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    hash = Fnv(Fnv(hash, file.substr(dir.size())), text.str());
+  }
+  return absl::StrFormat("%016x", hash);
 }
 
 }  // namespace switchyard::uthread
