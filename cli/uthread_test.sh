@@ -6,11 +6,11 @@
 # than the model's memory, --bug with --program and another model's option are one-line errors
 # with exit 2; a program that loops, faults in thread_switch, jumps to garbage, prints without
 # end, runs an illegal instruction or divides by zero (neither is a system call) is a finding in
-# bounded time; a program that prints 200,000 lines is not stuck, nor is the compiler on
-# #include "/dev/stdin"; a directory whose name holds a '"' keeps the lab's checks; explore's
-# reproducer replays and shrinks, records the program's sources hash and says when they changed;
-# --jobs=2 finds the same; two processes give one trace hash; and nothing is written into any of
-# the directories.
+# bounded time; a program that prints uptime() is not a reference mismatch; one that prints
+# 200,000 lines is not stuck, nor is the compiler on #include "/dev/stdin"; a directory whose
+# name holds a '"' keeps the lab's checks; explore's reproducer replays and shrinks, records the
+# program's sources hash and says when they changed; --jobs=2 finds the same; two processes give
+# one trace hash; and nothing is written into any of the directories.
 set -u
 bin="$TEST_SRCDIR/switchyard/cli/switchyard"
 fixture="$TEST_SRCDIR/switchyard/kernel_models/uthread/fixture"
@@ -73,6 +73,12 @@ program bigbss
 sed -i 's/^volatile int started\[3\];/&\nchar big[2 << 20];/' bigbss/uthread.c
 in_main bigbss 'big[sizeof big - 1] = 1;'
 program mine
+# uptime() in every thread's last line, sleep() and a wait on uptime(): the same output with
+# switchyard's own switch (the clock is not the instruction count, which differs there).
+program uptime
+last='printf("%s: exit after %d, sum %d\\n", name, counts\[id\], sum);'
+sed -i "s/$last/printf(\"%s: exit at %d\\\\n\", name, uptime());/" uptime/uthread.c
+in_main uptime 'int t0 = uptime(); sleep(5); while (uptime() < t0 + 10) {}'
 mkdir -p xv6noS && program xv6noS/user && rm xv6noS/user/uthread_switch.S
 # An #include of /dev/stdin, with switchyard's standard input a pipe nobody writes to: the
 # compiler reads nothing (it did wait for ever).
@@ -184,6 +190,9 @@ run sbrks "$tmp/sbrks"
 check "sbrk until it fails" $? 0 sbrks.out "^outcome: pass"
 
 # ---- odd but fine ----
+"$bin" explore --model=uthread --program="$tmp/uptime" --runs=30 --out="$tmp/found-uptime" \
+  >uptime.out 2>&1
+check "uptime() and sleep()" $? 0 uptime.out "^summary: 30 runs.* 0 violations"
 # A '"' in the directory's name: the lab's checks still run (no "skipped" line).
 run weird "$tmp/we\"ird dir"
 check "a quote in the name" $? 0 weird.out "^outcome: pass"
