@@ -6,11 +6,12 @@
 # than the model's memory, --bug with --program and another model's option are one-line errors
 # with exit 2; a program that loops, faults in thread_switch, jumps to garbage, prints without
 # end, runs an illegal instruction or divides by zero (neither is a system call) is a finding in
-# bounded time; a program that prints uptime() is not a reference mismatch; one that prints
-# 200,000 lines is not stuck, nor is the compiler on #include "/dev/stdin"; a directory whose
-# name holds a '"' keeps the lab's checks; explore's reproducer replays and shrinks, records the
-# program's sources hash and says when they changed; --jobs=2 finds the same; two processes give
-# one trace hash; and nothing is written into any of the directories.
+# bounded time, and a reference mismatch shows a line of control characters escaped and cut; a
+# program that prints uptime() is not a reference mismatch; one that prints 200,000 lines is not
+# stuck, nor is the compiler on #include "/dev/stdin"; a directory whose name holds a '"' keeps
+# the lab's checks; explore's reproducer replays and shrinks, records the program's sources hash
+# and says when they changed; --jobs=2 finds the same; two processes give one trace hash; and
+# nothing is written into any of the directories.
 set -u
 bin="$TEST_SRCDIR/switchyard/cli/switchyard"
 fixture="$TEST_SRCDIR/switchyard/kernel_models/uthread/fixture"
@@ -79,6 +80,15 @@ program uptime
 last='printf("%s: exit after %d, sum %d\\n", name, counts\[id\], sum);'
 sed -i "s/$last/printf(\"%s: exit at %d\\\\n\", name, uptime());/" uptime/uthread.c
 in_main uptime 'int t0 = uptime(); sleep(5); while (uptime() < t0 + 10) {}'
+# A switch routine that counts its calls in a variable the program prints after 100,000 ESC
+# characters: the reference execution (which runs none of the routine) prints another count. The
+# finding's message shows the line escaped and cut, on one line.
+program counts
+sed -i 's/^thread_switch:/&\n\tla t0, switch_count\n\tlw t1, 0(t0)\n\taddi t1, t1, 1\n\tsw t1, 0(t0)/' \
+  counts/uthread_switch.S
+sed -i 's/^volatile int started\[3\];/int switch_count;\nstatic char line[100001];\n&/' counts/uthread.c
+sed -i "s/^  printf(\"%s: exit after.*/  printf(\"%s %d\\\\n\", line, switch_count);\n&/" counts/uthread.c
+in_main counts 'memset(line, 0x1b, 100000);'
 mkdir -p xv6noS && program xv6noS/user && rm xv6noS/user/uthread_switch.S
 # An #include of /dev/stdin, with switchyard's standard input a pipe nobody writes to: the
 # compiler reads nothing (it did wait for ever).
@@ -168,6 +178,14 @@ check "faults at its first instruction" $? 1 fault.out \
   "safety violation: thread-entry .*faulted at thread_switch\+0 \(uthread_switch.S:4"
 run garbage "$tmp/garbage"
 check "jumps to garbage" $? 1 garbage.out "thread-entry .*jumped to 0x12345678, where there is no code"
+run counts "$tmp/counts"
+check "a long line of control characters" $? 1 counts.out \
+  'output-matches-reference .*output line [0-9]+ is "\.\.\.(\\x1b)+ [0-9]+"; with every switch'
+if grep -q $'\x1b' counts.out || [ "$(wc -c <counts.out)" -gt 4000 ]; then
+  fail "a long line of control characters: raw or long: $(wc -c <counts.out) bytes"
+else
+  pass
+fi
 run illegal "$tmp/illegal"
 check "illegal instruction" $? 1 illegal.out \
   "no-cpu-fault .*the emulated CPU raised illegal instruction \(2\) in thread 0 \(main\) at main"

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "arch/emu/machine.h"
@@ -535,11 +536,26 @@ class Execution : public sim::Machine {
       if (a[i] == '\n') ++line;
       ++i;
     }
+    // The line holding offset `at`, escaped (a program's output may hold control characters,
+    // which the message must not send to a terminal) and cut to kShownBytesMax around `at` (a
+    // line may be a megabyte long, and the message is one line).
     auto line_of = [](const std::string& s, size_t at) {
+      constexpr size_t kShownBytesMax = 160, kBeforeBytes = 60;
+      static_assert(kBeforeBytes < kShownBytesMax);
       size_t begin = s.rfind('\n', at == 0 ? 0 : at - 1);
       begin = begin == std::string::npos || at == 0 ? 0 : begin + 1;
       size_t end = s.find('\n', at);
-      return s.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+      if (end == std::string::npos) end = s.size();
+      std::string before, after;
+      if (end - begin > kShownBytesMax && at > begin + kBeforeBytes) {
+        begin = at - kBeforeBytes;
+        before = "...";
+      }
+      if (end - begin > kShownBytesMax) {
+        end = begin + kShownBytesMax;
+        after = "...";
+      }
+      return absl::StrCat(before, absl::CHexEscape(s.substr(begin, end - begin)), after);
     };
     std::string message;
     if (a == b) {
