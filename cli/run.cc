@@ -70,6 +70,15 @@ bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario:
       }
       v = it - spec->value_names.begin();
     } else if (!absl::SimpleAtoi(value, &v)) {
+      if (model != nullptr && spec == nullptr) {
+        // Not a number because it is not an option of this model (--kernel=DIR given to a model
+        // that takes --program=DIR): say that, not what the value should have been.
+        std::vector<std::string> names;
+        for (const scenario::OptionSpec& o : model->options) names.push_back(o.name);
+        UsageError(subcommand, absl::StrCat("unknown flag: model ", s->model, " has no option '",
+                                            name, "' (options: ", absl::StrJoin(names, ", "), ")"));
+        return false;
+      }
       UsageError(subcommand,
                  absl::StrCat("model option --", name, " needs an integer, not '", value, "'"));
       return false;

@@ -71,6 +71,12 @@ ModelSpec UthreadSpec() {
     }
     return "";
   };
+  // Reproducers of a directory record a hash of its sources (read again: a replay compares the
+  // program as it is now with the file).
+  m.user_code_fingerprint = [](const Options& o, const std::string& user_file) -> std::string {
+    if (o.at("program") != kDirectory) return "";
+    return uthread::ProgramSourcesFingerprint(user_file);
+  };
   m.check_bug = [](const Options& o, const std::string& bug) -> std::string {
     if (o.at("program") == kDirectory) {
       return absl::StrCat("--bug=", bug,

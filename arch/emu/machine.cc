@@ -251,11 +251,15 @@ void Machine::OnCode(uc_struct*, uint64_t address, uint32_t, void* self) {
   ++m->instructions_;
 }
 
-void Machine::OnInterrupt(uc_struct*, uint32_t, void* self) {
+void Machine::OnInterrupt(uc_struct*, uint32_t number, void* self) {
+  static_cast<Machine*>(self)->interrupt_ = number;
   static_cast<Machine*>(self)->HypercallStop();
 }
 
-void Machine::OnSyscall(uc_struct*, void* self) { static_cast<Machine*>(self)->HypercallStop(); }
+void Machine::OnSyscall(uc_struct*, void* self) {
+  static_cast<Machine*>(self)->interrupt_ = ~0u;
+  static_cast<Machine*>(self)->HypercallStop();
+}
 
 void Machine::HypercallStop() {
   hypercall_pending_ = true;

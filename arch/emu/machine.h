@@ -71,6 +71,10 @@ class Machine {
   uint64_t instructions() const { return instructions_; }
   // The hypercall number (eax / a7) of the last kHypercall stop.
   uint64_t hypercall() const { return hypercall_; }
+  // The CPU exception that made the last kHypercall stop: Unicorn reports every one (an ecall
+  // or int $0x80, but also an illegal instruction or a division by zero) as an interrupt.
+  // ~0u after a syscall instruction (x86-64), which is always one.
+  uint32_t interrupt() const { return interrupt_; }
 
   // Remembers the registers and memory as they are now; Restore() brings them back, with the
   // instruction count, the hooks removed and nothing of the runs in between left over. Only
@@ -133,6 +137,7 @@ class Machine {
   uint64_t instructions_ = 0;
   uint64_t remaining_ = 0;
   uint64_t hypercall_ = 0;
+  uint32_t interrupt_ = ~0u;
   bool stop_requested_ = false;
   bool hypercall_pending_ = false;
   std::string fault_;

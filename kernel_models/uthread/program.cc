@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "arch/emu/elf_image.h"
@@ -60,13 +61,23 @@ std::string Quote(const std::string& s) {
   return out + "'";
 }
 
+// Each command's time limit: the compiler reads what the program's #include names, and
+// `#include "/dev/zero"` or "/dev/stdin" would otherwise never end (nor would switchyard).
+constexpr int kCommandSecondsMax = 60;
+constexpr int kTimedOut = 124;  // timeout(1)'s exit status
+
 int Shell(const std::string& command, std::string* output) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  FILE* pipe = popen(
+      absl::StrCat("timeout ", kCommandSecondsMax, " ", command, " </dev/null 2>&1").c_str(), "r");
   if (pipe == nullptr) return -1;
   char buffer[4096];
   size_t n;
   while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output->append(buffer, n);
   int status = pclose(pipe);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kTimedOut) {
+    absl::StrAppend(output, "(switchyard stopped it after ", kCommandSecondsMax,
+                    " s: does an #include name a device or a file without end?)\n");
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -107,6 +118,23 @@ std::vector<std::string> GlobalLabels(const std::string& path) {
   return out;
 }
 
+// The program's files in `dir`: the lab's two in an xv6 tree, else the .c and .S files.
+void SourceFiles(const std::string& dir, std::vector<std::string>* c_files,
+                 std::vector<std::string>* s_files) {
+  if (IsFile(dir + "/user/uthread.c") && IsFile(dir + "/user/uthread_switch.S")) {
+    *c_files = {dir + "/user/uthread.c"};
+    *s_files = {dir + "/user/uthread_switch.S"};
+  } else {
+    *c_files = FilesIn(dir, {".c"});
+    *s_files = FilesIn(dir, {".S", ".s"});
+  }
+}
+
+uint64_t Fnv(uint64_t hash, const std::string& bytes) {
+  for (unsigned char c : bytes) hash = (hash ^ c) * 0x100000001b3ull;
+  return (hash ^ 0xff) * 0x100000001b3ull;  // a separator: ("ab", "c") differs from ("a", "bc")
+}
+
 struct Built {
   std::string bytes;
   std::string listing;
@@ -143,17 +171,29 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
   auto key = std::make_pair(dir, arch);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   struct stat st;
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+  if (stat(dir.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat(dir, ": no such directory"));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        dir,
+        " is a file, not a directory: give the directory that holds the program's .c and .S "
+        "files (or the xv6 tree)"));
   }
   std::vector<std::string> c_files, s_files;
   std::vector<std::string> includes = {dir};
-  if (IsFile(dir + "/user/uthread.c") && IsFile(dir + "/user/uthread_switch.S")) {
-    c_files = {dir + "/user/uthread.c"};
-    s_files = {dir + "/user/uthread_switch.S"};
-  } else {
-    c_files = FilesIn(dir, {".c"});
-    s_files = FilesIn(dir, {".S", ".s"});
+  SourceFiles(dir, &c_files, &s_files);
+  if (IsFile(dir + "/user/uthread.c") && s_files.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir,
+                     " has user/uthread.c but no user/uthread_switch.S (the lab's switch "
+                     "routine, beside it)"));
+  }
+  if (!c_files.empty() && s_files.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        dir, " has ", absl::StrJoin(c_files, ", "),
+        " but no .S switch routine (user/uthread_switch.S in an xv6 tree, or a .S file beside "
+        "the .c files)"));
   }
   if (c_files.empty() || s_files.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -200,10 +240,19 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
     // The program's file through a wrapper that appends the probe; without it if the probe
     // does not compile (a program without the lab's bookkeeping).
     std::string object = absl::StrCat(tmp.path(), "/c", i, ".o");
-    std::string wrapper = absl::StrCat(tmp.path(), "/c", i, ".c");
+    // The wrapper names the file by its base name, found through -iquote its directory: an
+    // #include's path cannot hold a '"', and a directory's name may (the compiler still names the
+    // file by its full path).
+    size_t slash = c_files[i].rfind('/');
+    std::string wrapper = absl::StrCat(tmp.path(), "/wrap/c", i, ".c");
+    Shell("mkdir -p " + Quote(tmp.path() + "/wrap"), &ignored);
     std::string output;
-    std::ofstream(wrapper) << "#include \"" << c_files[i] << "\"\n#include \"uthread_probe.h\"\n";
-    if (Shell(absl::StrCat(compile, " -c -o ", Quote(object), " ", Quote(wrapper)), &output) == 0) {
+    std::ofstream(wrapper) << "#include \"" << c_files[i].substr(slash + 1)
+                           << "\"\n#include \"uthread_probe.h\"\n";
+    int status = Shell(absl::StrCat(compile, " -iquote ", Quote(c_files[i].substr(0, slash)),
+                                    " -c -o ", Quote(object), " ", Quote(wrapper)),
+                       &output);
+    if (status == 0) {
       std::string symbols;
       Shell(absl::StrCat(t.compiler == std::string("i686-linux-gnu-gcc") ? "i686-linux-gnu-nm"
                                                                          : "riscv64-linux-gnu-nm",
@@ -211,9 +260,13 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
             &symbols);
       probed = probed || absl::StrContains(symbols, "sy_probe_threads");
     } else {
-      output.clear();
-      if (Shell(absl::StrCat(compile, " -c -o ", Quote(object), " ", Quote(c_files[i])), &output) !=
-          0) {
+      // Once more without the probe, unless the time limit stopped it (it would again).
+      if (status != kTimedOut) {
+        output.clear();
+        status =
+            Shell(absl::StrCat(compile, " -c -o ", Quote(object), " ", Quote(c_files[i])), &output);
+      }
+      if (status != 0) {
         return absl::InvalidArgumentError(absl::StrCat(c_files[i], " does not compile for ",
                                                        ArchName(arch), " (", t.compiler, "):\n",
                                                        output));
@@ -226,8 +279,18 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
     std::string output;
     if (Shell(absl::StrCat(compile, " -c -o ", Quote(object), " ", Quote(s_files[i])), &output) !=
         0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          s_files[i], " does not assemble for ", ArchName(arch), " (", t.compiler, "):\n", output));
+      // Written for the other architecture? Then say which --arch it wants.
+      Arch other = arch == Arch::kI386 ? Arch::kRiscv64 : Arch::kI386;
+      Toolchain o = ToolchainOf(other);
+      std::string hint;
+      if (Shell(absl::StrCat(o.compiler, " ", o.flags, " -c -o ", Quote(object), " ",
+                             Quote(s_files[i])),
+                &ignored) == 0) {
+        hint = absl::StrCat(", but does for ", ArchName(other), ": give --arch=", ArchName(other));
+      }
+      return absl::InvalidArgumentError(absl::StrCat(s_files[i], " does not assemble for ",
+                                                     ArchName(arch), " (", t.compiler, ")", hint,
+                                                     ":\n", output));
     }
     objects.push_back(object);
   }
@@ -256,6 +319,10 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
       if (at == absl::string_view::npos) continue;
       absl::string_view name = line.substr(at + 24);
       missing.insert(std::string(name.substr(0, name.find('\''))));
+    }
+    if (missing.count("main") != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          dir, ": the program has no main() (its .c files: ", absl::StrJoin(c_files, ", "), ")"));
     }
     if (!missing.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -300,6 +367,9 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
   b.program.arch = arch;
   b.program.image = &b.image;
   b.program.switch_symbol = switch_symbol;
+  if (std::string why = ImageDoesNotFit(parsed); !why.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(dir, ": ", why));
+  }
   if (!parsed.Find(switch_symbol)) {
     return absl::InvalidArgumentError(
         absl::StrCat(dir, ": the program has no function ", switch_symbol));
@@ -320,6 +390,27 @@ absl::StatusOr<const Program*> BuildProgram(const std::string& dir_in, Arch arch
   }
   cache[key] = &b.program;
   return &b.program;
+}
+
+std::string ProgramSourcesFingerprint(const std::string& dir_in) {
+  std::string dir = dir_in;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::vector<std::string> c_files, s_files;
+  SourceFiles(dir, &c_files, &s_files);
+  if (c_files.empty() || s_files.empty()) return "";
+  std::set<std::string> files(c_files.begin(), c_files.end());
+  files.insert(s_files.begin(), s_files.end());
+  for (const std::string& c : c_files) {
+    for (const std::string& h : FilesIn(c.substr(0, c.rfind('/')), {".h"})) files.insert(h);
+  }
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (const std::string& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    hash = Fnv(Fnv(hash, file.substr(dir.size())), text.str());
+  }
+  return absl::StrFormat("%016x", hash);
 }
 
 }  // namespace switchyard::uthread

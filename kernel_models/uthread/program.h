@@ -22,6 +22,11 @@ namespace switchyard::uthread {
 
 absl::StatusOr<const Program*> BuildProgram(const std::string& dir, Arch arch);
 
+// A hash of the files BuildProgram compiles from `dir` (the .c and .S files, and the .h files
+// beside them), read now, as 16 hex digits; "" when `dir` is not a threads program. Reproducers
+// record it so that a replay against a changed program says so.
+std::string ProgramSourcesFingerprint(const std::string& dir);
+
 }  // namespace switchyard::uthread
 
 #endif  // SWITCHYARD_KERNEL_MODELS_UTHREAD_PROGRAM_H_

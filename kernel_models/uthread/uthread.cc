@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "arch/emu/machine.h"
@@ -495,6 +496,9 @@ class Execution : public sim::Machine {
         Violation("no-cpu-fault", std::move(message));
       } else if (why == emu::StopReason::kHypercall) {
         Hypercall();
+        // A system call is a step of the simulator: a program that prints 200,000 lines before
+        // its first switch is not stuck. Its liveness is thread-progress's instruction budget.
+        if (sim_ != nullptr) sim_->NoteProgress();
       } else if (event_ != Event::kNone && violation_.empty()) {
         Handle(event_);
       }
@@ -592,11 +596,26 @@ class Execution : public sim::Machine {
       if (a[i] == '\n') ++line;
       ++i;
     }
+    // The line holding offset `at`, escaped (a program's output may hold control characters,
+    // which the message must not send to a terminal) and cut to kShownBytesMax around `at` (a
+    // line may be a megabyte long, and the message is one line).
     auto line_of = [](const std::string& s, size_t at) {
+      constexpr size_t kShownBytesMax = 160, kBeforeBytes = 60;
+      static_assert(kBeforeBytes < kShownBytesMax);
       size_t begin = s.rfind('\n', at == 0 ? 0 : at - 1);
       begin = begin == std::string::npos || at == 0 ? 0 : begin + 1;
       size_t end = s.find('\n', at);
-      return s.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+      if (end == std::string::npos) end = s.size();
+      std::string before, after;
+      if (end - begin > kShownBytesMax && at > begin + kBeforeBytes) {
+        begin = at - kBeforeBytes;
+        before = "...";
+      }
+      if (end - begin > kShownBytesMax) {
+        end = begin + kShownBytesMax;
+        after = "...";
+      }
+      return absl::StrCat(before, absl::CHexEscape(s.substr(begin, end - begin)), after);
     };
     std::string message;
     if (a == b) {
@@ -959,10 +978,50 @@ class Execution : public sim::Machine {
   }
 
   // ---- system calls ----
+  // The CPU exceptions Unicorn reports as interrupts, by number: only the system call
+  // instruction (RISC-V ecall, cause 8; i386 int $0x80) is a hypercall.
+  std::string ExceptionName(uint32_t n) const {
+    static const char* const kRiscv[] = {"instruction address misaligned",
+                                         "instruction access fault",
+                                         "illegal instruction",
+                                         "breakpoint",
+                                         "load address misaligned",
+                                         "load access fault",
+                                         "store address misaligned",
+                                         "store access fault"};
+    static const char* const kI386[] = {"divide error",
+                                        "debug",
+                                        "NMI",
+                                        "breakpoint",
+                                        "overflow",
+                                        "bound range exceeded",
+                                        "invalid opcode",
+                                        "device not available"};
+    if (abi_.isa == emu::Isa::kI386 && n < 8) return kI386[n];
+    if (abi_.isa == emu::Isa::kI386 && n == 13) return "general protection";
+    if (abi_.isa != emu::Isa::kI386 && n < 8) return kRiscv[n];
+    return absl::StrCat("exception ", n);
+  }
+
+  bool IsSystemCall(uint32_t n) const {
+    return abi_.isa == emu::Isa::kI386 ? n == 0x80 : (n == 8 || n == 9 || n == 11);
+  }
+
   void Hypercall() {
+    if (!IsSystemCall(cpu_.interrupt())) {
+      Violation("no-cpu-fault",
+                absl::StrFormat("the emulated CPU raised %s (%d) in %s at %s; registers: %s",
+                                ExceptionName(cpu_.interrupt()), cpu_.interrupt(), Name(current_),
+                                At(cpu_.current_instruction()), RegisterDump()));
+      return;
+    }
     uint64_t number = cpu_.hypercall();
     uint64_t a = R(abi_.args[0].id), b = R(abi_.args[1].id), c = R(abi_.args[2].id);
     uint64_t result = 0;
+    // The clock: a tick per system call, and sleep's ticks. Not instructions: the reference
+    // execution (output-matches-reference) runs none of the program's switch routine, and a
+    // correct program that prints uptime() must print the same in both.
+    ++ticks_;
     switch (number) {
       case SY_HC_EXIT:
         status_ = abi_.word == 4 ? static_cast<int32_t>(a) : static_cast<int64_t>(a);
@@ -971,8 +1030,10 @@ class Execution : public sim::Machine {
         return;
       case SY_HC_WRITE:
         if ((a == 1 || a == 2) && c < kMaxOutput && cpu_.Mapped(b, c)) {
-          std::string bytes(c, '\0');
-          cpu_.ReadBytes(b, bytes.data(), c);
+          // Only what still fits is read: a program that writes in a loop past the limit must
+          // not cost the host a copy of each write.
+          std::string bytes(std::min<uint64_t>(c, kMaxOutput - output_.size()), '\0');
+          cpu_.ReadBytes(b, bytes.data(), bytes.size());
           Output(bytes);
           result = c;
         } else {
@@ -980,7 +1041,7 @@ class Execution : public sim::Machine {
         }
         break;
       case SY_HC_PRINTF:
-        if (a == 1 || a == 2) Output(Format(b, Word(c)));
+        if ((a == 1 || a == 2) && output_.size() < kMaxOutput) Output(Format(b, Word(c)));
         break;
       case SY_HC_SBRK: {
         int64_t n = abi_.word == 4 ? static_cast<int32_t>(a) : static_cast<int64_t>(a);
@@ -995,9 +1056,12 @@ class Execution : public sim::Machine {
         break;
       }
       case SY_HC_UPTIME:
-        result = cpu_.instructions() / 10000;
+        result = ticks_;
         break;
       case SY_HC_SLEEP:
+        if (abi_.word == 4 ? static_cast<int32_t>(a) > 0 : static_cast<int64_t>(a) > 0) {
+          ticks_ += abi_.word == 4 ? static_cast<uint32_t>(a) : a;
+        }
         result = 0;
         break;
       case SY_HC_GETPID:
@@ -1050,7 +1114,10 @@ class Execution : public sim::Machine {
       ap += slot;
       return v;
     };
-    for (size_t i = 0; i < f.size(); ++i) {
+    // Formatting stops where the output would be cut anyway: a format of thousands of %s, each
+    // a 4 KiB string, would otherwise build megabytes per call.
+    size_t room = kMaxOutput - output_.size();
+    for (size_t i = 0; i < f.size() && out.size() < room; ++i) {
       if (f[i] != '%' || i + 1 >= f.size()) {
         out += f[i];
         continue;
@@ -1111,6 +1178,7 @@ class Execution : public sim::Machine {
   std::vector<Reg> checked_;
   uint64_t switch_begin_ = 0, switch_end_ = 0, yield_ = 0, again_ = 0;
   uint64_t brk_ = 0;
+  uint64_t ticks_ = 0;  // uptime()
   std::vector<Thread> threads_;
   std::map<uint64_t, int> areas_;  // save area -> thread
   int current_ = 0;
@@ -1152,6 +1220,22 @@ sim::Outcome Run(const Config& config, sim::Decider& decider, sim::SimOptions op
 uint64_t LastRunInstructions() { return last_run_instructions; }
 uint64_t LastRunSwitches() { return last_run_switches; }
 ReferenceResult LastRunReference() { return last_run_reference; }
+
+std::string ImageDoesNotFit(const emu::Elf& elf) {
+  constexpr uint64_t limit = kStackTop - kStackBytes;
+  static_assert(kMemoryBase < limit && limit < kStackTop);
+  for (const emu::Segment& segment : elf.segments()) {
+    uint64_t end = segment.address + segment.bytes.size();
+    if (segment.address < kMemoryBase || end < segment.address || end > limit) {
+      return absl::StrFormat(
+          "the program's image takes 0x%x..0x%x (its code, data and static arrays), but the model "
+          "gives a program %d KiB from 0x%x (then the main thread's stack): make its static arrays "
+          "smaller",
+          segment.address, end, (limit - kMemoryBase) / 1024, kMemoryBase);
+    }
+  }
+  return "";
+}
 
 std::vector<std::string> InvariantNames() {
   return {"callee-saved-preserved",

@@ -92,6 +92,10 @@ const Program* FindFixture(Arch arch, const std::string& bug);
 
 std::vector<std::string> InvariantNames();
 
+// Why the program `elf` cannot run in the model's memory (its code, data and static arrays must
+// end below the main thread's stack, leaving room for the heap), or "" when it can.
+std::string ImageDoesNotFit(const emu::Elf& elf);
+
 struct Config {
   const Program* program = nullptr;
   uint32_t extra_yields = 1;    // at most this many added yields per yield call

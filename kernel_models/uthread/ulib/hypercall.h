@@ -8,8 +8,8 @@
 #define SY_HC_WRITE 0x5502   // (fd, buffer, bytes) -> bytes
 #define SY_HC_PRINTF 0x5503  // (fd, format, &va_list): xv6's printf formats, done by the host
 #define SY_HC_SBRK 0x5504    // (bytes) -> the old break, or -1
-#define SY_HC_UPTIME 0x5505  // () -> ticks (virtual: instructions / 10,000)
-#define SY_HC_SLEEP 0x5506   // (ticks) -> 0
+#define SY_HC_UPTIME 0x5505  // () -> ticks (virtual: one per system call, and sleep's)
+#define SY_HC_SLEEP 0x5506   // (ticks) -> 0, the clock moved on by ticks
 #define SY_HC_GETPID 0x5507  // () -> 3
 #define SY_HC_AGAIN 0x5508   // sy_again ran: the host did not intercept it (a defect of ours)
 
