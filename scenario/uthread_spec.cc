@@ -51,6 +51,10 @@ ModelSpec UthreadSpec() {
        0},
       {"abi_alignment", 0, 0, 1,
        "thread-entry checks the psABI's 16-byte stack alignment (default: word alignment)", 1, 0},
+      {"timer", 1, 0, 1,
+       "deliver the alarm a program asks for with xv6's sigalarm(ticks, handler), at a "
+       "decider-chosen instruction of each period (a tick: 1,000 instructions)",
+       1, 0},
   };
   m.options[0].value_names = {"fixture"};
   m.options[1].value_names = {"riscv64", "i386"};
@@ -100,6 +104,7 @@ ModelSpec UthreadSpec() {
     c.budget = static_cast<uint64_t>(r.options.at("budget"));
     c.reference = r.options.at("reference") != 0;
     c.abi_alignment = r.options.at("abi_alignment") != 0;
+    c.timer = r.options.at("timer") != 0;
     return uthread::Run(c, r.decider, r.sim_options, r.after);
   };
   return m;

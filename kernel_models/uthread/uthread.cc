@@ -35,10 +35,14 @@ constexpr uint64_t kStackBytes = 0x10000;
 // them while switching out (the lab's struct context is 112 bytes).
 constexpr uint64_t kAreaWindow = 512;
 constexpr size_t kMaxOutput = 1 << 20;
+// The alarm's tick, and how many periods a due timer may wait for a handler's sigreturn.
+constexpr uint64_t kInstructionsPerTick = 1000;
+constexpr int kStallPeriods = 20;
 
 thread_local uint64_t last_run_instructions = 0;
 thread_local uint64_t last_run_switches = 0;
 thread_local ReferenceResult last_run_reference = ReferenceResult::kNotRun;
+thread_local uint64_t last_run_alarms = 0;
 
 struct Reg {
   const char* name;
@@ -242,6 +246,7 @@ class Execution : public sim::Machine {
                        [this](uint64_t a, int size, bool store) { OnAccess(a, size, store); });
     if (sim_ != nullptr) {
       yield_stream_ = sim_->decider().Stream("uthread.yield");
+      timer_stream_ = sim_->decider().Stream("uthread.timer");
       // One fiber per thread of the program, so that the views show the threads side by side;
       // the emulation loop runs on the fiber of the thread that runs.
       on_ = sim_->CreateFiber("main", &Execution::Main, this);
@@ -469,7 +474,19 @@ class Execution : public sim::Machine {
         sim_->FailLiveness("thread-progress", std::move(message));
       }
       event_ = Event::kNone;
-      emu::StopReason why = cpu_.Run(config_.budget - cpu_.instructions());
+      uint64_t until = config_.budget;
+      if (alarm_.armed && !alarm_.in_handler) {
+        if (cpu_.instructions() >= alarm_.next) {
+          Deliver();
+          if (sim_ != nullptr) sim_->PointAt(sim::EmulatedPc(cpu_.pc()));
+          continue;
+        }
+        until = std::min(until, alarm_.next);
+      } else if (alarm_.armed && alarm_.in_handler) {
+        CheckTimerDelivered();
+        until = std::min(until, alarm_.stalled_after);
+      }
+      emu::StopReason why = cpu_.Run(std::max<uint64_t>(1, until - cpu_.instructions()));
       last_run_instructions = cpu_.instructions();
       last_run_switches = switches_;
       if (why == emu::StopReason::kFault) {
@@ -569,7 +586,9 @@ class Execution : public sim::Machine {
   }
 
   void Finish() {
-    if (config_.reference) CompareWithReference();
+    // The reference makes no switch routine's instructions, so a timer counted in instructions
+    // would hit it elsewhere: a program that used the alarm is not compared.
+    if (config_.reference && !used_alarm_) CompareWithReference();
     sim_->Note("uthread.exit", static_cast<uint64_t>(status_), switches_);
     sim_->Finish();
   }
@@ -1067,6 +1086,23 @@ class Execution : public sim::Machine {
       case SY_HC_GETPID:
         result = 3;
         break;
+      case SY_HC_SIGALARM: {
+        int64_t ticks = abi_.word == 4 ? static_cast<int32_t>(a) : static_cast<int64_t>(a);
+        alarm_.armed = ticks > 0 && b != 0 && config_.timer && !reference_;
+        alarm_.period = ticks > 0 ? static_cast<uint64_t>(ticks) * kInstructionsPerTick : 0;
+        alarm_.handler = b;
+        if (alarm_.armed && !alarm_.in_handler) ArmNext();
+        used_alarm_ = used_alarm_ || ticks > 0;
+        result = 0;
+        break;
+      }
+      case SY_HC_SIGRETURN:
+        if (!alarm_.in_handler) {
+          result = static_cast<uint64_t>(-1);
+          break;
+        }
+        SigReturn();
+        return;
       default:
         Violation("no-cpu-fault",
                   absl::StrFormat("%s made system call %d at %s, which switchyard's stand-in "
@@ -1076,6 +1112,84 @@ class Execution : public sim::Machine {
         return;
     }
     cpu_.SetReg(abi_.result, result);
+  }
+
+  // ---- the alarm (xv6's sigalarm/sigreturn): preemption at decider-chosen instructions ----
+  void ArmNext() {
+    uint64_t offset = sim_ != nullptr ? sim_->decider().Choose(timer_stream_,
+                                                               static_cast<uint32_t>(alarm_.period))
+                                      : 0;
+    alarm_.next = cpu_.instructions() + 1 + offset;
+  }
+
+  std::vector<int> SavedRegisters() const {
+    std::vector<int> regs;
+    if (abi_.isa == emu::Isa::kRiscv64) {
+      for (int r = UC_RISCV_REG_X1; r <= UC_RISCV_REG_X31; ++r) regs.push_back(r);
+      regs.push_back(UC_RISCV_REG_PC);
+    } else {
+      regs = {UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_ESI,
+              UC_X86_REG_EDI, UC_X86_REG_EBP, UC_X86_REG_ESP, UC_X86_REG_EIP, UC_X86_REG_EFLAGS};
+    }
+    return regs;
+  }
+
+  // The timer fires: the registers go to the host, the handler starts where the program was,
+  // returning to address 0 (a handler must end with sigreturn). A switch in flight is set aside
+  // until sigreturn: the handler's own instructions are not the switch's.
+  void Deliver() {
+    alarm_.saved.clear();
+    for (int r : SavedRegisters()) alarm_.saved.push_back(R(r));
+    alarm_.saved_ignore = ignore_pc_;
+    alarm_.saved_switch = {in_switch_, from_, to_, to_area_, switch_sp_, switch_min_sp_};
+    alarm_.delivered_at = cpu_.pc();
+    alarm_.delivered_to = current_;
+    alarm_.in_handler = true;
+    alarm_.stalled_after = cpu_.instructions() + kStallPeriods * alarm_.period;
+    ++alarm_.deliveries;
+    if (sim_ != nullptr) last_run_alarms = alarm_.deliveries;
+    in_switch_ = false;
+    ignore_pc_ = 0;
+    if (sim_ != nullptr) {
+      sim_->Note("uthread.alarm", static_cast<uint64_t>(current_), alarm_.deliveries);
+      sim_->NoteProgress();
+    }
+    if (abi_.return_address >= 0) {
+      cpu_.SetReg(abi_.return_address, 0);
+    } else {
+      cpu_.SetReg(abi_.sp, Sp() - 4);
+      SetWord(Sp(), 0);
+    }
+    cpu_.set_pc(alarm_.handler);
+  }
+
+  void SigReturn() {
+    std::vector<int> regs = SavedRegisters();
+    for (size_t i = 0; i < regs.size(); ++i) cpu_.SetReg(regs[i], alarm_.saved[i]);
+    ignore_pc_ = alarm_.saved_ignore;
+    const SwitchState& w = alarm_.saved_switch;
+    in_switch_ = w.in_switch;
+    from_ = w.from;
+    to_ = w.to;
+    to_area_ = w.to_area;
+    switch_sp_ = w.sp;
+    switch_min_sp_ = w.min_sp;
+    alarm_.in_handler = false;
+    if (alarm_.armed) ArmNext();
+  }
+
+  // Preemption silently lost: the timer has been due for kStallPeriods periods and cannot be
+  // delivered, because a handler never returned with sigreturn (a thread switched away inside it
+  // and the threads that run now run with the timer masked).
+  void CheckTimerDelivered() {
+    if (cpu_.instructions() < alarm_.stalled_after || sim_ == nullptr) return;
+    std::string message = absl::StrFormat(
+        "the timer has been due for %d periods of %d instructions and cannot be delivered: the "
+        "handler it started in %s at %s has not called sigreturn, and %s runs with the timer "
+        "masked (did the handler switch threads before sigreturn?)",
+        kStallPeriods, alarm_.period, Name(alarm_.delivered_to), At(alarm_.delivered_at),
+        Name(current_));
+    sim_->FailLiveness("timer-delivered", std::move(message));
   }
 
   void CheckEnd() {
@@ -1188,6 +1302,27 @@ class Execution : public sim::Machine {
   uint64_t to_area_ = 0, switch_sp_ = 0, switch_min_sp_ = 0;
   uint64_t switches_ = 0;
   bool injected_ = false;
+  struct SwitchState {
+    bool in_switch = false;
+    int from = 0, to = -1;
+    uint64_t to_area = 0, sp = 0, min_sp = 0;
+  };
+  struct Alarm {
+    bool armed = false;
+    uint64_t period = 0;  // instructions
+    uint64_t handler = 0;
+    uint64_t next = 0;  // the instruction count at which it fires
+    bool in_handler = false;
+    uint64_t stalled_after = 0;
+    std::vector<uint64_t> saved;
+    uint64_t saved_ignore = 0;
+    SwitchState saved_switch;
+    uint64_t delivered_at = 0;
+    int delivered_to = 0;
+    uint64_t deliveries = 0;
+  } alarm_;
+  bool used_alarm_ = false;
+  sim::StreamId timer_stream_{};
   uint64_t watch_pc_ = 0;
   Event event_ = Event::kNone;
   uint64_t ignore_pc_ = 0;
@@ -1210,6 +1345,7 @@ sim::Outcome Run(const Config& config, sim::Decider& decider, sim::SimOptions op
   options.stack_bytes = std::max<size_t>(options.stack_bytes, 1 << 20);
   sim::Simulator simulator(options, decider);
   last_run_reference = ReferenceResult::kNotRun;
+  last_run_alarms = 0;
   std::vector<uint32_t> decisions;
   Execution execution(config, &simulator, &decisions);
   sim::Outcome outcome = simulator.Run();
@@ -1220,6 +1356,7 @@ sim::Outcome Run(const Config& config, sim::Decider& decider, sim::SimOptions op
 uint64_t LastRunInstructions() { return last_run_instructions; }
 uint64_t LastRunSwitches() { return last_run_switches; }
 ReferenceResult LastRunReference() { return last_run_reference; }
+uint64_t LastRunAlarms() { return last_run_alarms; }
 
 std::string ImageDoesNotFit(const emu::Elf& elf) {
   constexpr uint64_t limit = kStackTop - kStackBytes;
@@ -1249,7 +1386,8 @@ std::vector<std::string> InvariantNames() {
           "misaligned-access",
           "no-cpu-fault",
           "output-matches-reference",
-          "thread-progress"};
+          "thread-progress",
+          "timer-delivered"};
 }
 
 }  // namespace switchyard::uthread

@@ -43,6 +43,14 @@
 //                                  when the model performs every switch itself (a correct
 //                                  switch) under the same decisions
 //   thread-progress                (liveness) the program ends within its instruction budget
+//   timer-delivered                (liveness) a program that asked for xv6's alarm
+//                                  (sigalarm(ticks, handler)) gets it: a due timer is not kept
+//                                  from firing for 20 periods by a handler that never called
+//                                  sigreturn (preemption silently lost)
+// Preemption: a program that calls sigalarm gets its handler called at a decider-chosen
+// instruction of each period (stream "uthread.timer"), inside the switch routine too, with the
+// interrupted registers saved by the host and restored by sigreturn(); such a program is not
+// compared with the reference (its timer counts instructions the reference does not make).
 // "(lab only)": needs the lab's bookkeeping (all_thread[MAX_THREAD] with a `state` of FREE,
 // RUNNING, RUNNABLE, and current_thread); Program::skipped says why a program lacks it.
 //
@@ -102,6 +110,7 @@ struct Config {
   uint64_t budget = 5'000'000;  // instructions before thread-progress fails
   bool reference = true;        // output-matches-reference
   bool abi_alignment = false;   // thread-entry checks the psABI's 16-byte alignment
+  bool timer = true;            // deliver the alarm a program asks for with sigalarm()
 };
 
 sim::Outcome Run(const Config& config, sim::Decider& decider, sim::SimOptions options,
@@ -113,6 +122,8 @@ uint64_t LastRunSwitches();
 // Whether the last Run on this thread compared its output with the reference execution.
 enum class ReferenceResult { kNotRun, kCompared, kFailed };
 ReferenceResult LastRunReference();
+// Alarm handlers the last Run on this thread started.
+uint64_t LastRunAlarms();
 
 }  // namespace switchyard::uthread
 

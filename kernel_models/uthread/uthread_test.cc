@@ -222,5 +222,99 @@ thread_switch:
   EXPECT_NE(o.message.find("steps 0"), std::string::npos) << o.message;
 }
 
+// xv6's alarm: a handler that returns with sigreturn() preempts the program at decider-chosen
+// instructions and the program goes on where it was; one that switches threads without
+// sigreturn leaves the timer masked for the thread it switched to (timer-delivered).
+const char kSwitchS[] = R"(	.globl thread_switch
+thread_switch:
+	sd ra, 0(a0)
+	sd sp, 8(a0)
+	sd s0, 16(a0)
+	sd s1, 24(a0)
+	sd s2, 32(a0)
+	sd s3, 40(a0)
+	sd s4, 48(a0)
+	sd s5, 56(a0)
+	sd s6, 64(a0)
+	sd s7, 72(a0)
+	sd s8, 80(a0)
+	sd s9, 88(a0)
+	sd s10, 96(a0)
+	sd s11, 104(a0)
+	ld ra, 0(a1)
+	ld sp, 8(a1)
+	ld s0, 16(a1)
+	ld s1, 24(a1)
+	ld s2, 32(a1)
+	ld s3, 40(a1)
+	ld s4, 48(a1)
+	ld s5, 56(a1)
+	ld s6, 64(a1)
+	ld s7, 72(a1)
+	ld s8, 80(a1)
+	ld s9, 88(a1)
+	ld s10, 96(a1)
+	ld s11, 104(a1)
+	ret
+)";
+
+const char kPreemptiveC[] = R"(#include "kernel/types.h"
+#include "user/user.h"
+struct ctx { uint64 ra, sp, s[12]; };
+void thread_switch(struct ctx* from, struct ctx* to);
+struct ctx ctxs[2];
+static char stack[4096] __attribute__((aligned(16)));
+int current;
+volatile long work[2];
+volatile int alarms;
+void thread_yield(void) {}
+static void worker(void) {
+  for (;;) work[1]++;
+}
+void handler(void) {
+  alarms++;
+#ifdef SWITCH_IN_HANDLER
+  int from = current;
+  current = 1 - current;
+  thread_switch(&ctxs[from], &ctxs[current]);
+#endif
+  sigreturn();
+}
+int main(void) {
+  ctxs[1].ra = (uint64)worker;
+  ctxs[1].sp = (uint64)(stack + sizeof stack);
+  sigalarm(1, handler);
+  long sum = 0;
+  for (long i = 0; i < 20000; i++) { sum += i; work[0]++; }
+  printf("sum %d alarms %d\n", (int)sum, alarms);
+  exit(sum == 199990000 && work[0] == 20000 ? 0 : 1);
+}
+)";
+
+TEST(UthreadTest, AlarmPreemptsAndSigreturnResumes) {
+  std::string dir = MakeDir("alarm");
+  Write(dir + "/threads.c", kPreemptiveC);
+  Write(dir + "/switch.S", kSwitchS);
+  absl::StatusOr<const Program*> p = BuildProgram(dir, Arch::kRiscv64);
+  ASSERT_TRUE(p.ok()) << p.status();
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    sim::Outcome o = RunSeed(**p, seed);
+    EXPECT_EQ(o.kind, sim::Outcome::Kind::kPass) << o.invariant << ": " << o.message;
+    EXPECT_GE(LastRunAlarms(), 20u);
+  }
+}
+
+TEST(UthreadTest, AHandlerThatSwitchesAwayIsPreemptionLost) {
+  std::string dir = MakeDir("alarm_switch");
+  Write(dir + "/threads.c", std::string("#define SWITCH_IN_HANDLER\n") + kPreemptiveC);
+  Write(dir + "/switch.S", kSwitchS);
+  absl::StatusOr<const Program*> p = BuildProgram(dir, Arch::kRiscv64);
+  ASSERT_TRUE(p.ok()) << p.status();
+  sim::Outcome o = RunSeed(**p, 1);
+  EXPECT_EQ(o.kind, sim::Outcome::Kind::kLiveness) << o.invariant << ": " << o.message;
+  EXPECT_EQ(o.invariant, "timer-delivered") << o.message;
+  EXPECT_NE(o.message.find("has not called sigreturn"), std::string::npos) << o.message;
+}
+
 }  // namespace
 }  // namespace switchyard::uthread

@@ -12,5 +12,10 @@
 #define SY_HC_SLEEP 0x5506   // (ticks) -> 0, the clock moved on by ticks
 #define SY_HC_GETPID 0x5507  // () -> 3
 #define SY_HC_AGAIN 0x5508   // sy_again ran: the host did not intercept it (a defect of ours)
+// xv6's alarm lab: every `ticks` ticks of the program's time (a tick: 1,000 instructions; the
+// decider picks the instruction) the host calls handler, with the interrupted registers saved;
+// the handler ends with sigreturn(), which restores them. No delivery while a handler runs.
+#define SY_HC_SIGALARM 0x5509   // (ticks, handler) -> 0; ticks 0 turns it off
+#define SY_HC_SIGRETURN 0x550a  // () -> the interrupted a0/eax: it returns to where the alarm hit
 
 #endif  // SWITCHYARD_KERNEL_MODELS_UTHREAD_ULIB_HYPERCALL_H_

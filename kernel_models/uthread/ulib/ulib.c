@@ -67,6 +67,10 @@ int getpid(void) { return (int)hc(SY_HC_GETPID, 0, 0, 0); }
 char* sbrk(int bytes) { return (char*)(uptr)hc(SY_HC_SBRK, bytes, 0, 0); }
 int sleep(int ticks) { return (int)hc(SY_HC_SLEEP, ticks, 0, 0); }
 int uptime(void) { return (int)hc(SY_HC_UPTIME, 0, 0, 0); }
+int sigalarm(int ticks, void (*handler)(void)) {
+  return (int)hc(SY_HC_SIGALARM, ticks, (long)(uptr)handler, 0);
+}
+int sigreturn(void) { return (int)hc(SY_HC_SIGRETURN, 0, 0, 0); }
 
 void printf(const char* format, ...) {
   va_list ap;

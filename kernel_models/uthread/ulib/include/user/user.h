@@ -15,6 +15,8 @@ int getpid(void);
 char* sbrk(int);
 int sleep(int);
 int uptime(void);
+int sigalarm(int ticks, void (*handler)(void));  // xv6's alarm lab
+int sigreturn(void);
 
 // ulib.c
 int stat(const char*, struct stat*);
