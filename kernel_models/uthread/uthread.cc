@@ -593,7 +593,16 @@ class Execution : public sim::Machine {
     sim_->Finish();
   }
 
+  // Fail() never returns and this fiber's frames are never unwound, so the reference execution
+  // (and its pooled Machine) must be gone before it is called: the comparison returns the
+  // message, and Finish() fails with it.
   void CompareWithReference() {
+    std::string message = ReferenceDifference();
+    if (!message.empty()) sim_->Fail("output-matches-reference", std::move(message));
+  }
+
+  // "" when the reference run prints and exits the same (or could not be run).
+  std::string ReferenceDifference() {
     uint64_t instructions = last_run_instructions, switches = last_run_switches;
     Execution reference(config_, nullptr, decisions_);
     reference.reference_ = true;
@@ -604,10 +613,10 @@ class Execution : public sim::Machine {
       // The reference did not end (its own fault or budget): nothing to compare with.
       last_run_reference = ReferenceResult::kFailed;
       sim_->Note("uthread.reference-failed");
-      return;
+      return "";
     }
     last_run_reference = ReferenceResult::kCompared;
-    if (reference.output() == output_ && reference.status() == status_) return;
+    if (reference.output() == output_ && reference.status() == status_) return "";
     size_t line = 0, i = 0;
     const std::string& a = output_;
     const std::string& b = reference.output();
@@ -649,7 +658,7 @@ class Execution : public sim::Machine {
           line + 1, i < a.size() ? line_of(a, i) : "(end of output)",
           i < b.size() ? line_of(b, i) : "(end of output)");
     }
-    sim_->Fail("output-matches-reference", std::move(message));
+    return message;
   }
 
   // ---- the step hook: cheap tests, then a stop so that Loop() handles the event ----

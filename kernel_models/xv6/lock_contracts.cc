@@ -179,17 +179,22 @@ void LockContracts::Released(int cpu, uintptr_t lock, const void* where) {
     uintptr_t named = 0;
     std::memcpy(&named, reinterpret_cast<const void*>(lock + layout_.lock_cpu), sizeof named);
     if (named != 0) {
-      std::string stale = "a pointer outside cpus[]";
-      const uintptr_t end = layout_.cpus + sim::kMaxCpus * layout_.sizeof_cpu;
-      if (named >= layout_.cpus && named < end && layout_.sizeof_cpu != 0) {
-        const uintptr_t index = (named - layout_.cpus) / layout_.sizeof_cpu;
-        stale = absl::StrCat("cpus[", index, "] (cpu", index, ")");
+      // Fail() never returns and this fiber's frames are never unwound: only the moved-in
+      // message may own memory when it is called.
+      std::string why;
+      {
+        std::string stale = "a pointer outside cpus[]";
+        const uintptr_t end = layout_.cpus + sim::kMaxCpus * layout_.sizeof_cpu;
+        if (named >= layout_.cpus && named < end && layout_.sizeof_cpu != 0) {
+          const uintptr_t index = (named - layout_.cpus) / layout_.sizeof_cpu;
+          stale = absl::StrCat("cpus[", index, "] (cpu", index, ")");
+        }
+        why = absl::StrCat("cpu", cpu, " frees ", Name(lock), " at ", Code(where),
+                           " while its owner field `cpu` ", "still names ", stale,
+                           ": once another CPU takes the lock, holding() on that CPU says "
+                           "it holds it too (a stale owner; release() must clear lk->cpu "
+                           "first)");
       }
-      std::string why =
-          absl::StrCat("cpu", cpu, " frees ", Name(lock), " at ", Code(where),
-                       " while its owner field `cpu` ", "still names ", stale,
-                       ": once another CPU takes the lock, holding() on that CPU says "
-                       "it holds it too (a stale owner; release() must clear lk->cpu first)");
       sim_.Fail("release-clears-owner", std::move(why));
     }
   }
