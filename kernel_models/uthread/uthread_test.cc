@@ -101,6 +101,40 @@ TEST(UthreadTest, RunsAreDeterministic) {
   }
 }
 
+// A correct RISC-V thread_switch for the programs the tests write (struct ctx: ra, sp, s0-s11).
+const char kSwitchS[] = R"(	.globl thread_switch
+thread_switch:
+	sd ra, 0(a0)
+	sd sp, 8(a0)
+	sd s0, 16(a0)
+	sd s1, 24(a0)
+	sd s2, 32(a0)
+	sd s3, 40(a0)
+	sd s4, 48(a0)
+	sd s5, 56(a0)
+	sd s6, 64(a0)
+	sd s7, 72(a0)
+	sd s8, 80(a0)
+	sd s9, 88(a0)
+	sd s10, 96(a0)
+	sd s11, 104(a0)
+	ld ra, 0(a1)
+	ld sp, 8(a1)
+	ld s0, 16(a1)
+	ld s1, 24(a1)
+	ld s2, 32(a1)
+	ld s3, 40(a1)
+	ld s4, 48(a1)
+	ld s5, 56(a1)
+	ld s6, 64(a1)
+	ld s7, 72(a1)
+	ld s8, 80(a1)
+	ld s9, 88(a1)
+	ld s10, 96(a1)
+	ld s11, 104(a1)
+	ret
+)";
+
 std::string MakeDir(const std::string& name) {
   std::string dir = std::string(getenv("TEST_TMPDIR")) + "/" + name;
   std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "/user'").c_str());
@@ -160,38 +194,7 @@ int main(void) {
   exit(steps == 10 ? 0 : 1);
 }
 )");
-  Write(dir + "/switch.S", R"(	.globl thread_switch
-thread_switch:
-	sd ra, 0(a0)
-	sd sp, 8(a0)
-	sd s0, 16(a0)
-	sd s1, 24(a0)
-	sd s2, 32(a0)
-	sd s3, 40(a0)
-	sd s4, 48(a0)
-	sd s5, 56(a0)
-	sd s6, 64(a0)
-	sd s7, 72(a0)
-	sd s8, 80(a0)
-	sd s9, 88(a0)
-	sd s10, 96(a0)
-	sd s11, 104(a0)
-	ld ra, 0(a1)
-	ld sp, 8(a1)
-	ld s0, 16(a1)
-	ld s1, 24(a1)
-	ld s2, 32(a1)
-	ld s3, 40(a1)
-	ld s4, 48(a1)
-	ld s5, 56(a1)
-	ld s6, 64(a1)
-	ld s7, 72(a1)
-	ld s8, 80(a1)
-	ld s9, 88(a1)
-	ld s10, 96(a1)
-	ld s11, 104(a1)
-	ret
-)");
+  Write(dir + "/switch.S", kSwitchS);
   absl::StatusOr<const Program*> p = BuildProgram(dir, Arch::kRiscv64);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ((*p)->switch_symbol, "thread_switch");
@@ -225,39 +228,6 @@ thread_switch:
 // xv6's alarm: a handler that returns with sigreturn() preempts the program at decider-chosen
 // instructions and the program goes on where it was; one that switches threads without
 // sigreturn leaves the timer masked for the thread it switched to (timer-delivered).
-const char kSwitchS[] = R"(	.globl thread_switch
-thread_switch:
-	sd ra, 0(a0)
-	sd sp, 8(a0)
-	sd s0, 16(a0)
-	sd s1, 24(a0)
-	sd s2, 32(a0)
-	sd s3, 40(a0)
-	sd s4, 48(a0)
-	sd s5, 56(a0)
-	sd s6, 64(a0)
-	sd s7, 72(a0)
-	sd s8, 80(a0)
-	sd s9, 88(a0)
-	sd s10, 96(a0)
-	sd s11, 104(a0)
-	ld ra, 0(a1)
-	ld sp, 8(a1)
-	ld s0, 16(a1)
-	ld s1, 24(a1)
-	ld s2, 32(a1)
-	ld s3, 40(a1)
-	ld s4, 48(a1)
-	ld s5, 56(a1)
-	ld s6, 64(a1)
-	ld s7, 72(a1)
-	ld s8, 80(a1)
-	ld s9, 88(a1)
-	ld s10, 96(a1)
-	ld s11, 104(a1)
-	ret
-)";
-
 const char kPreemptiveC[] = R"(#include "kernel/types.h"
 #include "user/user.h"
 struct ctx { uint64 ra, sp, s[12]; };
