@@ -98,7 +98,11 @@ TEST(Checks, SkippingQuietStepsChangesNoOutcome) {
     std::vector<std::string> bugs = {""};
     for (const BugSpec& b : m.bugs) {
       // A bug that crashes the host ends the run before any outcome (//cli:crash_test).
-      if (!b.crashes_host) bugs.push_back(b.name);
+      if (b.crashes_host) continue;
+      // A bug of switchyard's own C tree (needs --kernel=builtin) runs a tree compiled at run
+      // time; //kernel_models/xv6:tree_test runs each of those.
+      if (b.needs_options.count("kernel") != 0) continue;
+      bugs.push_back(b.name);
     }
     for (const std::string& bug : bugs) {
       for (uint64_t seed = 0; seed < 60; ++seed) {

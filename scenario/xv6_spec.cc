@@ -38,12 +38,49 @@ xv6::Config ToConfig(const Options& o, const std::string& bug) {
 // --kernel: the built-in C++ model, switchyard's own C tree, or a tree of the user's.
 enum Kernel : int64_t { kKernelModel = 0, kKernelBuiltin = 1, kKernelDirectory = 2 };
 
-// The planted bugs that switchyard's own C tree has (kernel_models/xv6/builtin/kernel/proc.c).
+// The planted bugs that switchyard's own C tree has (kernel_models/xv6/builtin/kernel/proc.c
+// lists them by number). The first three are also the C++ model's; the others only the tree's,
+// with their descriptions here.
+struct TreeBugSpec {
+  const char* name;
+  int number;
+  const char* description;  // null: the C++ model's bug of that name describes it
+};
+constexpr TreeBugSpec kTreeBugs[] = {
+    {"scheduler-keeps-c-proc", 1, nullptr},
+    {"forkret-keeps-lock", 2, nullptr},
+    {"wakeup-without-lock", 3, nullptr},
+    {"release-keeps-owner", 4,
+     "release() does not clear lk->cpu: holding() on the old owner says yes while another CPU "
+     "takes the lock (--kernel=builtin only)"},
+    {"exit-wait-lock-under-p-lock", 5,
+     "exit() takes its p->lock before wait_lock, against the order wait() relies on "
+     "(--kernel=builtin only)"},
+    {"release-pops-before-unlock", 6,
+     "release() calls pop_off() before it frees the lock: interrupts come back on while the lock "
+     "is still held (--kernel=builtin only)"},
+    {"double-release", 7,
+     "release() does not check holding(), and wait() releases a child's p->lock a second time "
+     "(--kernel=builtin only)"},
+    {"push-off-reads-cpu-early", 8,
+     "push_off() reads mycpu() before intr_off(): an interrupt in between moves the thread to "
+     "another CPU, where it updates the first CPU's noff and intena (--kernel=builtin only)"},
+    {"kill-checks-pid-unlocked", 9,
+     "kill() compares p->pid before it takes p->lock and not again: a slot freed and reused in "
+     "between is killed instead (--kernel=builtin only)"},
+};
+
 int TreeBug(const std::string& bug) {
-  if (bug == "scheduler-keeps-c-proc") return 1;
-  if (bug == "forkret-keeps-lock") return 2;
-  if (bug == "wakeup-without-lock") return 3;
+  for (const TreeBugSpec& b : kTreeBugs) {
+    if (bug == b.name) return b.number;
+  }
   return 0;
+}
+
+std::string TreeBugNames() {
+  std::string names;
+  for (const TreeBugSpec& b : kTreeBugs) absl::StrAppend(&names, names.empty() ? "" : ", ", b.name);
+  return names;
 }
 
 // The directory of the tree a scenario runs: the user's, or switchyard's own written once per
@@ -115,6 +152,10 @@ ModelSpec Xv6Spec() {
                       b == xv6::Bug::kForkRunnableBeforeProgram,
                       {}});
   }
+  for (const TreeBugSpec& b : kTreeBugs) {
+    if (b.description == nullptr) continue;
+    m.bugs.push_back({b.name, b.description, false, false, {{"kernel", kKernelBuiltin}}});
+  }
   m.invariants = xv6::Kernel::InvariantNames();
   // A timer period left at its default grows with nproc, so `--nproc=32` alone just works.
   m.adjust = [](Options* o, const std::set<std::string>& given) {
@@ -156,7 +197,13 @@ ModelSpec Xv6Spec() {
     return hash.ok() ? *hash : "";
   };
   m.check_bug = [](const Options& o, const std::string& bug) -> std::string {
-    if (o.at("kernel") == kKernelModel) return "";
+    if (o.at("kernel") == kKernelModel) {
+      for (xv6::Bug b : xv6::AllBugs()) {
+        if (bug == xv6::BugName(b)) return "";
+      }
+      return absl::StrCat("--bug=", bug,
+                          " is planted only in switchyard's own C tree: add --kernel=builtin");
+    }
     if (o.at("kernel") == kKernelDirectory) {
       return absl::StrCat("--bug=", bug,
                           ": a tree of your own has no planted bugs (plant the bug in a copy of "
@@ -164,8 +211,8 @@ ModelSpec Xv6Spec() {
     }
     if (TreeBug(bug) == 0) {
       return absl::StrCat("--bug=", bug,
-                          " is planted only in the C++ model; switchyard's own C tree has "
-                          "scheduler-keeps-c-proc, forkret-keeps-lock and wakeup-without-lock");
+                          " is planted only in the C++ model; switchyard's own C tree has ",
+                          TreeBugNames());
     }
     return "";
   };

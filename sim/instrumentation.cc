@@ -218,6 +218,9 @@ void Instrumentation::Plain(const void* address, size_t size, bool write, const 
   if (Attribute(sim, address, size, write, pc, &cell) != Filter::kPoint) return;
   ++g_counters.points;
   sim->InstrumentedAccess(cell, write ? AccessKind::kWrite : AccessKind::kRead, pc, false);
+  if (access_observer_ != nullptr) {
+    access_observer_(access_observer_context_, AccessEvent{address, size, write, pc});
+  }
   if (write) {
     // Resumed: the store happens when this returns. Remember what it overwrites.
     pending.address = address;
@@ -247,6 +250,11 @@ bool Instrumentation::Atomic(const void* address, size_t size, AccessKind kind, 
 void Instrumentation::SetAtomicObserver(AtomicObserver observer, void* context) {
   atomic_observer_ = observer;
   atomic_observer_context_ = context;
+}
+
+void Instrumentation::SetAccessObserver(AccessObserver observer, void* context) {
+  access_observer_ = observer;
+  access_observer_context_ = context;
 }
 
 void Instrumentation::AtomicChanged() {

@@ -41,6 +41,10 @@
 // is set, is called after every atomic store, read-modify-write and compare-and-swap that was a
 // point, on the fiber that performed it, with the value before and after (the low 64 bits). It
 // may end the run (Simulator::Fail). Atomics outside a run, or of filtered memory, are not shown.
+// The same for plain accesses: an AccessObserver is called after every plain access (1-16 bytes or
+// a range) that was a point, once the access's point has passed (this fiber runs again, on the
+// vCPU it now runs on) and before the access happens; contracts that judge who may touch which
+// field (kernel_models/xv6/lock_contracts.h) watch these.
 //
 // Errors, as violations of the running simulation naming the code's address (views turn it into
 // file:line): an access to memory in no region and no fiber stack ("unattributed-access": a wild
@@ -119,6 +123,18 @@ class Instrumentation {
   // clears it when it ends.
   static void SetAtomicObserver(AtomicObserver observer, void* context);
 
+  // One plain access that was a point (see "Performed atomics" in the header comment).
+  struct AccessEvent {
+    const void* address;
+    size_t size;     // bytes: 1-16, or a range's length
+    bool write;      // includes the write half of a plain read-modify-write (x++)
+    const void* pc;  // the instrumented code that makes it
+  };
+  using AccessObserver = void (*)(void* context, const AccessEvent& event);
+  // Sets the observer of plain accesses (null: none). One per process; a run that sets one
+  // clears it when it ends.
+  static void SetAccessObserver(AccessObserver observer, void* context);
+
   // Counters since the process started, for benchmarks and tests.
   struct Counters {
     uint64_t points = 0;          // accesses that were points
@@ -149,6 +165,8 @@ class Instrumentation {
  private:
   static inline AtomicObserver atomic_observer_ = nullptr;
   static inline void* atomic_observer_context_ = nullptr;
+  static inline AccessObserver access_observer_ = nullptr;
+  static inline void* access_observer_context_ = nullptr;
 };
 
 }  // namespace switchyard::sim

@@ -65,6 +65,19 @@ LockLayout LockLayout::Find(const sim::Module& m) {
   if (layout[XV6_LAYOUT_LOCK_CPU] != static_cast<unsigned long>(-1)) {
     l.lock_cpu = layout[XV6_LAYOUT_LOCK_CPU];
   }
+  l.proc_state = layout[XV6_LAYOUT_PROC_STATE];
+  l.proc_chan = layout[XV6_LAYOUT_PROC_CHAN];
+  l.proc_killed = layout[XV6_LAYOUT_PROC_KILLED];
+  l.proc_xstate = layout[XV6_LAYOUT_PROC_XSTATE];
+  l.proc_parent = layout[XV6_LAYOUT_PROC_PARENT];
+  l.proc_context = layout[XV6_LAYOUT_PROC_CONTEXT];
+  l.cpu_proc = layout[XV6_LAYOUT_CPU_PROC];
+  l.cpu_context = layout[XV6_LAYOUT_CPU_CONTEXT];
+  l.cpu_noff = layout[XV6_LAYOUT_CPU_NOFF];
+  l.cpu_intena = layout[XV6_LAYOUT_CPU_INTENA];
+  if (const auto* ncpu = static_cast<const int*>(m.Symbol("xv6_ncpu")); ncpu != nullptr) {
+    l.ncpu = *ncpu;
+  }
   l.proc = reinterpret_cast<uintptr_t>(m.Symbol("proc"));
   l.cpus = reinterpret_cast<uintptr_t>(m.Symbol("cpus"));
   l.wait_lock = reinterpret_cast<uintptr_t>(m.Symbol("wait_lock"));
@@ -74,6 +87,16 @@ LockLayout LockLayout::Find(const sim::Module& m) {
         "with the parent's p->lock instead)");
     l.wait_lock = 0;
   }
+  if (l.proc == 0) {
+    l.skipped.push_back("guarded-field-under-lock (the tree has no global `proc` array)");
+  } else if (l.wait_lock == 0) {
+    l.skipped.push_back(
+        "guarded-field-under-lock for p->parent (the tree has no `wait_lock`, which guards it "
+        "from 2021 on)");
+  }
+  if (l.cpus == 0 || l.ncpu == 0) {
+    l.skipped.push_back("per-cpu-state-by-own-cpu (the tree has no global `cpus` array)");
+  }
   if (l.lock_cpu == SIZE_MAX || l.cpus == 0) {
     l.skipped.push_back("release-clears-owner (struct spinlock has no field `cpu`)");
     l.lock_cpu = SIZE_MAX;
@@ -82,15 +105,22 @@ LockLayout LockLayout::Find(const sim::Module& m) {
 }
 
 LockContracts::LockContracts(const LockLayout& layout, sim::Simulator& sim, bool check_owner_field)
-    : layout_(layout), sim_(sim), check_owner_field_(check_owner_field), held_(sim.cpus()) {
+    : layout_(layout),
+      sim_(sim),
+      check_owner_field_(check_owner_field),
+      held_(sim.cpus()),
+      running_(sim.cpus(), -1),
+      threads_(layout.nproc) {
   SY_CHECK(layout.enabled);
   SY_CHECK(active == nullptr);
   active = this;
   Instrumentation::SetAtomicObserver(&LockContracts::Observe, this);
+  Instrumentation::SetAccessObserver(&LockContracts::ObserveAccess, this);
 }
 
 LockContracts::~LockContracts() {
   Instrumentation::SetAtomicObserver(nullptr, nullptr);
+  Instrumentation::SetAccessObserver(nullptr, nullptr);
   active = nullptr;
 }
 
@@ -109,6 +139,145 @@ void LockContracts::AddInvariants() {
 
 void LockContracts::OnUserEntry(int cpu, int pid) {
   if (active != nullptr) active->UserEntry(cpu, pid);
+}
+
+void LockContracts::OnSwtch(const void* old, const void* next) {
+  if (active != nullptr) active->Swtch(old, next);
+}
+
+void LockContracts::Swtch(const void* old, const void* next) {
+  const int cpu = sim_.cpu();
+  const int from = ProcSlotOfContext(old);
+  if (from >= 0) threads_[from].left = sim_.step();
+  const int to = ProcSlotOfContext(next);
+  running_[cpu] = to;
+  if (to < 0) return;
+  Thread& t = threads_[to];
+  if (t.cpu != cpu) {
+    t.previous_cpu = t.cpu;
+  } else {
+    t.previous_cpu = -1;
+  }
+  t.cpu = cpu;
+  t.resumed = sim_.step();
+}
+
+int LockContracts::ProcSlotOfContext(const void* context) const {
+  const auto c = reinterpret_cast<uintptr_t>(context);
+  const LockLayout& l = layout_;
+  if (l.proc == 0 || l.sizeof_proc == 0 || c < l.proc) return -1;
+  const uintptr_t offset = c - l.proc;
+  if (offset >= static_cast<uintptr_t>(l.nproc) * l.sizeof_proc ||
+      offset % l.sizeof_proc != l.proc_context) {
+    return -1;
+  }
+  return static_cast<int>(offset / l.sizeof_proc);
+}
+
+int LockContracts::PidOf(int slot) const {
+  int pid = 0;  // the tree's field, read only to name the process in a message
+  std::memcpy(
+      &pid,
+      reinterpret_cast<const void*>(layout_.proc + slot * layout_.sizeof_proc + layout_.proc_pid),
+      sizeof pid);
+  return pid;
+}
+
+bool LockContracts::Holds(int cpu, uintptr_t lock) const {
+  for (const Holding& h : held_[cpu]) {
+    if (h.lock == lock) return true;
+  }
+  return false;
+}
+
+std::string LockContracts::ThreadOf(int cpu) const {
+  const int slot = running_[cpu];
+  if (slot < 0) return absl::StrCat("cpu", cpu, "'s scheduler thread");
+  const Thread& t = threads_[slot];
+  std::string text = absl::StrCat("the kernel thread of proc[", slot, "] (pid ", PidOf(slot), ")");
+  if (t.previous_cpu >= 0) {
+    absl::StrAppend(&text, ", which ran on cpu", t.previous_cpu, " until step ", t.left,
+                    " and was resumed on cpu", t.cpu, " at step ", t.resumed);
+  } else if (t.cpu >= 0) {
+    absl::StrAppend(&text, ", which has run on cpu", t.cpu, " since step ", t.resumed);
+  }
+  return text;
+}
+
+void LockContracts::ObserveAccess(void* self, const Instrumentation::AccessEvent& event) {
+  auto* contracts = static_cast<LockContracts*>(self);
+  const auto a = reinterpret_cast<uintptr_t>(event.address);
+  const LockLayout& l = contracts->layout_;
+  if (l.cpus != 0 && event.write && a + event.size > l.cpus &&
+      a < l.cpus + static_cast<uintptr_t>(l.ncpu) * l.sizeof_cpu) {
+    contracts->CheckCpuWrite(contracts->sim_.cpu(), event);
+  }
+  if (l.proc != 0 && a + event.size > l.proc &&
+      a < l.proc + static_cast<uintptr_t>(l.nproc) * l.sizeof_proc) {
+    contracts->CheckProcAccess(contracts->sim_.cpu(), event);
+  }
+}
+
+void LockContracts::CheckCpuWrite(int cpu, const Instrumentation::AccessEvent& e) {
+  const LockLayout& l = layout_;
+  const auto a = reinterpret_cast<uintptr_t>(e.address);
+  const uintptr_t first = a < l.cpus ? l.cpus : a;
+  const auto index = static_cast<int>((first - l.cpus) / l.sizeof_cpu);
+  if (index == cpu) return;
+  // Fail() never returns and this fiber's frames are never unwound: only the moved-in message
+  // may own memory when it is called.
+  std::string why;
+  {
+    const size_t offset = (first - l.cpus) % l.sizeof_cpu;
+    std::string field = absl::StrCat("+", offset);
+    if (offset == l.cpu_noff) field = ".noff";
+    if (offset == l.cpu_intena) field = ".intena";
+    if (offset == l.cpu_proc) field = ".proc";
+    if (offset >= l.cpu_context && offset < l.cpu_context + 14 * 8) field = ".context";
+    why = absl::StrCat("cpu", cpu, " writes cpus[", index, "]", field, " at ", Code(e.pc),
+                       ", running ", ThreadOf(cpu),
+                       ": a CPU's struct cpu is written only by that CPU, so this thread used "
+                       "a mycpu() it read on cpu",
+                       index,
+                       " (mycpu() is valid only while interrupts are off: an interrupt can move "
+                       "the thread to another CPU)");
+  }
+  sim_.Fail("per-cpu-state-by-own-cpu", std::move(why));
+}
+
+void LockContracts::CheckProcAccess(int cpu, const Instrumentation::AccessEvent& e) {
+  const LockLayout& l = layout_;
+  const auto a = reinterpret_cast<uintptr_t>(e.address);
+  const uintptr_t end = a + e.size;
+  const uintptr_t first = a < l.proc ? l.proc : a;
+  const auto slot = static_cast<int>((first - l.proc) / l.sizeof_proc);
+  const uintptr_t base = l.proc + static_cast<uintptr_t>(slot) * l.sizeof_proc;
+  struct Field {
+    const char* name;
+    size_t offset, size;
+    bool parent;
+  };
+  const Field fields[] = {
+      {"pid", l.proc_pid, sizeof(int), false},       {"state", l.proc_state, sizeof(int), false},
+      {"chan", l.proc_chan, sizeof(void*), false},   {"killed", l.proc_killed, sizeof(int), false},
+      {"xstate", l.proc_xstate, sizeof(int), false}, {"parent", l.proc_parent, sizeof(void*), true},
+  };
+  for (const Field& f : fields) {
+    if (!(a < base + f.offset + f.size && base + f.offset < end)) continue;
+    const uintptr_t own_lock = base + l.proc_lock;
+    if (Holds(cpu, own_lock)) continue;
+    if (f.parent && (l.wait_lock == 0 || Holds(cpu, l.wait_lock))) continue;
+    if (!e.write && running_[cpu] == slot) continue;  // a process reads its own field
+    std::string why = absl::StrCat(
+        "cpu", cpu, e.write ? " writes " : " reads ", "proc[", slot, "].", f.name, " (pid ",
+        PidOf(slot), ") at ", Code(e.pc), " without holding ",
+        f.parent ? "wait_lock (or that proc's lock)" : Name(own_lock), ", running ", ThreadOf(cpu),
+        ": ",
+        f.parent ? "wait_lock must be held when using p->parent (xv6's proc.h)"
+                 : "p->lock must be held when using p->state, p->chan, p->killed, p->xstate "
+                   "and p->pid (xv6's proc.h); another CPU can change it meanwhile");
+    sim_.Fail("guarded-field-under-lock", std::move(why));
+  }
 }
 
 void LockContracts::Observe(void* self, const Instrumentation::AtomicEvent& event) {
@@ -245,11 +414,8 @@ std::string LockContracts::Name(uintptr_t lock) const {
   const LockLayout& l = layout_;
   if (lock == l.wait_lock && l.wait_lock != 0) return "wait_lock";
   if (IsProcLock(lock)) {
-    const uintptr_t index = (lock - l.proc) / l.sizeof_proc;
-    int pid = 0;  // the tree's field, read only to name the process in the message
-    std::memcpy(&pid, reinterpret_cast<const void*>(l.proc + index * l.sizeof_proc + l.proc_pid),
-                sizeof pid);
-    return absl::StrCat("proc[", index, "].lock (pid ", pid, ")");
+    const auto index = static_cast<int>((lock - l.proc) / l.sizeof_proc);
+    return absl::StrCat("proc[", index, "].lock (pid ", PidOf(index), ")");
   }
   // Globals by their symbol: a lock that is the whole variable by its name (tickslock), a lock
   // at the start of a larger one as its `.lock` (kmem.lock), anything else by the offset.

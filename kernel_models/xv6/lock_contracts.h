@@ -28,6 +28,26 @@
 //                               names a CPU: once another CPU takes the lock, holding() on the
 //                               old one says yes (a stale owner). Reads the field to CHECK it,
 //                               never to decide who holds what. Needs `cpu` in struct spinlock.
+// Contracts on the per-CPU state and on the fields the locks guard, judged against two more
+// ghost records: which kernel thread each vCPU runs (from the platform's swtch hook: the context
+// a switch resumes, never the tree's c->proc), and where each thread ran before (migrations):
+//   per-cpu-state-by-own-cpu    a plain write into cpus[k] by a vCPU other than k. struct cpu is
+//                               written only by its own CPU; a write from elsewhere is a stale
+//                               mycpu() (issue 24, item 1: push_off() that reads mycpu() before
+//                               intr_off(), interrupted there and resumed on another CPU). The
+//                               message names the thread's migration.
+//   guarded-field-under-lock    a plain access to p->pid, p->state, p->chan, p->killed or
+//                               p->xstate of proc[i] by a CPU that does not hold proc[i].lock,
+//                               or to p->parent by one that holds neither wait_lock nor
+//                               proc[i].lock (xv6's proc.h: "p->lock must be held when using
+//                               these", "wait_lock must be held when using this"; freeproc() on
+//                               allocproc()'s failure path clears parent under p->lock alone,
+//                               where no other process can reach the slot). The one access xv6
+//                               documents as safe without the lock is a process reading its own
+//                               fields (getpid's myproc()->pid; older trees' myproc()->killed):
+//                               only the process itself changes those, or a reader sees an old or
+//                               new value of a word. Issue 24, item 2: kill() comparing p->pid
+//                               before acquire(&p->lock). The parent rule needs `wait_lock`.
 // A contract whose needs the tree does not meet is skipped, and LockLayout::skipped says why.
 // Determinism: locks are told apart by address only within a run; names and messages use symbol
 // names and offsets in the module, never raw addresses, and nothing iterates a hashed container.
@@ -56,6 +76,16 @@ enum LayoutIndex {
   XV6_LAYOUT_LOCK_CPU,
   XV6_LAYOUT_SIZEOF_CPU,
   XV6_LAYOUT_SIZEOF_SPINLOCK,
+  XV6_LAYOUT_PROC_STATE,
+  XV6_LAYOUT_PROC_CHAN,
+  XV6_LAYOUT_PROC_KILLED,
+  XV6_LAYOUT_PROC_XSTATE,
+  XV6_LAYOUT_PROC_PARENT,
+  XV6_LAYOUT_PROC_CONTEXT,
+  XV6_LAYOUT_CPU_PROC,
+  XV6_LAYOUT_CPU_CONTEXT,
+  XV6_LAYOUT_CPU_NOFF,
+  XV6_LAYOUT_CPU_INTENA,
   XV6_LAYOUT_COUNT,
 };
 
@@ -72,6 +102,12 @@ struct LockLayout {
   size_t lock_cpu = SIZE_MAX;  // offsetof(struct spinlock, cpu); SIZE_MAX: none
   uintptr_t cpus = 0;          // cpus[NCPU]
   size_t sizeof_cpu = 0;
+  int ncpu = 0;
+  // The fields the guarded-field contract watches, offsets in struct proc.
+  size_t proc_state = 0, proc_chan = 0, proc_killed = 0, proc_xstate = 0, proc_parent = 0;
+  size_t proc_context = 0;  // where a process's kernel thread is saved: identifies the thread
+  // struct cpu's fields, for naming them in messages.
+  size_t cpu_proc = 0, cpu_context = 0, cpu_noff = 0, cpu_intena = 0;
   const sim::Module* module = nullptr;  // for naming locks by symbol
   std::vector<std::string> skipped;     // "lock-order (the tree has no `wait_lock`...)"
   bool enabled = false;                 // acquire() and release() were found
@@ -94,6 +130,9 @@ class LockContracts {
   void AddInvariants();
   // The platform's hook: `cpu` returns to user mode running `pid` (no-lock-held-in-user-mode).
   static void OnUserEntry(int cpu, int pid);
+  // The platform's hook: the running vCPU switches from kernel thread `old` to `next` (the
+  // struct context pointers swtch() is given).
+  static void OnSwtch(const void* old, const void* next);
 
   // "wait_lock", "kmem.lock", "proc[3].lock (pid 4)", or "the spin lock at kernel.so+0x4a0".
   std::string Name(uintptr_t lock) const;
@@ -104,8 +143,24 @@ class LockContracts {
     uint64_t step;      // when it was taken
     const void* where;  // acquire()'s caller
   };
+  // Where a process's kernel thread ran (by proc slot): the ghost record of migrations.
+  struct Thread {
+    int cpu = -1;           // the vCPU it runs or last ran on; -1: not since the run began
+    int previous_cpu = -1;  // the vCPU before that, if it moved
+    uint64_t left = 0;      // the step it last switched away (from previous_cpu if it moved)
+    uint64_t resumed = 0;   // the step it was last switched to
+  };
   static void Observe(void* self, const sim::Instrumentation::AtomicEvent& event);
+  static void ObserveAccess(void* self, const sim::Instrumentation::AccessEvent& event);
   void OnAtomic(const sim::Instrumentation::AtomicEvent& event);
+  void OnAccess(const sim::Instrumentation::AccessEvent& event);
+  void Swtch(const void* old, const void* next);
+  int ProcSlotOfContext(const void* context) const;  // -1: a CPU's scheduler context
+  bool Holds(int cpu, uintptr_t lock) const;
+  int PidOf(int slot) const;  // the tree's p->pid, read only to name a process in messages
+  std::string ThreadOf(int cpu) const;  // "pid 4's kernel thread (proc[3]), which ran on ..."
+  void CheckCpuWrite(int cpu, const sim::Instrumentation::AccessEvent& event);
+  void CheckProcAccess(int cpu, const sim::Instrumentation::AccessEvent& event);
   void Acquired(int cpu, uintptr_t lock, const void* where);
   void Released(int cpu, uintptr_t lock, const void* where);
   void UserEntry(int cpu, int pid);
@@ -117,6 +172,8 @@ class LockContracts {
   sim::Simulator& sim_;
   const bool check_owner_field_;
   std::vector<std::vector<Holding>> held_;  // by CPU, in the order taken
+  std::vector<int> running_;                // by CPU: the proc slot whose thread runs; -1: none
+  std::vector<Thread> threads_;             // by proc slot
 };
 
 }  // namespace switchyard::xv6

@@ -442,6 +442,14 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
   } else {
     *user_entry_hook = &LockContracts::OnUserEntry;
   }
+  auto* swtch_hook = static_cast<void (**)(const void*, const void*)>(symbol("xv6_swtch_hook"));
+  if (swtch_hook == nullptr) {
+    tree->locks_.skipped.push_back(
+        "the threads' CPUs in messages, and a process's reads of its own fields without its lock "
+        "(the module has no xv6_swtch_hook of the platform)");
+  } else {
+    *swtch_hook = &LockContracts::OnSwtch;
+  }
   // The trampoline page: usertrapret jumps to TRAMPOLINE + (userret - trampoline).
   void* page = mmap(reinterpret_cast<void*>(kTrampoline), 4096, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);

@@ -166,6 +166,43 @@ TEST(TreeTest, AStaleOwnerIsNamedAndNeverALockOrderInversion) {
       panics);
 }
 
+// Issue 24, item 1: push_off() reads mycpu() before intr_off(). A timer interrupt in between
+// can yield, and the thread is resumed on another CPU where it updates the first CPU's noff.
+// Neither the cpuid read nor the interrupt state is a memory access: the platform makes them
+// points while interrupts are on, so the interrupt lands there.
+TEST(TreeTest, AStaleMycpuIsNamedWithTheMigration) {
+  int found = 0;
+  uint64_t first_seed = 0;
+  for (uint64_t seed = 0; seed < 200 && found < 5; ++seed) {
+    sim::Outcome out = RunTree(seed, 2, /*push-off-reads-cpu-early*/ 8, seed % 2 ? 10 : 0);
+    if (out.kind == sim::Outcome::Kind::kPass) continue;
+    ASSERT_EQ(out.invariant, "per-cpu-state-by-own-cpu") << "seed " << seed << ": " << out.message;
+    EXPECT_NE(out.message.find("(push_off), running the kernel thread of proc["), std::string::npos)
+        << out.message;
+    EXPECT_NE(out.message.find(" and was resumed on cpu"), std::string::npos) << out.message;
+    if (found++ == 0) first_seed = seed;
+  }
+  EXPECT_GE(found, 5);
+  std::printf("push-off-reads-cpu-early: first found at seed %llu\n",
+              static_cast<unsigned long long>(first_seed));
+}
+
+// Issue 24, item 2: kill() compares p->pid before it takes p->lock. The guarded-field contract
+// finds the unlocked read itself, in any run that calls kill(), without needing the slot to be
+// reused in the window.
+TEST(TreeTest, AnUnlockedReadOfAGuardedFieldIsFound) {
+  int found = 0;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    sim::Outcome out = RunTree(seed, 2, /*kill-checks-pid-unlocked*/ 9, seed % 2 ? 10 : 0);
+    if (out.kind == sim::Outcome::Kind::kPass) continue;
+    ++found;
+    ASSERT_EQ(out.invariant, "guarded-field-under-lock") << "seed " << seed << ": " << out.message;
+    EXPECT_NE(out.message.find("].pid (pid "), std::string::npos) << out.message;
+    EXPECT_NE(out.message.find("(kill) without holding proc["), std::string::npos) << out.message;
+  }
+  EXPECT_GE(found, 15);
+}
+
 TEST(TreeTest, RunsAreResetAndDeterministic) {
   sim::Outcome first = RunTree(11, 2);
   for (uint64_t seed = 100; seed < 300; ++seed) RunTree(seed, 2, seed % 3 == 0 ? 1 : 0);

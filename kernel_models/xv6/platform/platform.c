@@ -122,7 +122,13 @@ void xv6_csr_write(int number, unsigned long value) {
 
 // ---- swtch.S ----
 
+// Set by the host before the tree's initialisation runs: told, on the running vCPU, before each
+// switch, so that the contracts know which kernel thread runs where without reading c->proc
+// (kernel_models/xv6/lock_contracts.h).
+void (*xv6_swtch_hook)(struct context* old, struct context* new);
+
 void swtch(struct context* old, struct context* new) {
+  if (xv6_swtch_hook != 0) xv6_swtch_hook(old, new);
   sy_swtch((struct sy_context*)old, (struct sy_context*)new);
 }
 
@@ -327,6 +333,18 @@ static void ecall(struct proc* p, int cpu, int number) {
   trap_from_user(p, cpu, 8);
 }
 
+
+// The physical page behind user address `va`, or 0: the platform's own walk of a Sv39 page
+// table, so that it does not depend on vm.c's walkaddr(), whose signature some lab trees change.
+static uint64 user_page(pagetable_t pagetable, uint64 va) {
+  for (int level = 2; level > 0; level--) {
+    pte_t pte = pagetable[PX(level, va)];
+    if ((pte & PTE_V) == 0) return 0;
+    pagetable = (pagetable_t)PTE2PA(pte);
+  }
+  pte_t pte = pagetable[PX(0, va)];
+  return (pte & PTE_V) != 0 && (pte & PTE_U) != 0 ? PTE2PA(pte) : 0;
+}
 // One user instruction: a point (an interrupt may land before it), then its effect.
 static void user_step(struct proc* p) {
   const int cpu = sy_cpu_state_point(0);
@@ -354,7 +372,7 @@ static void user_step(struct proc* p) {
     case INIT_WAITED: {
       const int pid = (int)tf->a0;
       if (pid < 0) sy_finish();
-      uint64 page = walkaddr(p->pagetable, 0);
+      uint64 page = user_page(p->pagetable, 0);
       const int status = page != 0 ? *(int*)(page + STATUS_ADDRESS) : -12345;
       const int g = pid % GHOSTS;
       if (!was_killed[g] && (!requested[g] || status != requested_status[g])) {
@@ -501,7 +519,7 @@ void xv6_platform_start(void) { sy_set_trap(xv6_trap); }
 #define XV6_SPINLOCK_CPU_OFFSET ((unsigned long)-1)
 #endif
 const unsigned long xv6_layout[] = {
-    9,  // entries
+    19,  // entries
     NPROC,
     sizeof(struct proc),
     __builtin_offsetof(struct proc, lock),
@@ -510,6 +528,16 @@ const unsigned long xv6_layout[] = {
     XV6_SPINLOCK_CPU_OFFSET,
     sizeof(struct cpu),
     sizeof(struct spinlock),
+    __builtin_offsetof(struct proc, state),
+    __builtin_offsetof(struct proc, chan),
+    __builtin_offsetof(struct proc, killed),
+    __builtin_offsetof(struct proc, xstate),
+    __builtin_offsetof(struct proc, parent),
+    __builtin_offsetof(struct proc, context),
+    __builtin_offsetof(struct cpu, proc),
+    __builtin_offsetof(struct cpu, context),
+    __builtin_offsetof(struct cpu, noff),
+    __builtin_offsetof(struct cpu, intena),
 };
 
 int xv6_ncpu = NCPU;

@@ -17,6 +17,14 @@
 //   7 double-release          release() does not check holding() (spinlock.c), and wait()
 //                             releases a child's p->lock a second time when the child is not a
 //                             zombie
+//   8 push-off-reads-cpu-early
+//                             push_off() reads mycpu() before intr_off() (spinlock.c): an
+//                             interrupt in between can move the thread to another CPU, and it
+//                             updates the first CPU's noff and intena
+//   9 kill-checks-pid-unlocked
+//                             kill() compares p->pid before it takes p->lock and does not compare
+//                             again: the slot can be freed and reused by another process between
+//                             the two, and kill() then kills that one
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -31,6 +39,7 @@ enum {
   BUG_WAKEUP_WITHOUT_LOCK = 3,
   BUG_EXIT_WAIT_LOCK_UNDER_P_LOCK = 5,
   BUG_DOUBLE_RELEASE = 7,
+  BUG_KILL_CHECKS_PID_UNLOCKED = 9,
 };
 int xv6_planted_bug;
 
@@ -343,6 +352,14 @@ void wakeup(void* chan) {
 // Marks the process with this pid killed; it exits when it next leaves the kernel.
 int kill(int pid) {
   for (struct proc* p = proc; p < &proc[NPROC]; p++) {
+    if (xv6_planted_bug == BUG_KILL_CHECKS_PID_UNLOCKED) {
+      if (p->pid != pid) continue;
+      acquire(&p->lock);
+      p->killed = 1;
+      if (p->state == SLEEPING) p->state = RUNNABLE;
+      release(&p->lock);
+      return 0;
+    }
     acquire(&p->lock);
     if (p->pid == pid) {
       p->killed = 1;

@@ -9,7 +9,12 @@
 
 // Planted bugs of this file (proc.c lists them all); 0 is the correct kernel.
 extern int xv6_planted_bug;
-enum { BUG_RELEASE_KEEPS_OWNER = 4, BUG_RELEASE_POPS_BEFORE_UNLOCK = 6, BUG_DOUBLE_RELEASE = 7 };
+enum {
+  BUG_RELEASE_KEEPS_OWNER = 4,
+  BUG_RELEASE_POPS_BEFORE_UNLOCK = 6,
+  BUG_DOUBLE_RELEASE = 7,
+  BUG_PUSH_OFF_READS_CPU_EARLY = 8,
+};
 
 void initlock(struct spinlock* lk, char* name) {
   lk->name = name;
@@ -51,6 +56,13 @@ int holding(struct spinlock* lk) { return lk->locked && lk->cpu == mycpu(); }
 // come back on only if they were on before the first.
 void push_off(void) {
   int old = intr_get();
+  if (xv6_planted_bug == BUG_PUSH_OFF_READS_CPU_EARLY) {
+    struct cpu* c = mycpu();
+    intr_off();
+    if (c->noff == 0) c->intena = old;
+    c->noff += 1;
+    return;
+  }
   intr_off();
   if (mycpu()->noff == 0) mycpu()->intena = old;
   mycpu()->noff += 1;
