@@ -68,6 +68,8 @@ constexpr TreeBugSpec kTreeBugs[] = {
     {"kill-checks-pid-unlocked", 9,
      "kill() compares p->pid before it takes p->lock and not again: a slot freed and reused in "
      "between is killed instead (--kernel=builtin only)"},
+    {"sched-forgets-intena", 10, nullptr},
+    {"push-off-saves-after-off", 11, nullptr},
 };
 
 int TreeBug(const std::string& bug) {

@@ -265,10 +265,16 @@ void Instrumentation::Settle() {
   if (Simulator* sim = Simulator::points(); sim != nullptr) Sync(sim);
 }
 
-void Instrumentation::FunctionEntry(const void* caller_pc) {
+void Instrumentation::SetFunctionObserver(FunctionObserver observer, void* context) {
+  function_observer_ = observer;
+  function_observer_context_ = context;
+}
+
+void Instrumentation::FunctionEntry(const void* caller_pc, const void* pc) {
   Simulator* sim = Simulator::points();
   if (sim == nullptr) return;
   Sync(sim);
+  if (function_observer_ != nullptr) function_observer_(function_observer_context_, true, pc);
   const uint32_t fiber = sim->current()->id;
   if (fiber >= call_stacks.size()) call_stacks.resize(fiber + 1);
   CallStackFrames& s = call_stacks[fiber];
@@ -279,9 +285,10 @@ void Instrumentation::FunctionEntry(const void* caller_pc) {
   }
 }
 
-void Instrumentation::FunctionExit() {
+void Instrumentation::FunctionExit(const void* pc) {
   Simulator* sim = Simulator::points();
   if (sim == nullptr || run_serial != Simulator::serial()) return;
+  if (function_observer_ != nullptr) function_observer_(function_observer_context_, false, pc);
   const uint32_t fiber = sim->current()->id;
   if (fiber >= call_stacks.size()) return;
   CallStackFrames& s = call_stacks[fiber];

@@ -135,6 +135,13 @@ class Instrumentation {
   // clears it when it ends.
   static void SetAccessObserver(AccessObserver observer, void* context);
 
+  // Function entry and exit of instrumented code during a run, on the fiber that runs it; `pc` is
+  // an address inside the function (compare it with the function's code range). Not a point:
+  // the observer sees where a thread stands, e.g. the entry and the exit of push_off().
+  using FunctionObserver = void (*)(void* context, bool entry, const void* pc);
+  // Sets the observer of function entry and exit (null: none). One per process.
+  static void SetFunctionObserver(FunctionObserver observer, void* context);
+
   // Counters since the process started, for benchmarks and tests.
   struct Counters {
     uint64_t points = 0;          // accesses that were points
@@ -159,14 +166,17 @@ class Instrumentation {
   }
   // After an atomic store or read-modify-write that changed memory.
   static void AtomicChanged();
-  static void FunctionEntry(const void* caller_pc);
-  static void FunctionExit();
+  // `pc`: an address inside the function entered or left (its call of the hook).
+  static void FunctionEntry(const void* caller_pc, const void* pc);
+  static void FunctionExit(const void* pc);
 
  private:
   static inline AtomicObserver atomic_observer_ = nullptr;
   static inline void* atomic_observer_context_ = nullptr;
   static inline AccessObserver access_observer_ = nullptr;
   static inline void* access_observer_context_ = nullptr;
+  static inline FunctionObserver function_observer_ = nullptr;
+  static inline void* function_observer_context_ = nullptr;
 };
 
 }  // namespace switchyard::sim

@@ -23,8 +23,11 @@ using switchyard::sim::Instrumentation;
 #define SY_EXPORT extern "C" __attribute__((visibility("default"), used, retain))
 
 SY_EXPORT void __tsan_init() {}
-SY_EXPORT void __tsan_func_entry(void* caller_pc) { Instrumentation::FunctionEntry(caller_pc); }
-SY_EXPORT void __tsan_func_exit() { Instrumentation::FunctionExit(); }
+// SY_PC is inside the instrumented function itself (its call of the hook): FunctionObserver's.
+SY_EXPORT void __tsan_func_entry(void* caller_pc) {
+  Instrumentation::FunctionEntry(caller_pc, SY_PC);
+}
+SY_EXPORT void __tsan_func_exit() { Instrumentation::FunctionExit(SY_PC); }
 SY_EXPORT void __tsan_ignore_thread_begin() {}
 SY_EXPORT void __tsan_ignore_thread_end() {}
 

@@ -54,6 +54,13 @@ LockLayout LockLayout::Find(const sim::Module& m) {
         "release(), which the ghost record of lock ownership watches)");
     return l;
   }
+  if (!FunctionRange(m.Symbol("push_off"), &l.push_off_begin, &l.push_off_end) ||
+      !FunctionRange(m.Symbol("pop_off"), &l.pop_off_begin, &l.pop_off_end)) {
+    l.push_off_begin = l.push_off_end = l.pop_off_begin = l.pop_off_end = 0;
+    l.skipped.push_back(
+        "push-off-disables-interrupts and pop-off-restores-interrupts (the tree defines no "
+        "push_off() or no pop_off())");
+  }
   l.enabled = true;
   l.nproc = static_cast<int>(layout[XV6_LAYOUT_NPROC]);
   l.sizeof_proc = layout[XV6_LAYOUT_SIZEOF_PROC];
@@ -110,17 +117,22 @@ LockContracts::LockContracts(const LockLayout& layout, sim::Simulator& sim, bool
       check_owner_field_(check_owner_field),
       held_(sim.cpus()),
       running_(sim.cpus(), -1),
-      threads_(layout.nproc) {
+      threads_(layout.nproc),
+      nesting_(sim.cpus()) {
   SY_CHECK(layout.enabled);
   SY_CHECK(active == nullptr);
   active = this;
   Instrumentation::SetAtomicObserver(&LockContracts::Observe, this);
   Instrumentation::SetAccessObserver(&LockContracts::ObserveAccess, this);
+  if (layout.push_off_begin != 0) {
+    Instrumentation::SetFunctionObserver(&LockContracts::ObserveFunction, this);
+  }
 }
 
 LockContracts::~LockContracts() {
   Instrumentation::SetAtomicObserver(nullptr, nullptr);
   Instrumentation::SetAccessObserver(nullptr, nullptr);
+  Instrumentation::SetFunctionObserver(nullptr, nullptr);
   active = nullptr;
 }
 
@@ -141,15 +153,29 @@ void LockContracts::OnUserEntry(int cpu, int pid) {
   if (active != nullptr) active->UserEntry(cpu, pid);
 }
 
-void LockContracts::OnSwtch(const void* old, const void* next) {
-  if (active != nullptr) active->Swtch(old, next);
+void LockContracts::OnSwtch(const void* old, const void* next, int starts) {
+  if (active != nullptr) active->Swtch(old, next, starts != 0);
 }
 
-void LockContracts::Swtch(const void* old, const void* next) {
+void LockContracts::Swtch(const void* old, const void* next, bool starts) {
   const int cpu = sim_.cpu();
   const int from = ProcSlotOfContext(old);
-  if (from >= 0) threads_[from].left = sim_.step();
   const int to = ProcSlotOfContext(next);
+  // The interrupt state the outermost push_off() found goes with a process's thread: sched()
+  // saves c->intena before swtch() and gives it back after. scheduler() does not: it takes the
+  // CPU's as the process left it (and turns interrupts on itself), and a new process entering
+  // forkret() takes the scheduler's.
+  if (from >= 0) {
+    threads_[from].has_found_on = true;
+    threads_[from].found_on = nesting_[cpu].found_on;
+    threads_[from].where = nesting_[cpu].where;
+  }
+  if (to >= 0 && starts) threads_[to] = Thread{};  // a new process in the slot
+  if (to >= 0 && threads_[to].has_found_on) {
+    nesting_[cpu].found_on = threads_[to].found_on;
+    nesting_[cpu].where = threads_[to].where;
+  }
+  if (from >= 0) threads_[from].left = sim_.step();
   running_[cpu] = to;
   if (to < 0) return;
   Thread& t = threads_[to];
@@ -278,6 +304,77 @@ void LockContracts::CheckProcAccess(int cpu, const Instrumentation::AccessEvent&
                    "and p->pid (xv6's proc.h); another CPU can change it meanwhile");
     sim_.Fail("guarded-field-under-lock", std::move(why));
   }
+}
+
+void LockContracts::ObserveFunction(void* self, bool entry, const void* pc) {
+  static_cast<LockContracts*>(self)->OnFunction(entry, pc);
+}
+
+void LockContracts::OnFunction(bool entry, const void* pc) {
+  const auto p = reinterpret_cast<uintptr_t>(pc);
+  const LockLayout& l = layout_;
+  const bool push = p >= l.push_off_begin && p < l.push_off_end;
+  const bool pop = p >= l.pop_off_begin && p < l.pop_off_end;
+  if (!push && !pop) return;
+  const uint32_t fiber = sim_.current()->id;
+  if (fiber >= push_found_on_.size()) {
+    push_found_on_.resize(fiber + 1);
+    pop_expects_on_.resize(fiber + 1);
+  }
+  const int cpu = sim_.cpu();
+  Nesting& n = nesting_[cpu];
+  if (push && entry) {
+    // What push_off() finds, before it reads or changes anything (an interrupt taken before its
+    // intr_off() may move the thread: the nesting is counted at the exit, on the CPU it is then).
+    push_found_on_[fiber].push_back(sim_.InterruptsEnabledOn(cpu));
+    return;
+  }
+  if (push) {
+    if (push_found_on_[fiber].empty()) return;  // entered before the run's first point
+    const bool found_on = push_found_on_[fiber].back();
+    push_found_on_[fiber].pop_back();
+    if (sim_.InterruptsEnabledOn(cpu)) {
+      sim_.Fail("push-off-disables-interrupts",
+                absl::StrCat("cpu", cpu, ": push_off() returns to ",
+                             Code(Instrumentation::InnermostCaller()), " with interrupts on"));
+    }
+    if (n.depth++ == 0) {
+      n.found_on = found_on;
+      n.where = Instrumentation::InnermostCaller();
+      n.step = sim_.step();
+    }
+    return;
+  }
+  if (entry) {
+    // Interrupts are off from here until pop_off() turns them on (or it panics): the thread
+    // cannot move before the nesting is counted down.
+    bool expects_on = false;
+    if (n.depth > 0 && --n.depth == 0) expects_on = n.found_on;
+    pop_expects_on_[fiber].push_back(expects_on);
+    return;
+  }
+  if (pop_expects_on_[fiber].empty()) return;
+  const bool expects_on = pop_expects_on_[fiber].back();
+  pop_expects_on_[fiber].pop_back();
+  const bool on = sim_.InterruptsEnabledOn(cpu);
+  if (on == expects_on) return;
+  // Fail() never returns and this fiber's frames are never unwound: only the moved-in message
+  // may own memory when it is called.
+  std::string why;
+  if (on) {
+    why = absl::StrCat(
+        "cpu", cpu, ": pop_off() returns to ", Code(Instrumentation::InnermostCaller()),
+        " with interrupts on, but they must stay off: ",
+        n.depth > 0 ? "push_off()s are still unmatched on this CPU"
+                    : absl::StrCat("the outermost push_off() (called from ", Code(n.where), ") of ",
+                                   ThreadOf(cpu), " found them off"));
+  } else {
+    why = absl::StrCat(
+        "cpu", cpu, ": pop_off() returns to ", Code(Instrumentation::InnermostCaller()),
+        " with interrupts off, but the outermost push_off() (called from ", Code(n.where), ") of ",
+        ThreadOf(cpu), " found them on: this thread now runs with interrupts off for good");
+  }
+  sim_.Fail("pop-off-restores-interrupts", std::move(why));
 }
 
 void LockContracts::Observe(void* self, const Instrumentation::AtomicEvent& event) {

@@ -48,6 +48,19 @@
 //                               only the process itself changes those, or a reader sees an old or
 //                               new value of a word. Issue 24, item 2: kill() comparing p->pid
 //                               before acquire(&p->lock). The parent rule needs `wait_lock`.
+// And the contract of push_off()/pop_off(), on a ghost record of their nesting per vCPU kept from
+// their entries and exits (Instrumentation::FunctionObserver; found by symbol like acquire()),
+// never from c->noff or c->intena:
+//   push-off-disables-interrupts
+//                               push_off() returns with interrupts on.
+//   pop-off-restores-interrupts the pop_off() that matches a thread's outermost push_off() leaves
+//                               interrupts as that push_off() found them, and an inner one
+//                               leaves them off. The state found belongs to a process's thread,
+//                               not the CPU: sched() carries it across swtch() (xv6's intena), so
+//                               the record moves it with the thread at each switch (scheduler()
+//                               keeps what the CPU has). Catches a sched() that does not give it
+//                               back, and a push_off() that reads the state after turning
+//                               interrupts off.
 // A contract whose needs the tree does not meet is skipped, and LockLayout::skipped says why.
 // Determinism: locks are told apart by address only within a run; names and messages use symbol
 // names and offsets in the module, never raw addresses, and nothing iterates a hashed container.
@@ -91,10 +104,12 @@ enum LayoutIndex {
 
 // What the contracts need from one loaded tree, found once when it is loaded.
 struct LockLayout {
-  uintptr_t acquire_begin = 0, acquire_end = 0;  // acquire()'s code; 0: not found
-  uintptr_t release_begin = 0, release_end = 0;  // release()'s code; 0: not found
-  uintptr_t wait_lock = 0;                       // 0: the tree has none
-  uintptr_t proc = 0;                            // proc[NPROC]
+  uintptr_t acquire_begin = 0, acquire_end = 0;    // acquire()'s code; 0: not found
+  uintptr_t release_begin = 0, release_end = 0;    // release()'s code; 0: not found
+  uintptr_t push_off_begin = 0, push_off_end = 0;  // push_off()'s code; 0: not found
+  uintptr_t pop_off_begin = 0, pop_off_end = 0;    // pop_off()'s code; 0: not found
+  uintptr_t wait_lock = 0;                         // 0: the tree has none
+  uintptr_t proc = 0;                              // proc[NPROC]
   int nproc = 0;
   size_t sizeof_proc = 0, proc_lock = 0, proc_pid = 0;
   size_t sizeof_spinlock = 0;
@@ -131,8 +146,8 @@ class LockContracts {
   // The platform's hook: `cpu` returns to user mode running `pid` (no-lock-held-in-user-mode).
   static void OnUserEntry(int cpu, int pid);
   // The platform's hook: the running vCPU switches from kernel thread `old` to `next` (the
-  // struct context pointers swtch() is given).
-  static void OnSwtch(const void* old, const void* next);
+  // struct context pointers swtch() is given); `starts`: `next` starts a new thread.
+  static void OnSwtch(const void* old, const void* next, int starts);
 
   // "wait_lock", "kmem.lock", "proc[3].lock (pid 4)", or "the spin lock at kernel.so+0x4a0".
   std::string Name(uintptr_t lock) const;
@@ -144,7 +159,17 @@ class LockContracts {
     const void* where;  // acquire()'s caller
   };
   // Where a process's kernel thread ran (by proc slot): the ghost record of migrations.
+  // push_off()/pop_off() nesting on one vCPU.
+  struct Nesting {
+    int depth = 0;                // push_off()s not yet matched
+    bool found_on = false;        // what the outermost push_off() found (the thread's)
+    const void* where = nullptr;  // the outermost push_off()'s caller
+    uint64_t step = 0;            // when it returned
+  };
   struct Thread {
+    bool has_found_on = false;  // saved at a switch away: given back when it runs again
+    bool found_on = false;
+    const void* where = nullptr;
     int cpu = -1;           // the vCPU it runs or last ran on; -1: not since the run began
     int previous_cpu = -1;  // the vCPU before that, if it moved
     uint64_t left = 0;      // the step it last switched away (from previous_cpu if it moved)
@@ -152,9 +177,11 @@ class LockContracts {
   };
   static void Observe(void* self, const sim::Instrumentation::AtomicEvent& event);
   static void ObserveAccess(void* self, const sim::Instrumentation::AccessEvent& event);
+  static void ObserveFunction(void* self, bool entry, const void* pc);
+  void OnFunction(bool entry, const void* pc);
   void OnAtomic(const sim::Instrumentation::AtomicEvent& event);
   void OnAccess(const sim::Instrumentation::AccessEvent& event);
-  void Swtch(const void* old, const void* next);
+  void Swtch(const void* old, const void* next, bool starts);
   int ProcSlotOfContext(const void* context) const;  // -1: a CPU's scheduler context
   bool Holds(int cpu, uintptr_t lock) const;
   int PidOf(int slot) const;  // the tree's p->pid, read only to name a process in messages
@@ -174,6 +201,11 @@ class LockContracts {
   std::vector<std::vector<Holding>> held_;  // by CPU, in the order taken
   std::vector<int> running_;                // by CPU: the proc slot whose thread runs; -1: none
   std::vector<Thread> threads_;             // by proc slot
+  std::vector<Nesting> nesting_;            // by CPU
+  // By fiber, innermost last: what push_off() found at its entry (a stack: an interrupt taken
+  // inside push_off() before intr_off() runs a handler that nests its own), and what the pending
+  // pop_off()s must leave.
+  std::vector<std::vector<bool>> push_found_on_, pop_expects_on_;
 };
 
 }  // namespace switchyard::xv6

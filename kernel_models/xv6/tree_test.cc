@@ -203,6 +203,34 @@ TEST(TreeTest, AnUnlockedReadOfAGuardedFieldIsFound) {
   EXPECT_GE(found, 15);
 }
 
+// push_off()/pop_off() against the ghost record of their nesting: a thread gets back the
+// interrupt state its outermost push_off() found, wherever it runs by then.
+TEST(TreeTest, InterruptStateLostAcrossSchedIsFound) {
+  int found = 0;
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    sim::Outcome out = RunTree(seed, 2, /*sched-forgets-intena*/ 10, seed % 2 ? 10 : 0);
+    if (out.kind == sim::Outcome::Kind::kPass) continue;
+    ++found;
+    ASSERT_EQ(out.invariant, "pop-off-restores-interrupts")
+        << "seed " << seed << ": " << out.message;
+    // Either way round: the CPU it resumes on had the other state.
+    EXPECT_NE(out.message.find(") of the kernel thread of proc["), std::string::npos)
+        << out.message;
+  }
+  EXPECT_GE(found, 10);
+}
+
+TEST(TreeTest, PushOffReadingTheStateTooLateIsFound) {
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    sim::Outcome out = RunTree(seed, 2, /*push-off-saves-after-off*/ 11, seed % 2 ? 10 : 0);
+    ASSERT_EQ(out.invariant, "pop-off-restores-interrupts")
+        << "seed " << seed << ": " << out.message;
+    EXPECT_NE(out.message.find("with interrupts off, but the outermost push_off() (called from "),
+              std::string::npos)
+        << out.message;
+  }
+}
+
 TEST(TreeTest, RunsAreResetAndDeterministic) {
   sim::Outcome first = RunTree(11, 2);
   for (uint64_t seed = 100; seed < 300; ++seed) RunTree(seed, 2, seed % 3 == 0 ? 1 : 0);

@@ -124,11 +124,14 @@ void xv6_csr_write(int number, unsigned long value) {
 
 // Set by the host before the tree's initialisation runs: told, on the running vCPU, before each
 // switch, so that the contracts know which kernel thread runs where without reading c->proc
-// (kernel_models/xv6/lock_contracts.h).
-void (*xv6_swtch_hook)(struct context* old, struct context* new);
+// (kernel_models/xv6/lock_contracts.h). `starts`: `new` was never saved by a switch, so it starts
+// a new thread (allocproc's ra = forkret; sim/platform.h's SY_SAVED).
+void (*xv6_swtch_hook)(struct context* old, struct context* new, int starts);
 
 void swtch(struct context* old, struct context* new) {
-  if (xv6_swtch_hook != 0) xv6_swtch_hook(old, new);
+  if (xv6_swtch_hook != 0) {
+    xv6_swtch_hook(old, new, ((struct sy_context*)new)->entry != SY_SAVED);
+  }
   sy_swtch((struct sy_context*)old, (struct sy_context*)new);
 }
 
@@ -145,6 +148,10 @@ int printf(char* fmt, ...) {
 #else
 void printf(char* fmt, ...) { (void)fmt; }
 #endif
+
+// The traps lab adds backtrace() to printf.c, which the platform stands in for (sys_sleep calls
+// it). Weak: a tree that defines it in a compiled file keeps its own.
+__attribute__((weak)) void backtrace(void) {}
 
 void consoleinit(void) {}
 void uartintr(void) {}

@@ -25,6 +25,11 @@
 //                             kill() compares p->pid before it takes p->lock and does not compare
 //                             again: the slot can be freed and reused by another process between
 //                             the two, and kill() then kills that one
+//  10 sched-forgets-intena    sched() does not give the thread back its intena after swtch(): it
+//                             runs on with the interrupt state of the CPU it resumes on
+//  11 push-off-saves-after-off
+//                             push_off() reads the interrupt state after intr_off() (spinlock.c),
+//                             so the outermost pop_off() never turns interrupts back on
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -40,6 +45,7 @@ enum {
   BUG_EXIT_WAIT_LOCK_UNDER_P_LOCK = 5,
   BUG_DOUBLE_RELEASE = 7,
   BUG_KILL_CHECKS_PID_UNLOCKED = 9,
+  BUG_SCHED_FORGETS_INTENA = 10,
 };
 int xv6_planted_bug;
 
@@ -297,7 +303,7 @@ void sched(void) {
   if (intr_get()) panic("sched interruptible");
   int intena = mycpu()->intena;
   swtch(&p->context, &mycpu()->context);
-  mycpu()->intena = intena;
+  if (xv6_planted_bug != BUG_SCHED_FORGETS_INTENA) mycpu()->intena = intena;
 }
 
 // Gives up the CPU for one round.

@@ -14,6 +14,7 @@ enum {
   BUG_RELEASE_POPS_BEFORE_UNLOCK = 6,
   BUG_DOUBLE_RELEASE = 7,
   BUG_PUSH_OFF_READS_CPU_EARLY = 8,
+  BUG_PUSH_OFF_SAVES_AFTER_OFF = 11,
 };
 
 void initlock(struct spinlock* lk, char* name) {
@@ -55,6 +56,7 @@ int holding(struct spinlock* lk) { return lk->locked && lk->cpu == mycpu(); }
 // Like intr_off()/intr_on(), but matched: two push_off()s need two pop_off()s, and interrupts
 // come back on only if they were on before the first.
 void push_off(void) {
+  if (xv6_planted_bug == BUG_PUSH_OFF_SAVES_AFTER_OFF) intr_off();
   int old = intr_get();
   if (xv6_planted_bug == BUG_PUSH_OFF_READS_CPU_EARLY) {
     struct cpu* c = mycpu();
