@@ -82,6 +82,7 @@ LockLayout LockLayout::Find(const sim::Module& m) {
   l.cpu_context = layout[XV6_LAYOUT_CPU_CONTEXT];
   l.cpu_noff = layout[XV6_LAYOUT_CPU_NOFF];
   l.cpu_intena = layout[XV6_LAYOUT_CPU_INTENA];
+  l.running = static_cast<int>(layout[XV6_LAYOUT_RUNNING]);
   if (const auto* ncpu = static_cast<const int*>(m.Symbol("xv6_ncpu")); ncpu != nullptr) {
     l.ncpu = *ncpu;
   }
@@ -147,6 +148,66 @@ void LockContracts::AddInvariants() {
     }
     return true;
   });
+  if (!layout_.swtch_hook || layout_.cpus == 0 || layout_.proc == 0) return;
+  sim_.AddInvariant("cpu-proc-agrees", [this](std::string* why) { return CpuProcAgrees(why); });
+}
+
+bool LockContracts::CpuProcAgrees(std::string* why) const {
+  const LockLayout& l = layout_;
+  auto proc_of = [&l](uintptr_t p) -> int {  // the slot c->proc names; -1: null; -2: elsewhere
+    if (p == 0) return -1;
+    if (p < l.proc || (p - l.proc) % l.sizeof_proc != 0 ||
+        (p - l.proc) / l.sizeof_proc >= static_cast<uintptr_t>(l.nproc)) {
+      return -2;
+    }
+    return static_cast<int>((p - l.proc) / l.sizeof_proc);
+  };
+  auto lock_of = [&l](int slot) { return l.proc + slot * l.sizeof_proc + l.proc_lock; };
+  for (int cpu = 0; cpu < sim_.cpus(); ++cpu) {
+    uintptr_t field = 0;  // the tree's c->proc, checked
+    std::memcpy(&field, reinterpret_cast<const void*>(l.cpus + cpu * l.sizeof_cpu + l.cpu_proc),
+                sizeof field);
+    const int named = proc_of(field);
+    const int slot = running_[cpu];
+    if (slot >= 0 && named != slot) {
+      *why = absl::StrCat("cpu", cpu, " runs ", ThreadOf(cpu), ", but its c->proc ",
+                          named == -1 ? std::string("is null")
+                          : named == -2
+                              ? std::string("points outside proc[]")
+                              : absl::StrCat("names proc[", named, "] (pid ", PidOf(named), ")"));
+      return false;
+    }
+    if (slot < 0 && named != -1 && (named == -2 || !Holds(cpu, lock_of(named)))) {
+      *why = absl::StrCat(
+          "cpu", cpu, " runs its scheduler with c->proc ",
+          named == -2 ? std::string("pointing outside proc[]")
+                      : absl::StrCat("naming proc[", named, "] (pid ", PidOf(named), ")"),
+          named == -2 ? "" : ", whose p->lock it does not hold",
+          ": once the process is runnable again, another CPU can run it while this CPU still "
+          "names it (the scheduler must clear c->proc after swtch() returns)");
+      return false;
+    }
+  }
+  for (int slot = 0; slot < l.nproc; ++slot) {
+    int holder = -1;
+    if (HolderOf(lock_of(slot), &holder) != nullptr) continue;  // mid-change, under p->lock
+    int state = 0;                                              // the tree's p->state, checked
+    std::memcpy(&state, reinterpret_cast<const void*>(l.proc + slot * l.sizeof_proc + l.proc_state),
+                sizeof state);
+    int on = -1;
+    for (int cpu = 0; cpu < sim_.cpus(); ++cpu) {
+      if (running_[cpu] == slot) on = cpu;
+    }
+    if ((state == l.running) != (on >= 0)) {
+      *why = state == l.running
+                 ? absl::StrCat("proc[", slot, "] (pid ", PidOf(slot),
+                                ") is RUNNING outside its p->lock, but no CPU runs its thread")
+                 : absl::StrCat("cpu", on, " runs ", ThreadOf(on),
+                                ", whose p->state is not RUNNING outside its p->lock");
+      return false;
+    }
+  }
+  return true;
 }
 
 void LockContracts::OnUserEntry(int cpu, int pid) {

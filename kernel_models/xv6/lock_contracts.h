@@ -99,6 +99,7 @@ enum LayoutIndex {
   XV6_LAYOUT_CPU_CONTEXT,
   XV6_LAYOUT_CPU_NOFF,
   XV6_LAYOUT_CPU_INTENA,
+  XV6_LAYOUT_RUNNING,
   XV6_LAYOUT_COUNT,
 };
 
@@ -123,6 +124,8 @@ struct LockLayout {
   size_t proc_context = 0;  // where a process's kernel thread is saved: identifies the thread
   // struct cpu's fields, for naming them in messages.
   size_t cpu_proc = 0, cpu_context = 0, cpu_noff = 0, cpu_intena = 0;
+  int running = 0;                      // the tree's RUNNING
+  bool swtch_hook = false;              // the platform tells each switch (LoadedTree sets it)
   const sim::Module* module = nullptr;  // for naming locks by symbol
   std::vector<std::string> skipped;     // "lock-order (the tree has no `wait_lock`...)"
   bool enabled = false;                 // acquire() and release() were found
@@ -141,7 +144,14 @@ class LockContracts {
   LockContracts(const LockContracts&) = delete;
   LockContracts& operator=(const LockContracts&) = delete;
 
-  // Adds interrupts-off-while-holding-spinlock to the simulator's invariants.
+  // Adds interrupts-off-while-holding-spinlock to the simulator's invariants, and, when the
+  // platform tells each switch (layout.swtch_hook), cpu-proc-agrees on the ghost record of which
+  // thread each vCPU runs:
+  //   - a vCPU running a process's thread has that process as c->proc;
+  //   - a vCPU running its scheduler has c->proc null, or names a process whose p->lock it holds
+  //     (scheduler() sets c->proc before swtch() and clears it after, under p->lock);
+  //   - a process whose p->lock no CPU holds is RUNNING exactly when a vCPU runs its thread.
+  // c->proc and p->state are read to CHECK them against the record, never to decide what runs.
   void AddInvariants();
   // The platform's hook: `cpu` returns to user mode running `pid` (no-lock-held-in-user-mode).
   static void OnUserEntry(int cpu, int pid);
@@ -184,6 +194,7 @@ class LockContracts {
   void Swtch(const void* old, const void* next, bool starts);
   int ProcSlotOfContext(const void* context) const;  // -1: a CPU's scheduler context
   bool Holds(int cpu, uintptr_t lock) const;
+  bool CpuProcAgrees(std::string* why) const;
   int PidOf(int slot) const;  // the tree's p->pid, read only to name a process in messages
   std::string ThreadOf(int cpu) const;  // "pid 4's kernel thread (proc[3]), which ran on ..."
   void CheckCpuWrite(int cpu, const sim::Instrumentation::AccessEvent& event);

@@ -526,7 +526,7 @@ void xv6_platform_start(void) { sy_set_trap(xv6_trap); }
 #define XV6_SPINLOCK_CPU_OFFSET ((unsigned long)-1)
 #endif
 const unsigned long xv6_layout[] = {
-    19,  // entries
+    20,  // entries
     NPROC,
     sizeof(struct proc),
     __builtin_offsetof(struct proc, lock),
@@ -545,6 +545,7 @@ const unsigned long xv6_layout[] = {
     __builtin_offsetof(struct cpu, context),
     __builtin_offsetof(struct cpu, noff),
     __builtin_offsetof(struct cpu, intena),
+    RUNNING,  // enum procstate: 3 in trees before USED was added, 4 after
 };
 
 int xv6_ncpu = NCPU;
