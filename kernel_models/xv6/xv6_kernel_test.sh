@@ -68,7 +68,8 @@ echo "$label: FAILED: ${kinds[$status]:-exit $status} in the xv6 tree $real_tree
 target=${TEST_TARGET:-}
 target=${target#@*//}
 target=${target#//}
-zip="bazel-testlogs/${target/://}/test.outputs/outputs.zip"
+package=${target%%:*}
+zip="bazel-testlogs/${package:+$package/}${target#*:}/test.outputs/outputs.zip"
 for file in "$out"/*.json; do
   [ -e "$file" ] || continue
   name=$(basename "$file")
