@@ -75,6 +75,6 @@ cc=$(location {name}_image.cc); h=$(location {name}.h)
         name = name,
         srcs = [name + "_image.cc"],
         hdrs = [name + ".h"],
-        deps = ["//arch/emu:elf_image"],
+        deps = [Label("//arch/emu:elf_image")],  # a Label: right from another workspace too
         visibility = visibility,
     )
