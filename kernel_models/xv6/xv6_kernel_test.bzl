@@ -11,7 +11,8 @@ Args:
     spinlock.c, sleeplock.c, kalloc.c, vm.c, trap.c, syscall.c, sysproc.c (the files switchyard
     compiles) and types.h, param.h, spinlock.h, sleeplock.h, proc.h, defs.h, syscall.h, all in
     one kernel/ directory; any other header that directory has must be listed too, or it is not
-    seen. Generated files work (a genrule's copy of a tree).
+    seen. Other files may be in srcs and are not read. Generated files work (a genrule's copy
+    of a tree).
   cpus: virtual CPUs (at most the tree's NCPU).
   runs: seeds `seed`, `seed`+1, ...: how many. Ignored when `time` is given.
   time: a wall-clock budget instead ("30s", "2m"): how many seeds run then depends on the
@@ -49,8 +50,8 @@ def _quote(s):
 
 def _kernel_dir(ctx):
     """The directory (a short path) holding the tree's kernel/proc.c, checked against srcs."""
-    procs = [f for f in ctx.files.srcs if f.short_path.endswith("kernel/proc.c") and
-                                          f.dirname.endswith("kernel")]
+    procs = [f for f in ctx.files.srcs if f.short_path == "kernel/proc.c" or
+                                          f.short_path.endswith("/kernel/proc.c")]
     if not procs:
         fail("xv6_kernel_test %s: srcs have no kernel/proc.c (give the tree's kernel/*.c and " % ctx.label +
              "kernel/*.h, e.g. glob([\"xv6-riscv/kernel/*.c\", \"xv6-riscv/kernel/*.h\"]))")
@@ -107,7 +108,9 @@ _xv6_kernel_test = rule(
     implementation = _xv6_kernel_test_impl,
     test = True,
     attrs = {
-        "srcs": attr.label_list(allow_files = [".c", ".h"], mandatory = True),
+        # Any files: a filegroup of a whole kernel/ (swtch.S, kernel.ld) is fine; only .c and .h
+        # files of kernel/ are read.
+        "srcs": attr.label_list(allow_files = True, mandatory = True),
         "cpus": attr.int(default = 2),
         "runs": attr.int(default = 200),
         "time": attr.string(default = ""),
