@@ -15,13 +15,24 @@ def cross_program(name, srcs, compiler, objdump, copts = [], text_address = "0x1
     elf = name + ".elf"
     symbol = name.replace("-", "_")
     src_paths = " ".join(["$(locations %s)" % s for s in srcs])
+
+    # Sources include each other by their path in the workspace ("kernel_models/..."): from
+    # another workspace that loads switchyard, that path lies under external/<name>.
+    repository = native.repository_name()
+    root = "external/" + repository[1:] if repository != "@" else "."
+    if root != ".":
+        copts = [
+            "-I%s/%s" % (root, c[2:]) if (c.startswith("-I") and not c.startswith("-I/") and
+                                          not c.startswith("-Iexternal/")) else c
+            for c in copts
+        ]
     native.genrule(
         name = name + "_elf",
         srcs = srcs + hdrs,
         outs = [elf],
         cmd = ("%s -ffreestanding -nostdlib -static -fno-pic -fno-pie -no-pie " +
                "-fno-asynchronous-unwind-tables -fno-stack-protector -Wl,--build-id=none -Wl,-N -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack " +
-               "-Wl,-Ttext=%s -Wl,-e,_start -I. %s -o $@ %s") % (compiler, text_address, " ".join(copts), src_paths),
+               "-Wl,-Ttext=%s -Wl,-e,_start -I%s %s -o $@ %s") % (compiler, text_address, root, " ".join(copts), src_paths),
     )
     native.genrule(
         name = name + "_image",
@@ -64,6 +75,6 @@ cc=$(location {name}_image.cc); h=$(location {name}.h)
         name = name,
         srcs = [name + "_image.cc"],
         hdrs = [name + ".h"],
-        deps = ["//arch/emu:elf_image"],
+        deps = [Label("//arch/emu:elf_image")],  # a Label: right from another workspace too
         visibility = visibility,
     )

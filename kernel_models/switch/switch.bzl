@@ -69,7 +69,7 @@ int main(int argc, char** argv) {{
                    &switchyard::emu::{symbol}, "{routine}"}}, {runs});
 }}
 EOF""".format(
-            header = native.package_name() + "/" + program + ".h",
+            header = "/".join([p for p in [native.package_name(), program + ".h"] if p]),
             name = name,
             srcs = " ".join(srcs),
             arch_enum = {"x86_64": "X86_64", "i386": "I386", "riscv64": "Riscv64"}[arch],
