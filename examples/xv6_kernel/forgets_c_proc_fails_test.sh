@@ -24,7 +24,7 @@ status=$?
 sed 's/^/  | /' "$tmp/test.out"
 [ "$status" -eq 1 ] || fail "the test exited $status, want 1"
 for pattern in "safety cpu-proc-agrees: 1 \(first seed [0-9]+\)" \
-  "is c->proc of [0-9]+ CPUs" \
+  "runs its scheduler with c->proc naming proc\[[0-9]+\] \(pid [0-9]+\), whose p->lock it does not hold" \
   "^//examples/xv6_kernel:forgets_c_proc_test: FAILED: a safety violation in the xv6 tree $tree\$" \
   "reproducer: xv6-correct-cpu-proc-agrees-seed[0-9]+\.json, kept by Bazel in bazel-testlogs/examples/xv6_kernel/forgets_c_proc_test/test.outputs/outputs.zip$" \
   "^  replay it, from the workspace's root: unzip .* && bazel run @switchyard//:switchyard -- replay "; do

@@ -322,11 +322,27 @@ enum {
 #define INIT_CHILDREN 3
 
 // Ghost records of what each pid asked for, keyed by pid modulo their size: the exit status it
-// passed to exit(), and whether anybody tried to kill it.
+// passed to exit(), and whether anybody tried to kill it; and which pids fork() has handed out
+// that wait() has not yet returned (pid 1 from the start). The keys are sound only if no two
+// live processes share a pid, so fork-returns-unique-pid checks that first.
 #define GHOSTS 1024
 static int requested_status[GHOSTS];
 static char requested[GHOSTS];
 static char was_killed[GHOSTS];
+static char live[GHOSTS] = {[1] = 1};
+
+// A parent's fork() returned `pid` (> 0).
+static void forked(int pid) {
+  if (live[pid % GHOSTS]) {
+    static char why[160];
+    __builtin_snprintf(why, sizeof why,
+                       "fork() returned pid %d, which a process that has not been reaped "
+                       "already has",
+                       pid);
+    sy_fail("fork-returns-unique-pid", why);
+  }
+  live[pid % GHOSTS] = 1;
+}
 
 static void jump(struct trapframe* tf, uint64 index) { tf->epc = index * 4; }
 
@@ -368,6 +384,7 @@ static void user_step(struct proc* p) {
       if (tf->a0 == 0) {  // the child
         jump(tf, CHILD_START);
       } else {
+        if ((int)tf->a0 > 0) forked((int)tf->a0);
         tf->s3 += 1;
         jump(tf, tf->s3 < INIT_CHILDREN ? INIT_FORK : INIT_WAIT);
       }
@@ -391,6 +408,7 @@ static void user_step(struct proc* p) {
                            requested[g] ? "recorded" : "no exit() recorded");
         sy_fail("wait-returns-exit-status", why);
       }
+      live[g] = 0;
       jump(tf, INIT_WAIT);
       break;
     }
@@ -445,10 +463,12 @@ static void user_step(struct proc* p) {
         jump(tf, CHILD_START);
         break;
       }
+      if (tf->s6 == SYS_fork && (int)tf->a0 > 0) forked((int)tf->a0);
       jump(tf, CHILD_NEXT);
       break;
     case CHILD_EXIT: {
-      const int status = 1 + p->pid % 7;
+      // Drawn, not derived from the pid: a status that comes back to the wrong waiter shows.
+      const int status = 1 + (int)sy_choose("xv6-exit-status", 7);
       requested_status[p->pid % GHOSTS] = status;
       requested[p->pid % GHOSTS] = 1;
       tf->a0 = (uint64)status;
