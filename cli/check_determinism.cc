@@ -44,7 +44,7 @@ int CheckDeterminismMain(const ParsedArgs& args) {
               scenario::Describe(base).c_str(), runs);
   int64_t crashes = 0;
   for (int64_t i = 0; i < runs; ++i) {
-    scenario::Scenario s = unresolved.swarm ? unresolved : base;
+    scenario::Scenario s = scenario::DrawsPerSeed(unresolved) ? unresolved : base;
     s.seed = base.seed + static_cast<uint64_t>(i);
     if (!scenario::Resolve(&s).ok()) return kExitUsage;
     // Each run in its own process, isolated: a crash is compared like any other outcome.

@@ -395,10 +395,12 @@ int ExploreMain(const ParsedArgs& args) {
   if (resolved.strategy == "dfs") return DfsMain("explore", resolved);
   uint64_t limit =
       runs > 0 ? static_cast<uint64_t>(runs) : (budget > absl::ZeroDuration() ? UINT64_MAX : 1000);
-  scenario::Scenario base = unresolved.swarm ? unresolved : resolved;
+  scenario::Scenario base = scenario::DrawsPerSeed(unresolved) ? unresolved : resolved;
   std::printf("switchyard explore: %s%s; runs %s; jobs %d; reproducers in %s\n",
               scenario::Describe(resolved).c_str(),
-              unresolved.swarm ? " (swarm: options drawn per seed)" : "",
+              unresolved.swarm                 ? " (swarm: options drawn per seed)"
+              : unresolved.strategy == "swarm" ? " (strategy drawn per seed)"
+                                               : "",
               limit == UINT64_MAX ? "until time is up" : absl::StrCat(limit).c_str(), jobs,
               absl::GetFlag(FLAGS_out).c_str());
   std::fflush(stdout);

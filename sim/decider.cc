@@ -160,6 +160,35 @@ uint32_t PctDecider::DoPickCpu(std::span<const uint8_t> candidates, uint64_t ste
   return best;
 }
 
+BurstDecider::BurstDecider(uint64_t seed, uint64_t max_burst)
+    : RandomDecider(seed), burst_state_(seed ^ HashName("burst")), max_burst_(max_burst) {
+  SY_CHECK(max_burst >= 1);
+  exponent_max_ = 63 - __builtin_clzll(max_burst);
+}
+
+uint64_t BurstDecider::DrawBurst() {
+  uint32_t exponent = Bounded(SplitMix64(&burst_state_), static_cast<uint32_t>(exponent_max_ + 1));
+  uint64_t low = (uint64_t{1} << exponent) - 1;
+  uint64_t length = low + SplitMix64(&burst_state_) % (uint64_t{1} << exponent);
+  return std::min(length, max_burst_ - 1);
+}
+
+uint32_t BurstDecider::DoPickCpu(std::span<const uint8_t> candidates, uint64_t /*step*/) {
+  // position_cpu() is the vCPU that ran up to this point; the simulator lists it first when it
+  // can run on.
+  const bool running_can_stay = candidates[0] == position_cpu();
+  if (running_can_stay && left_ > 0) {
+    --left_;
+    return 0;
+  }
+  const uint32_t first = running_can_stay ? 1 : 0;
+  const uint32_t others = static_cast<uint32_t>(candidates.size()) - first;
+  SY_CHECK(others >= 1);
+  uint32_t index = first + Bounded(SplitMix64(&burst_state_), others);
+  left_ = DrawBurst();
+  return index;
+}
+
 ReplayDecider::ReplayDecider(DecisionLog log) : recorded_(std::move(log)) {}
 
 uint32_t ReplayDecider::DoChoose(StreamId stream, uint32_t n) {

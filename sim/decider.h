@@ -13,6 +13,9 @@
 //   RandomDecider  uniform choices from the seed.
 //   PctDecider     PCT (Burckhardt et al., ASPLOS 2010) for the schedule stream: random distinct
 //                  vCPU priorities, d-1 priority-change points; other streams as RandomDecider.
+//   BurstDecider   sticky scheduling: the running vCPU keeps running for a burst of schedule
+//                  points of log-uniformly drawn length, then a drawn other vCPU runs; other
+//                  streams as RandomDecider.
 //   ReplayDecider  the recorded log, strictly; divergence is reported, never papered over.
 //   BytesDecider   bytes from a fuzzer input; when the bytes run out every choice takes the
 //                  default (index 0: no preemption, first option), which keeps inputs short.
@@ -209,6 +212,36 @@ class PctDecider : public RandomDecider {
   size_t next_change_ = 0;
   int last_running_ = -1;
   int depth_;
+};
+
+// Burst (sticky) scheduling. Uniform random switching at every point almost never keeps one vCPU
+// inside a window of a few points while another runs a long path (in a run of 40,000 access
+// points, a switch at half of them gives the other vCPU two points at a time). Here the vCPU that
+// is running keeps running until its burst is used up; then a different candidate, drawn
+// uniformly, runs, with a new burst. A burst's length (the schedule points it stays for after
+// the switch) is log-uniform in [0, max_burst): an exponent k is drawn uniformly from
+// [0, floor(log2(max_burst))], then a length uniformly from [2^k - 1, 2^(k+1) - 1), capped. So
+// every scale, from a switch at each point to one switch per run, is as likely as every other.
+// Integer arithmetic only: the draws are the same on every compiler and libm.
+// When the running vCPU cannot run on (it waits for an interrupt, it spins), the switch comes at
+// once and a new burst is drawn. PickThread stays uniform, as RandomDecider's: on one-vCPU models
+// the strategy is the random one.
+// The burst draws come from a private generator seeded from the run seed (like PCT's); only the
+// picks are recorded, so the log replays exactly without knowing the strategy.
+class BurstDecider : public RandomDecider {
+ public:
+  // REQUIRES: max_burst >= 1.
+  BurstDecider(uint64_t seed, uint64_t max_burst);
+
+ protected:
+  uint32_t DoPickCpu(std::span<const uint8_t> candidates, uint64_t step) override;
+
+ private:
+  uint64_t DrawBurst();
+  uint64_t burst_state_;
+  uint64_t max_burst_;
+  int exponent_max_;   // floor(log2(max_burst_))
+  uint64_t left_ = 0;  // schedule points the running vCPU still stays for
 };
 
 // Replays a recorded log strictly. Past the end of the log, or on a mismatch, it records a
