@@ -40,16 +40,17 @@ bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario:
   s->burst_max = absl::GetFlag(FLAGS_burst_max);
   s->granularity = absl::GetFlag(FLAGS_granularity);
   s->swarm = absl::GetFlag(FLAGS_swarm);
-  if (s->strategy != "random" && s->strategy != "pct" && s->strategy != "burst" &&
+  if (s->strategy != "random" && s->strategy != "pct" && !scenario::UsesBursts(s->strategy) &&
       s->strategy != "swarm" && s->strategy != "dfs") {
     UsageError(subcommand,
-               absl::StrCat("--strategy must be random, pct, burst, swarm or dfs, not '",
+               absl::StrCat("--strategy must be random, pct, burst, conflict, swarm or dfs, not '",
                             s->strategy, "' (replay a file with `switchyard replay`)"));
     return false;
   }
-  if (s->burst_max != 0 && s->strategy != "burst") {
+  if (s->burst_max != 0 && !scenario::UsesBursts(s->strategy)) {
     UsageError(subcommand,
-               absl::StrCat("--burst_max is for --strategy=burst, not --strategy=", s->strategy));
+               absl::StrCat("--burst_max is for --strategy=burst or conflict, not --strategy=",
+                            s->strategy));
     return false;
   }
   if (s->burst_max > scenario::kBurstMaxLimit) {

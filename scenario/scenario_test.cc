@@ -89,7 +89,8 @@ TEST(Resolve, BurstMaxDefaultsToTheRunLengthAndIsCheckedAgainstTheStrategy) {
   EXPECT_EQ(burst.burst_max, 3000u);  // the xv6 model's pct_steps
   Scenario random;
   random.burst_max = 10;
-  EXPECT_EQ(Resolve(&random).message(), "burst_max is for --strategy=burst, not random");
+  EXPECT_EQ(Resolve(&random).message(),
+            "burst_max is for --strategy=burst or conflict, not random");
   Scenario huge;
   huge.strategy = "burst";
   huge.burst_max = kBurstMaxLimit + 1;
@@ -200,6 +201,7 @@ TEST(GoldenHash, ModelRuns) {
   EXPECT_EQ(GoldenHash("uml", "random", 3), 0xaf7f63bb0716cdfcull);
   EXPECT_EQ(GoldenHash("xv6", "burst", 4), 0x48bf499c2c0339eaull);
   EXPECT_EQ(GoldenHash("xv6", "burst", 5, 16), 0x5ca0f124ad2b450bull);
+  EXPECT_EQ(GoldenHash("xv6", "conflict", 6), 0x9081ea3647d4362eull);
 }
 
 }  // namespace

@@ -271,6 +271,54 @@ RC_GTEST_PROP(BurstDecider, ReplayOfABurstLogGivesTheSameSchedule,
   RC_ASSERT(replay.log().decisions == burst.log().decisions);
 }
 
+// Drives a conflict-directed decider as the simulator does, each step's vCPU first making an
+// access to a cell: `shared` makes every vCPU use cell 1 (a write every 4th step), otherwise
+// each vCPU has its own cell. Returns the schedule.
+std::vector<uint8_t> DriveWithAccesses(BurstDecider& d, int cpus, uint64_t steps, bool shared) {
+  std::vector<uint8_t> chosen;
+  uint8_t all[8];
+  for (int i = 0; i < cpus; ++i) all[i] = static_cast<uint8_t>(i);
+  uint8_t running = all[d.PickCpu({all, static_cast<size_t>(cpus)}, 0)];
+  d.SetPosition(0, running);
+  for (uint64_t step = 1; step <= steps; ++step) {
+    const uint32_t cell = shared ? 1u : 0x01000000u + running;
+    d.NoteAccess(running, cell, step % 4 == 0, step);
+    uint8_t rotated[8];
+    for (int i = 0; i < cpus; ++i) rotated[i] = static_cast<uint8_t>((running + i) % cpus);
+    running = rotated[d.PickCpu({rotated, static_cast<size_t>(cpus)}, step)];
+    d.SetPosition(step, running);
+    chosen.push_back(running);
+  }
+  return chosen;
+}
+
+TEST(BurstDecider, OnlyConflictDirectedBurstsAskForAccesses) {
+  EXPECT_FALSE(BurstDecider(1, 100).wants_accesses());
+  EXPECT_TRUE(BurstDecider(1, 100, /*conflict_directed=*/true).wants_accesses());
+}
+
+// Accesses of one cell by two vCPUs, some of them writes, cut bursts short; the same schedule
+// with every vCPU on its own cell never does, and is the plain burst schedule.
+TEST(BurstDecider, ConflictingAccessesEndBurstsEarly) {
+  BurstDecider shared(8, 1 << 14, true);
+  std::vector<uint64_t> with_conflicts = Bursts(DriveWithAccesses(shared, 2, 50000, true));
+  EXPECT_GT(shared.conflict_cuts(), 10u);
+  BurstDecider disjoint(8, 1 << 14, true);
+  BurstDecider plain(8, 1 << 14);
+  std::vector<uint8_t> schedule = DriveWithAccesses(disjoint, 2, 50000, false);
+  EXPECT_EQ(disjoint.conflict_cuts(), 0u);
+  EXPECT_EQ(schedule, DriveCpus(plain, 2, 50000));
+  EXPECT_GT(with_conflicts.size(), 2 * Bursts(schedule).size());
+}
+
+RC_GTEST_PROP(BurstDecider, ReplayOfAConflictDirectedLogGivesTheSameSchedule, (uint64_t seed)) {
+  BurstDecider conflict(seed, 1 << 10, true);
+  std::vector<uint8_t> schedule = DriveWithAccesses(conflict, 3, 3000, true);
+  ReplayDecider replay(conflict.log());
+  RC_ASSERT(DriveCpus(replay, 3, 3000) == schedule);
+  RC_ASSERT(!replay.divergence().has_value());
+}
+
 // Other streams are the random strategy's: adding burst scheduling does not shift a workload.
 TEST(BurstDecider, OtherStreamsAreTheRandomStrategys) {
   BurstDecider burst(11, 100);
