@@ -40,11 +40,16 @@ int CheckDeterminismMain(const ParsedArgs& args) {
   if (runs == 0) runs = 20;
   scenario::Scenario base, unresolved;
   if (!ScenarioFromFlags("check-determinism", args, &base, &unresolved)) return kExitUsage;
+  scenario::Scenario shown = base;  // the strategy asked for, not the first seed's draw
+  if (unresolved.strategy == "swarm") {
+    shown.strategy = "swarm";
+    shown.burst_max = 0;
+  }
   std::printf("switchyard check-determinism: %s; %" PRId64 " seeds, each in two processes\n",
-              scenario::Describe(base).c_str(), runs);
+              scenario::Describe(shown).c_str(), runs);
   int64_t crashes = 0;
   for (int64_t i = 0; i < runs; ++i) {
-    scenario::Scenario s = unresolved.swarm ? unresolved : base;
+    scenario::Scenario s = scenario::DrawsPerSeed(unresolved) ? unresolved : base;
     s.seed = base.seed + static_cast<uint64_t>(i);
     if (!scenario::Resolve(&s).ok()) return kExitUsage;
     // Each run in its own process, isolated: a crash is compared like any other outcome.

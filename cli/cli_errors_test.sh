@@ -49,6 +49,12 @@ for sub in run explore check-determinism; do
   expect 2 1 -- $sub --frobs=3
   expect 2 1 -- $sub --cpus=two
   expect 2 1 -- $sub --timer_period=40
+  expect 2 1 -- $sub --strategy=bogus
+  expect 2 1 -- $sub --strategy=random --burst_max=5
+  expect 2 1 -- $sub --strategy=swarm --burst_max=5
+  expect 2 1 -- $sub --strategy=burst --burst_max=99999999999
+  expect 2 1 -- $sub --strategy=burst --burst_max=-3
+  expect 2 1 -- $sub --strategy=conflict --burst_max=lots
 done
 # The switch model's bad input: unknown architecture or convention, a routine that is no file,
 # does not assemble (the assembler's message, several lines) or does not link, a mismatch.

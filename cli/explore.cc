@@ -395,10 +395,18 @@ int ExploreMain(const ParsedArgs& args) {
   if (resolved.strategy == "dfs") return DfsMain("explore", resolved);
   uint64_t limit =
       runs > 0 ? static_cast<uint64_t>(runs) : (budget > absl::ZeroDuration() ? UINT64_MAX : 1000);
-  scenario::Scenario base = unresolved.swarm ? unresolved : resolved;
+  scenario::Scenario base = scenario::DrawsPerSeed(unresolved) ? unresolved : resolved;
+  // The first line names the campaign's strategy, not what the first seed drew from the swarm.
+  scenario::Scenario shown = resolved;
+  if (unresolved.strategy == "swarm") {
+    shown.strategy = "swarm";
+    shown.burst_max = 0;
+  }
+  std::string drawn;
+  if (unresolved.swarm) drawn += " (swarm: options drawn per seed)";
+  if (unresolved.strategy == "swarm") drawn += " (strategy drawn per seed)";
   std::printf("switchyard explore: %s%s; runs %s; jobs %d; reproducers in %s\n",
-              scenario::Describe(resolved).c_str(),
-              unresolved.swarm ? " (swarm: options drawn per seed)" : "",
+              scenario::Describe(shown).c_str(), drawn.c_str(),
               limit == UINT64_MAX ? "until time is up" : absl::StrCat(limit).c_str(), jobs,
               absl::GetFlag(FLAGS_out).c_str());
   std::fflush(stdout);

@@ -5,8 +5,15 @@
 ABSL_FLAG(std::string, model, "xv6", "the model to run (see `switchyard list`)");
 ABSL_FLAG(uint64_t, seed, 0, "the run's seed (explore: the first seed of the campaign)");
 ABSL_FLAG(std::string, bug, "none", "a planted bug of the model, or none");
-ABSL_FLAG(std::string, strategy, "random", "how decisions are made: random or pct");
+ABSL_FLAG(std::string, strategy, "",
+          "how schedule decisions are made: random, pct, burst (sticky: a vCPU runs for "
+          "log-uniform bursts of points), conflict (burst, ending bursts near conflicting "
+          "accesses), swarm (each seed draws random, pct or burst and their parameters) or dfs; "
+          "default swarm for explore, random for the other subcommands");
 ABSL_FLAG(int, pct_depth, 3, "PCT's depth d: d-1 priority change points");
+ABSL_FLAG(uint64_t, burst_max, 0,
+          "--strategy=burst or conflict: the longest burst of schedule points a vCPU keeps "
+          "running for (lengths are log-uniform below it); 0: the model's expected run length");
 ABSL_FLAG(std::string, granularity, "access",
           "where vCPUs interleave: access (every shared-state access) or coarse (hand-placed "
           "points only)");

@@ -14,6 +14,7 @@ ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(std::string, bug);
 ABSL_DECLARE_FLAG(std::string, strategy);
 ABSL_DECLARE_FLAG(int, pct_depth);
+ABSL_DECLARE_FLAG(uint64_t, burst_max);
 ABSL_DECLARE_FLAG(std::string, granularity);
 ABSL_DECLARE_FLAG(bool, swarm);
 ABSL_DECLARE_FLAG(std::string, trace);

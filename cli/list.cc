@@ -12,7 +12,8 @@ namespace switchyard::cli {
 
 int ListMain(const ParsedArgs& args) {
   if (!args.positional.empty()) return UsageError("list", "list takes no arguments");
-  const std::vector<std::string> strategies = {"random", "pct", "dfs"};
+  const std::vector<std::string> strategies = {"random",   "pct",   "burst",
+                                               "conflict", "swarm", "dfs"};
   if (absl::GetFlag(FLAGS_json)) {
     nlohmann::json models = nlohmann::json::array();
     for (const scenario::ModelSpec& m : scenario::Models()) {
@@ -58,8 +59,13 @@ int ListMain(const ParsedArgs& args) {
     for (const std::string& i : m.invariants) std::printf("    %s\n", i.c_str());
   }
   std::printf(
-      "strategies (--strategy): random, pct (--pct_depth), dfs (bounded exhaustive search: "
-      "--preemption_bound, --dpor, --enumerate); replay and fuzzer bytes are used by `replay`\n"
+      "strategies (--strategy): random, pct (--pct_depth), burst (sticky scheduling: a vCPU "
+      "keeps running for log-uniform bursts up to --burst_max points), conflict (burst whose "
+      "bursts also end a few points after an access that conflicts with another vCPU's recent "
+      "one), swarm (each seed draws random, pct or burst and their parameters; explore's "
+      "default; run and check-determinism default to random), dfs (bounded exhaustive search: "
+      "--preemption_bound, --dpor, --enumerate); replay and fuzzer bytes are used by "
+      "`replay`\n"
       "granularities (--granularity): access (default: every shared-state access is a "
       "preemption and interrupt point), coarse (only the models' hand-placed points)\n");
   return kExitOk;

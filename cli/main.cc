@@ -23,8 +23,8 @@ struct Subcommand {
 
 int HelpMain(const ParsedArgs& args);
 
-const std::vector<std::string> kScenarioFlags = {"model",     "seed",  "bug",        "strategy",
-                                                 "pct_depth", "swarm", "granularity"};
+const std::vector<std::string> kScenarioFlags = {"model",     "seed",      "bug",   "strategy",
+                                                 "pct_depth", "burst_max", "swarm", "granularity"};
 
 std::vector<std::string> With(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -34,7 +34,8 @@ std::vector<std::string> With(std::vector<std::string> a, const std::vector<std:
 const std::vector<Subcommand>& Subcommands() {
   static const std::vector<Subcommand> subcommands = {
       {"run",
-       "switchyard run --model=M --seed=S [--bug=B] [--strategy=random|pct|dfs] "
+       "switchyard run --model=M --seed=S [--bug=B] "
+       "[--strategy=random|pct|burst|conflict|swarm|dfs] [--burst_max=N] "
        "[--granularity=access|coarse] [--MODEL_OPTION=N "
        "...] [--trace=text|interleaving|chrome|html] [--trace_out=FILE] [-o REPRODUCER]",
        "one run: prints its outcome and trace hash",
@@ -42,8 +43,8 @@ const std::vector<Subcommand>& Subcommands() {
             {"trace", "trace_out", "output", "preemption_bound", "dpor", "enumerate", "out"}),
        true, RunMain},
       {"explore",
-       "switchyard explore --model=M [--bug=B] [--strategy=random|pct|dfs] "
-       "[--preemption_bound=K] [--dpor=sleep|off] [--enumerate=schedule|all] "
+       "switchyard explore --model=M [--bug=B] [--strategy=swarm|random|pct|burst|conflict|dfs] "
+       "[--burst_max=N] [--preemption_bound=K] [--dpor=sleep|off] [--enumerate=schedule|all] "
        "[--granularity=access|coarse] [--runs=N] [--time=30s] "
        "[--jobs=K] [--seed=S] [--out=DIR] [--keep_going] [--swarm] [--MODEL_OPTION=N ...]",
        "a campaign over consecutive seeds; writes a reproducer for what it finds",

@@ -33,12 +33,29 @@ bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario:
   s->seed = absl::GetFlag(FLAGS_seed);
   s->bug = absl::GetFlag(FLAGS_bug);
   s->strategy = absl::GetFlag(FLAGS_strategy);
+  if (s->strategy.empty()) {
+    s->strategy = std::string(subcommand) == "explore" ? kExploreDefaultStrategy : "random";
+  }
   s->pct_depth = absl::GetFlag(FLAGS_pct_depth);
+  s->burst_max = absl::GetFlag(FLAGS_burst_max);
   s->granularity = absl::GetFlag(FLAGS_granularity);
   s->swarm = absl::GetFlag(FLAGS_swarm);
-  if (s->strategy != "random" && s->strategy != "pct" && s->strategy != "dfs") {
-    UsageError(subcommand, absl::StrCat("--strategy must be random, pct or dfs, not '", s->strategy,
-                                        "' (replay a file with `switchyard replay`)"));
+  if (s->strategy != "random" && s->strategy != "pct" && !scenario::UsesBursts(s->strategy) &&
+      s->strategy != "swarm" && s->strategy != "dfs") {
+    UsageError(subcommand,
+               absl::StrCat("--strategy must be random, pct, burst, conflict, swarm or dfs, not '",
+                            s->strategy, "' (replay a file with `switchyard replay`)"));
+    return false;
+  }
+  if (s->burst_max != 0 && !scenario::UsesBursts(s->strategy)) {
+    UsageError(subcommand,
+               absl::StrCat("--burst_max is for --strategy=burst or conflict, not --strategy=",
+                            s->strategy));
+    return false;
+  }
+  if (s->burst_max > scenario::kBurstMaxLimit) {
+    UsageError(subcommand, absl::StrCat("--burst_max must be at most ", scenario::kBurstMaxLimit,
+                                        ", not ", s->burst_max));
     return false;
   }
   const scenario::ModelSpec* model = scenario::FindModel(s->model);
@@ -302,8 +319,11 @@ int ReplayMain(const ParsedArgs& args) {
   scenario::Scenario s;
   absl::Status status = scenario::FromReproducer(*file, &s);
   if (!status.ok()) return UsageError("replay", absl::StrCat(path, ": ", status.message()));
+  std::string found_by = file->strategy;
+  if (file->strategy == "pct") absl::StrAppend(&found_by, " pct_depth=", file->pct_depth);
+  if (file->burst_max != 0) absl::StrAppend(&found_by, " burst_max=", file->burst_max);
   std::printf("switchyard replay: %s: %s (found by %s)\n", path.c_str(),
-              scenario::Describe(s).c_str(), file->strategy.c_str());
+              scenario::Describe(s).c_str(), found_by.c_str());
   if (std::string change = scenario::UserCodeChange(*file, s); !change.empty()) {
     std::printf("switchyard replay: %s\n", change.c_str());
   }

@@ -26,10 +26,15 @@ int ListMain(const ParsedArgs& args);
 
 // Shared by the subcommands.
 
+// The strategy `explore` uses without --strategy (the other subcommands use random, so that
+// `run --seed=N` means what it always meant). Each seed draws its own strategy: see
+// scenario::DrawStrategy and bench/README.md for the measurements behind the choice.
+inline constexpr const char* kExploreDefaultStrategy = "swarm";
+
 // Prints "switchyard SUB: what" on stderr and returns kExitUsage.
 int UsageError(const char* subcommand, const std::string& what);
 // Builds and resolves the scenario from --model, --seed, --bug, --strategy, --pct_depth,
-// --swarm and the model options given as extra flags.
+// --burst_max, --swarm and the model options given as extra flags.
 // With `unresolved`, also returns the scenario before Resolve (explicit options only), which a
 // swarm campaign resolves again for every seed.
 bool ScenarioFromFlags(const char* subcommand, const ParsedArgs& args, scenario::Scenario* scenario,

@@ -1,4 +1,5 @@
 // A campaign as a Bazel test: campaign_test --model=M --runs=N [--bug=B] [--strategy=S]
+// [--burst_max=N]
 // [--granularity=G] [--swarm] [--OPTION=N ...] [--expect=pass|found|crash]
 // [--expect_invariant=NAME]
 //
@@ -44,6 +45,8 @@ int Main(int argc, char** argv) {
     } else if (arg.rfind("--runs=", 0) == 0 && absl::SimpleAtoi(arg.substr(7), &runs)) {
     } else if (arg.rfind("--strategy=", 0) == 0) {
       s.strategy = arg.substr(11);
+    } else if (arg.rfind("--burst_max=", 0) == 0 &&
+               absl::SimpleAtoi(arg.substr(12), &s.burst_max)) {
     } else if (arg.rfind("--granularity=", 0) == 0) {
       s.granularity = arg.substr(14);
     } else if (arg == "--swarm") {
@@ -78,10 +81,11 @@ int Main(int argc, char** argv) {
               "; expect %s\n",
               Describe(s).c_str(), uint64_t{0}, runs - 1, shard, shards, expect.c_str());
   if (unresolved.swarm) std::printf("campaign: swarm: options drawn per seed\n");
+  if (unresolved.strategy == "swarm") std::printf("campaign: strategy drawn per seed\n");
   uint64_t done = 0;
   const absl::Time start = absl::Now();  // for the log only: runs never read the clock
   for (uint64_t i = shard; i < runs; i += shards) {
-    if (unresolved.swarm) {
+    if (DrawsPerSeed(unresolved)) {
       s = unresolved;
       s.seed = i;
       if (absl::Status status = Resolve(&s); !status.ok()) {

@@ -1,6 +1,6 @@
 // RapidCheck properties over whole simulated runs, for every model in the registry:
 //  - the correct model passes every generated scenario (options drawn across their swarm
-//    ranges, any seed, random or PCT schedules);
+//    ranges, any seed, random, PCT, burst or conflict-directed burst schedules);
 //  - for every planted bug, a campaign from any generated starting seed finds it within a
 //    fixed budget of runs.
 // A failure prints the scenario and the `switchyard run` command that reproduces it;
@@ -23,8 +23,9 @@ namespace {
 constexpr int kBugBudget = 1500;
 
 // Draws a valid scenario of `model`: each option with a swarm range from that range, the rest at
-// their defaults; configurations the model rejects are discarded.
-Scenario GenScenario(const ModelSpec& model, const std::string& bug) {
+// their defaults; configurations the model rejects are discarded. With `bursts`, the strategy
+// may also be burst or conflict, with a drawn burst_max.
+Scenario GenScenario(const ModelSpec& model, const std::string& bug, bool bursts = false) {
   Scenario s;
   s.model = model.name;
   s.bug = bug;
@@ -33,8 +34,10 @@ Scenario GenScenario(const ModelSpec& model, const std::string& bug) {
       s.options[o.name] = *rc::gen::inRange<int64_t>(o.swarm_min, o.swarm_max + 1);
     }
   }
-  s.strategy = *rc::gen::element<std::string>("random", "pct");
+  s.strategy = bursts ? *rc::gen::element<std::string>("random", "pct", "burst", "conflict")
+                      : *rc::gen::element<std::string>("random", "pct");
   s.pct_depth = *rc::gen::inRange(1, 5);
+  if (UsesBursts(s.strategy)) s.burst_max = *rc::gen::inRange<uint64_t>(1, 100000);
   s.seed = *rc::gen::arbitrary<uint64_t>();
   RC_PRE(Resolve(&s).ok());
   return s;
@@ -43,7 +46,8 @@ Scenario GenScenario(const ModelSpec& model, const std::string& bug) {
 TEST(ModelProperties, CorrectModelsPassGeneratedScenarios) {
   for (const ModelSpec& model : Models()) {
     bool ok = rc::check(model.name + " passes", [&model] {
-      Scenario s = GenScenario(model, "");
+      // Every strategy explore may use: a correct kernel passes long bursts too.
+      Scenario s = GenScenario(model, "", /*bursts=*/true);
       RunResult r = RunScenario(s);
       if (r.outcome.kind != sim::Outcome::Kind::kPass) {
         RC_FAIL(Describe(s) + ": " + r.outcome.invariant + ": " + r.outcome.message +

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "sim/check.h"
 
 namespace switchyard::scenario {
 namespace {
@@ -46,8 +47,9 @@ absl::Status Resolve(Scenario* s) {
   }
   if (s->bug == "none") s->bug.clear();
   if (!KnownStrategy(s->strategy)) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown strategy '", s->strategy,
-                                                   "' (strategies: random, pct, replay, bytes)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown strategy '", s->strategy,
+                     "' (strategies: random, pct, burst, conflict, swarm, dfs)"));
   }
   if (s->granularity != "access" && s->granularity != "coarse") {
     return absl::InvalidArgumentError(
@@ -56,6 +58,14 @@ absl::Status Resolve(Scenario* s) {
   if (s->pct_depth < 1 || s->pct_depth > 64) {
     return absl::InvalidArgumentError(
         absl::StrCat("PCT depth ", s->pct_depth, " is out of range [1, 64]"));
+  }
+  if (s->burst_max > kBurstMaxLimit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("burst_max ", s->burst_max, " is out of range [1, ", kBurstMaxLimit, "]"));
+  }
+  if (s->burst_max != 0 && !UsesBursts(s->strategy)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("burst_max is for --strategy=burst or conflict, not ", s->strategy));
   }
   for (const auto& [name, value] : s->options) {
     const OptionSpec* spec = nullptr;
@@ -101,6 +111,14 @@ absl::Status Resolve(Scenario* s) {
                                                    m->user_file_option, "=PATH"));
   }
   if (!wants_file) s->user_file.clear();
+  if (s->strategy == "swarm" || (UsesBursts(s->strategy) && s->burst_max == 0)) {
+    const uint64_t run_length = m->pct_steps ? m->pct_steps(s->options) : m->pct_expected_steps;
+    if (s->strategy == "swarm") {
+      DrawStrategy(s->seed, run_length, s);
+    } else {
+      s->burst_max = run_length;
+    }
+  }
   if (!s->bug.empty() && m->check_bug) {
     std::string problem = m->check_bug(s->options, s->bug);
     if (!problem.empty()) return absl::InvalidArgumentError(problem);
@@ -112,6 +130,23 @@ absl::Status Resolve(Scenario* s) {
   return absl::OkStatus();
 }
 
+void DrawStrategy(uint64_t seed, uint64_t run_length, Scenario* s) {
+  SY_CHECK(run_length >= 1);
+  uint64_t state = seed ^ sim::HashName("strategy-swarm");
+  const uint32_t which = sim::Bounded(sim::SplitMix64(&state), 4);
+  const uint64_t parameter = sim::SplitMix64(&state);
+  s->burst_max = 0;
+  if (which == 0) {
+    s->strategy = "random";
+  } else if (which == 1) {
+    s->strategy = "pct";
+    s->pct_depth = 2 + static_cast<int>(sim::Bounded(parameter, 4));
+  } else {
+    s->strategy = "burst";
+    s->burst_max = std::max<uint64_t>(2, run_length >> sim::Bounded(parameter, 5));
+  }
+}
+
 std::unique_ptr<sim::Decider> MakeDecider(const Scenario& s, const sim::DecisionLog* log,
                                           std::span<const uint8_t> bytes) {
   if (s.strategy == "pct") {
@@ -119,6 +154,10 @@ std::unique_ptr<sim::Decider> MakeDecider(const Scenario& s, const sim::Decision
     return std::make_unique<sim::PctDecider>(
         s.seed, s.pct_depth, m->pct_steps ? m->pct_steps(s.options) : m->pct_expected_steps,
         m->cpus(s.options));
+  }
+  if (UsesBursts(s.strategy)) {
+    SY_CHECK(s.burst_max >= 1);  // Resolve writes it in
+    return std::make_unique<sim::BurstDecider>(s.seed, s.burst_max, s.strategy == "conflict");
   }
   if (s.strategy == "replay") return std::make_unique<sim::ReplayDecider>(*log);
   if (s.strategy == "lenient") {
@@ -229,6 +268,7 @@ sim::Reproducer ToReproducer(const Scenario& s, const RunResult& r) {
   f.strategy = s.strategy;
   f.seed = s.seed;
   f.pct_depth = s.pct_depth;
+  f.burst_max = UsesBursts(s.strategy) ? s.burst_max : 0;
   f.granularity = s.granularity;
   f.user_file = s.user_file;
   if (const ModelSpec* m = FindModel(s.model); m->user_code_fingerprint) {
@@ -300,6 +340,7 @@ std::string Describe(const Scenario& s) {
   std::string out = absl::StrCat("model=", s.model, " bug=", s.bug.empty() ? "none" : s.bug,
                                  " strategy=", s.strategy, " seed=", s.seed);
   if (s.strategy == "pct") absl::StrAppend(&out, " pct_depth=", s.pct_depth);
+  if (UsesBursts(s.strategy)) absl::StrAppend(&out, " burst_max=", s.burst_max);
   absl::StrAppend(&out, " granularity=", s.granularity);
   for (const auto& [name, value] : s.options) absl::StrAppend(&out, " ", name, "=", value);
   if (!s.user_file.empty()) absl::StrAppend(&out, " file=", s.user_file);
@@ -311,6 +352,7 @@ std::string RunCommand(const Scenario& s) {
   if (!s.bug.empty()) absl::StrAppend(&out, " --bug=", s.bug);
   if (s.strategy != "random") absl::StrAppend(&out, " --strategy=", s.strategy);
   if (s.strategy == "pct") absl::StrAppend(&out, " --pct_depth=", s.pct_depth);
+  if (UsesBursts(s.strategy)) absl::StrAppend(&out, " --burst_max=", s.burst_max);
   if (s.granularity != "access") absl::StrAppend(&out, " --granularity=", s.granularity);
   const ModelSpec* m = FindModel(s.model);
   for (const OptionSpec& o : m->options) {

@@ -20,10 +20,22 @@
 namespace switchyard::scenario {
 
 // Strategies a scenario can name. "replay", "lenient" and "bytes" need their input (a log or
-// fuzzer bytes) next to the scenario; "random" and "pct" need only the seed. "dfs" (search/dfs.h)
-// names the bounded exhaustive search: a driver runs the search; run alone, a dfs scenario takes
-// the random strategy's choices.
-inline constexpr const char* kStrategies[] = {"random", "pct", "replay", "bytes", "lenient", "dfs"};
+// fuzzer bytes) next to the scenario; "random", "pct" and "burst" need only the seed. "dfs"
+// (search/dfs.h) names the bounded exhaustive search: a driver runs the search; run alone, a dfs
+// scenario takes the random strategy's choices. "swarm" is not a strategy a run uses: Resolve
+// replaces it by random, pct or burst with parameters drawn from the seed (see DrawStrategy), so
+// that what a run used is explicit in its description, its command and its reproducer.
+inline constexpr const char* kStrategies[] = {"random", "pct",   "burst",   "conflict", "swarm",
+                                              "replay", "bytes", "lenient", "dfs"};
+
+// "burst" and "conflict" (burst scheduling whose bursts also end near conflicting accesses: see
+// sim::BurstDecider) take burst_max.
+inline bool UsesBursts(const std::string& strategy) {
+  return strategy == "burst" || strategy == "conflict";
+}
+
+// The longest burst --burst_max accepts: longer than any run's schedule points.
+inline constexpr uint64_t kBurstMaxLimit = uint64_t{1} << 32;
 
 struct Scenario {
   std::string model = "xv6";
@@ -32,6 +44,9 @@ struct Scenario {
   std::string strategy = "random";
   uint64_t seed = 0;
   int pct_depth = 3;
+  // --strategy=burst and conflict: the longest burst, in schedule points; 0 before Resolve means
+  // the model's expected run length (ModelSpec::pct_steps), which Resolve writes in.
+  uint64_t burst_max = 0;
   bool swarm = false;  // draw the options left unset from the seed
   // Where vCPUs may interleave: "access" (every shared-state access) or "coarse" (only the
   // models' hand-placed points).
@@ -43,7 +58,24 @@ struct Scenario {
 // Checks the scenario against the registry and completes its options: explicit options are
 // range-checked, swarm options are drawn from the seed (stream "swarm", independent of the
 // strategy), the rest take their defaults. Errors are one line naming what is wrong.
+// Strategy "swarm" is drawn here too (DrawStrategy).
 absl::Status Resolve(Scenario* scenario);
+
+// True when Resolve draws something from the seed (--swarm options or --strategy=swarm), so a
+// campaign must resolve the unresolved scenario again for each seed.
+inline bool DrawsPerSeed(const Scenario& unresolved) {
+  return unresolved.swarm || unresolved.strategy == "swarm";
+}
+
+// --strategy=swarm: the strategy and parameters of one seed, from their own generator (seed ^
+// HashName("strategy-swarm")), so the model's options and the run's decisions do not shift it.
+// A quarter of the seeds random; a quarter pct with depth 2..5; half burst with burst_max =
+// run_length / 2^j, j in 0..4 (at least 2). Burst has the larger share because it alone finds
+// the races of long runs (a real xv6 tree's lost wakeup) in reasonable time, and pct is kept
+// because it finds the C++ xv6 model's lost wakeup fastest (bench/README.md has the figures).
+// "conflict" is not drawn: it was slower than burst wherever it was measured.
+// REQUIRES: run_length >= 1.
+void DrawStrategy(uint64_t seed, uint64_t run_length, Scenario* scenario);
 
 // What a driver may want from a finished run.
 struct RunResult {
@@ -64,7 +96,7 @@ std::unique_ptr<sim::Decider> MakeDecider(const Scenario& scenario, const sim::D
 // Runs a resolved scenario once with the given decider.
 RunResult RunWith(const Scenario& scenario, sim::Decider& decider, bool keep_trace,
                   sim::SimOptions sim_options = {});
-// Runs a resolved "random" or "pct" scenario.
+// Runs a resolved "random", "pct" or "burst" scenario.
 RunResult RunScenario(const Scenario& scenario, bool keep_trace = false);
 
 // Reproducer files <-> scenarios.

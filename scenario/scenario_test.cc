@@ -1,6 +1,9 @@
-// Proves scenarios resolve with one-line errors for bad input, swarm draws depend only on the
-// seed, and a run turned into a reproducer replays to the same trace hash.
+// Proves scenarios resolve with one-line errors for bad input, swarm draws (options and
+// --strategy=swarm's strategy) depend only on the seed and are explicit after Resolve, and a run
+// turned into a reproducer (random, and burst) replays to the same trace hash.
 #include "scenario/scenario.h"
+
+#include <set>
 
 #include "gtest/gtest.h"
 
@@ -54,6 +57,75 @@ TEST(Resolve, SwarmDrawsDependOnlyOnTheSeed) {
   EXPECT_EQ(explicit_cpus.options.at("cpus"), 7);
 }
 
+// --strategy=swarm becomes one concrete strategy with explicit parameters, from the seed alone,
+// and every strategy it can draw is drawn for some seed.
+TEST(Resolve, StrategySwarmDrawsAConcreteStrategyFromTheSeed) {
+  std::set<std::string> drawn;
+  for (uint64_t seed = 0; seed < 60; ++seed) {
+    Scenario a, b;
+    a.strategy = b.strategy = "swarm";
+    a.seed = b.seed = seed;
+    b.bug = "wakeup-without-lock";  // the bug does not change the draw
+    ASSERT_TRUE(Resolve(&a).ok());
+    ASSERT_TRUE(Resolve(&b).ok());
+    EXPECT_EQ(a.strategy, b.strategy);
+    EXPECT_EQ(a.pct_depth, b.pct_depth);
+    EXPECT_EQ(a.burst_max, b.burst_max);
+    EXPECT_NE(a.strategy, "swarm");
+    EXPECT_EQ(a.burst_max != 0, a.strategy == "burst");
+    // Resolving again keeps what was drawn: a campaign resolves each seed's copy once more.
+    Scenario again = a;
+    ASSERT_TRUE(Resolve(&again).ok());
+    EXPECT_EQ(Describe(again), Describe(a));
+    drawn.insert(a.strategy);
+  }
+  EXPECT_EQ(drawn, (std::set<std::string>{"burst", "pct", "random"}));
+}
+
+TEST(Resolve, BurstMaxDefaultsToTheRunLengthAndIsCheckedAgainstTheStrategy) {
+  Scenario burst;
+  burst.strategy = "burst";
+  ASSERT_TRUE(Resolve(&burst).ok());
+  EXPECT_EQ(burst.burst_max, 3000u);  // the xv6 model's pct_steps
+  Scenario random;
+  random.burst_max = 10;
+  EXPECT_EQ(Resolve(&random).message(),
+            "burst_max is for --strategy=burst or conflict, not random");
+  Scenario huge;
+  huge.strategy = "burst";
+  huge.burst_max = kBurstMaxLimit + 1;
+  EXPECT_EQ(Resolve(&huge).message(), "burst_max 4294967297 is out of range [1, 4294967296]");
+}
+
+// A burst run's reproducer records its strategy and parameter, and replays to the same hash.
+TEST(Reproducer, BurstRunReplaysToTheSameHash) {
+  Scenario s;
+  s.bug = "wakeup-without-lock";
+  s.strategy = "burst";
+  s.burst_max = 500;
+  ASSERT_TRUE(Resolve(&s).ok());
+  RunResult first;
+  for (s.seed = 0; s.seed < 3000; ++s.seed) {
+    first = RunScenario(s);
+    if (first.outcome.kind != sim::Outcome::Kind::kPass) break;
+  }
+  ASSERT_NE(first.outcome.kind, sim::Outcome::Kind::kPass);
+  sim::Reproducer file = ToReproducer(s, first);
+  EXPECT_EQ(file.strategy, "burst");
+  EXPECT_EQ(file.burst_max, 500u);
+  absl::StatusOr<sim::Reproducer> parsed = sim::ReproducerFromJson(sim::ReproducerToJson(file));
+  ASSERT_TRUE(parsed.ok());
+  Scenario again;
+  ASSERT_TRUE(FromReproducer(*parsed, &again).ok());
+  std::unique_ptr<sim::Decider> d = MakeDecider(again, &parsed->log, {});
+  RunResult replayed = RunWith(again, *d, false);
+  EXPECT_EQ(replayed.outcome.trace_hash, first.outcome.trace_hash);
+  EXPECT_EQ(replayed.outcome.invariant, first.outcome.invariant);
+  // And `run --seed` with the recorded strategy gives the same run too.
+  EXPECT_NE(RunCommand(s).find("--strategy=burst --burst_max=500"), std::string::npos);
+  EXPECT_EQ(RunScenario(s).outcome.trace_hash, first.outcome.trace_hash);
+}
+
 TEST(Reproducer, RoundTripReplaysToTheSameHash) {
   Scenario s;
   s.bug = "pop-off-enables-early";
@@ -81,10 +153,12 @@ TEST(Reproducer, RoundTripReplaysToTheSameHash) {
 
 // Golden trace hashes of whole model runs. Like //sim:golden_hash_test, CI checks them under
 // several builds, g++ among them: a model must not depend on the compiler either.
-uint64_t GoldenHash(const std::string& model, const std::string& strategy, uint64_t seed) {
+uint64_t GoldenHash(const std::string& model, const std::string& strategy, uint64_t seed,
+                    uint64_t burst_max = 0) {
   Scenario s;
   s.model = model;
   s.strategy = strategy;
+  s.burst_max = burst_max;
   s.seed = seed;
   EXPECT_TRUE(Resolve(&s).ok());
   return RunScenario(s).outcome.trace_hash;
@@ -129,6 +203,9 @@ TEST(GoldenHash, ModelRuns) {
   EXPECT_EQ(GoldenHash("xv6", "random", 1), 0xfdf7718803e5a5efull);
   EXPECT_EQ(GoldenHash("xv6", "pct", 2), 0x83287f57fff313e0ull);
   EXPECT_EQ(GoldenHash("uml", "random", 3), 0xaf7f63bb0716cdfcull);
+  EXPECT_EQ(GoldenHash("xv6", "burst", 4), 0x48bf499c2c0339eaull);
+  EXPECT_EQ(GoldenHash("xv6", "burst", 5, 16), 0x5ca0f124ad2b450bull);
+  EXPECT_EQ(GoldenHash("xv6", "conflict", 6), 0x9081ea3647d4362eull);
 }
 
 }  // namespace

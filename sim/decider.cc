@@ -160,6 +160,66 @@ uint32_t PctDecider::DoPickCpu(std::span<const uint8_t> candidates, uint64_t ste
   return best;
 }
 
+BurstDecider::BurstDecider(uint64_t seed, uint64_t max_burst, bool conflict_directed)
+    : RandomDecider(seed), burst_state_(seed ^ HashName("burst")), max_burst_(max_burst) {
+  SY_CHECK(max_burst >= 1);
+  exponent_max_ = 63 - __builtin_clzll(max_burst);
+  if (conflict_directed) {
+    cells_.resize(size_t{1} << kConflictTableBits);
+    WantAccesses();
+  }
+}
+
+void BurstDecider::OnCellAccess(int cpu, uint32_t cell, bool write, uint64_t step) {
+  // Fibonacci hashing of the id spreads a region's consecutive granules over the table.
+  CellAccesses& e = cells_[(cell * 0x9E3779B9u) >> (32 - kConflictTableBits)];
+  if (e.cell != cell) e = CellAccesses{cell};
+  const auto recent_other = [&](int8_t who, uint64_t when) {
+    return who >= 0 && who != cpu && when + kConflictWindowSteps >= step;
+  };
+  const bool conflict =
+      recent_other(e.write_cpu, e.write_step) || (write && recent_other(e.read_cpu, e.read_step));
+  if (write) {
+    e.write_cpu = static_cast<int8_t>(cpu);
+    e.write_step = step;
+  } else {
+    e.read_cpu = static_cast<int8_t>(cpu);
+    e.read_step = step;
+  }
+  // Only the running vCPU's burst is cut: the access is its own (cpu == position_cpu()).
+  if (!conflict || cpu != position_cpu()) return;
+  const uint64_t draw = SplitMix64(&burst_state_);
+  if ((draw & 1) == 0) return;
+  const uint64_t within = (draw >> 1) & 7;
+  if (within < left_) {
+    left_ = within;
+    ++conflict_cuts_;
+  }
+}
+
+uint64_t BurstDecider::DrawBurst() {
+  uint32_t exponent = Bounded(SplitMix64(&burst_state_), static_cast<uint32_t>(exponent_max_ + 1));
+  uint64_t low = (uint64_t{1} << exponent) - 1;
+  uint64_t length = low + SplitMix64(&burst_state_) % (uint64_t{1} << exponent);
+  return std::min(length, max_burst_ - 1);
+}
+
+uint32_t BurstDecider::DoPickCpu(std::span<const uint8_t> candidates, uint64_t /*step*/) {
+  // position_cpu() is the vCPU that ran up to this point; the simulator lists it first when it
+  // can run on.
+  const bool running_can_stay = candidates[0] == position_cpu();
+  if (running_can_stay && left_ > 0) {
+    --left_;
+    return 0;
+  }
+  const uint32_t first = running_can_stay ? 1 : 0;
+  const uint32_t others = static_cast<uint32_t>(candidates.size()) - first;
+  SY_CHECK(others >= 1);
+  uint32_t index = first + Bounded(SplitMix64(&burst_state_), others);
+  left_ = DrawBurst();
+  return index;
+}
+
 ReplayDecider::ReplayDecider(DecisionLog log) : recorded_(std::move(log)) {}
 
 uint32_t ReplayDecider::DoChoose(StreamId stream, uint32_t n) {

@@ -13,6 +13,10 @@
 //   RandomDecider  uniform choices from the seed.
 //   PctDecider     PCT (Burckhardt et al., ASPLOS 2010) for the schedule stream: random distinct
 //                  vCPU priorities, d-1 priority-change points; other streams as RandomDecider.
+//   BurstDecider   sticky scheduling: the running vCPU keeps running for a burst of schedule
+//                  points of log-uniformly drawn length, then a drawn other vCPU runs; other
+//                  streams as RandomDecider. Conflict-directed: a burst may also end a few
+//                  points after an access that conflicts with another vCPU's recent access.
 //   ReplayDecider  the recorded log, strictly; divergence is reported, never papered over.
 //   BytesDecider   bytes from a fuzzer input; when the bytes run out every choice takes the
 //                  default (index 0: no preemption, first option), which keeps inputs short.
@@ -119,6 +123,14 @@ class Decider {
   // The simulator tells the decider which step is running and on which vCPU, each time it has
   // picked one (before the model's code of that step runs): at a PickCpu, position_cpu() is the
   // vCPU that ran up to it. Strategies that reason about steps (systematic search) read it.
+  // The simulator reports each shared-state access (a cell, sim/instrumentation.h) that vCPU
+  // `cpu` is about to make, before the PickCpu of the same point, to strategies that asked for
+  // them (WantAccesses) and only to them, so the others pay one test of a flag.
+  bool wants_accesses() const { return wants_accesses_; }
+  void NoteAccess(int cpu, uint32_t cell, bool write, uint64_t step) {
+    if (wants_accesses_) OnCellAccess(cpu, cell, write, step);
+  }
+
   void SetPosition(uint64_t step, int cpu) {
     position_step_ = step;
     position_cpu_ = cpu;
@@ -150,6 +162,8 @@ class Decider {
   // Called by SetPosition, after WantPositions.
   virtual void OnPosition() {}
   void WantPositions() { wants_positions_ = true; }
+  virtual void OnCellAccess(int /*cpu*/, uint32_t /*cell*/, bool /*write*/, uint64_t /*step*/) {}
+  void WantAccesses() { wants_accesses_ = true; }
   // Called when a stream is first opened, so seeded strategies can derive its generator.
   virtual void OnStreamOpened(StreamId /*id*/, std::string_view /*name*/) {}
   void SetDivergence(std::string detail);
@@ -163,6 +177,7 @@ class Decider {
   void TeeStream(StreamId id);
   int tee_fd_ = -1;
   bool wants_positions_ = false;
+  bool wants_accesses_ = false;
   uint64_t position_step_ = 0;
   int position_cpu_ = -1;
   DecisionLog log_;
@@ -209,6 +224,60 @@ class PctDecider : public RandomDecider {
   size_t next_change_ = 0;
   int last_running_ = -1;
   int depth_;
+};
+
+// Burst (sticky) scheduling. Uniform random switching at every point almost never keeps one vCPU
+// inside a window of a few points while another runs a long path (in a run of 40,000 access
+// points, a switch at half of them gives the other vCPU two points at a time). Here the vCPU that
+// is running keeps running until its burst is used up; then a different candidate, drawn
+// uniformly, runs, with a new burst. A burst's length (the schedule points it stays for after
+// the switch) is log-uniform in [0, max_burst): an exponent k is drawn uniformly from
+// [0, floor(log2(max_burst))], then a length uniformly from [2^k - 1, 2^(k+1) - 1), capped. So
+// every scale, from a switch at each point to one switch per run, is as likely as every other.
+// Integer arithmetic only: the draws are the same on every compiler and libm.
+// When the running vCPU cannot run on (it waits for an interrupt, it spins), the switch comes at
+// once and a new burst is drawn. PickThread stays uniform, as RandomDecider's: on one-vCPU models
+// the strategy is the random one.
+// The burst draws come from a private generator seeded from the run seed (like PCT's); only the
+// picks are recorded, so the log replays exactly without knowing the strategy.
+//
+// Conflict-directed (conflict_directed = true): a race needs a switch close to an access that
+// another vCPU's recent access conflicts with (the same cell, one of them a write). The decider
+// remembers, per cell, the last write and the last read and who made them (a direct-mapped table
+// indexed by the cell id, so lookups never depend on hashing or addresses; a collision forgets
+// the older cell, which costs a hint, never correctness). An access by the running vCPU that
+// conflicts with another vCPU's access within the last kConflictWindowSteps steps ends the
+// running burst, with probability 1/2, within the next 0..7 points (0: before the access itself).
+class BurstDecider : public RandomDecider {
+ public:
+  static constexpr uint64_t kConflictWindowSteps = 1000;
+  static constexpr int kConflictTableBits = 12;
+
+  // REQUIRES: max_burst >= 1.
+  BurstDecider(uint64_t seed, uint64_t max_burst, bool conflict_directed = false);
+
+  // How many bursts were cut short by a conflicting access (for tests and measurements).
+  uint64_t conflict_cuts() const { return conflict_cuts_; }
+
+ protected:
+  uint32_t DoPickCpu(std::span<const uint8_t> candidates, uint64_t step) override;
+  void OnCellAccess(int cpu, uint32_t cell, bool write, uint64_t step) override;
+
+ private:
+  struct CellAccesses {
+    uint32_t cell = 0;
+    int8_t write_cpu = -1;
+    int8_t read_cpu = -1;
+    uint64_t write_step = 0;
+    uint64_t read_step = 0;
+  };
+  uint64_t DrawBurst();
+  uint64_t burst_state_;
+  uint64_t max_burst_;
+  int exponent_max_;                 // floor(log2(max_burst_))
+  uint64_t left_ = 0;                // schedule points the running vCPU still stays for
+  std::vector<CellAccesses> cells_;  // 2^kConflictTableBits when conflict-directed, else empty
+  uint64_t conflict_cuts_ = 0;
 };
 
 // Replays a recorded log strictly. Past the end of the log, or on a mismatch, it records a

@@ -137,6 +137,7 @@ std::string ReproducerToJson(const Reproducer& r) {
   };
   // Only when there is one: files of models without user code stay as they were.
   if (!r.user_file_fingerprint.empty()) doc["user_file_fingerprint"] = r.user_file_fingerprint;
+  if (r.burst_max != 0) doc["burst_max"] = r.burst_max;
   return doc.dump(1) + "\n";
 }
 
@@ -174,6 +175,7 @@ absl::StatusOr<Reproducer> ReproducerFromJson(const std::string& text) {
   int64_t pct_depth = 0;
   SY_RETURN_IF_ERROR(GetInteger(doc, "pct_depth", 0, 64, &pct_depth));
   r.pct_depth = static_cast<int>(pct_depth);
+  if (doc.contains("burst_max")) SY_RETURN_IF_ERROR(GetUnsigned(doc, "burst_max", &r.burst_max));
   r.granularity = "coarse";
   if (doc.contains("granularity")) SY_RETURN_IF_ERROR(GetText(doc, "granularity", &r.granularity));
   if (doc.contains("user_file")) SY_RETURN_IF_ERROR(GetText(doc, "user_file", &r.user_file));

@@ -31,6 +31,9 @@ struct Reproducer {
   std::string strategy;                    // how the run was first found: random, pct, bytes, ...
   uint64_t seed = 0;
   int pct_depth = 0;
+  // --strategy=burst's longest burst; 0 for the other strategies. Optional in files (files from
+  // before burst existed have none).
+  uint64_t burst_max = 0;
   // Where vCPUs interleave: "access" or "coarse". Files from before granularity existed ran
   // coarse, and read so.
   std::string granularity = "access";

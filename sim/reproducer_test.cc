@@ -55,6 +55,23 @@ TEST(Reproducer, TheUserCodesFingerprintRoundTripsAndIsOptional) {
   EXPECT_TRUE(none->user_file_fingerprint.empty());
 }
 
+// A burst run's file records its longest burst; files of the other strategies (and files from
+// before burst existed) have no such field and read as 0.
+TEST(Reproducer, BurstMaxRoundTripsAndIsOptional) {
+  Reproducer burst = Example();
+  burst.strategy = "burst";
+  burst.burst_max = 40000;
+  absl::StatusOr<Reproducer> back = ReproducerFromJson(ReproducerToJson(burst));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->strategy, "burst");
+  EXPECT_EQ(back->burst_max, 40000u);
+  const std::string plain = ReproducerToJson(Example());
+  EXPECT_EQ(plain.find("burst_max"), std::string::npos);
+  absl::StatusOr<Reproducer> none = ReproducerFromJson(plain);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->burst_max, 0u);
+}
+
 void ExpectOneLineError(const std::string& text, const std::string& fragment) {
   absl::StatusOr<Reproducer> r = ReproducerFromJson(text);
   ASSERT_FALSE(r.ok()) << text;

@@ -465,6 +465,9 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
                                        " ticks; ", machine_->DescribeStuck());
     FailLiveness("no-progress", std::move(message));
   }
+  if (decider_.wants_accesses() && point >= PointKind::kRead) {
+    decider_.NoteAccess(cpu_, cell, point != PointKind::kRead, step_);
+  }
   if (now_ >= next_due_ || external_pending_ != 0) FireDueTimers();
   int next = PickNext(kind);
   decider_.SetPosition(step_, next);
