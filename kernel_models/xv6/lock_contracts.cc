@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <link.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -119,7 +120,8 @@ LockContracts::LockContracts(const LockLayout& layout, sim::Simulator& sim, bool
       held_(sim.cpus()),
       running_(sim.cpus(), -1),
       threads_(layout.nproc),
-      nesting_(sim.cpus()) {
+      nesting_(sim.cpus()),
+      on_cpu_(layout.nproc, -1) {
   SY_CHECK(layout.enabled);
   SY_CHECK(active == nullptr);
   active = this;
@@ -188,24 +190,26 @@ bool LockContracts::CpuProcAgrees(std::string* why) const {
       return false;
     }
   }
+  // Which vCPU runs each slot's thread (-1: none), from the record; then the cheap comparison
+  // first, and the lock record only for a slot that disagrees (this runs after most steps).
+  std::fill(on_cpu_.begin(), on_cpu_.end(), -1);
+  for (int cpu = 0; cpu < sim_.cpus(); ++cpu) {
+    if (running_[cpu] >= 0) on_cpu_[running_[cpu]] = cpu;
+  }
   for (int slot = 0; slot < l.nproc; ++slot) {
-    int holder = -1;
-    if (HolderOf(lock_of(slot), &holder) != nullptr) continue;  // mid-change, under p->lock
-    int state = 0;                                              // the tree's p->state, checked
+    int state = 0;  // the tree's p->state, checked
     std::memcpy(&state, reinterpret_cast<const void*>(l.proc + slot * l.sizeof_proc + l.proc_state),
                 sizeof state);
-    int on = -1;
-    for (int cpu = 0; cpu < sim_.cpus(); ++cpu) {
-      if (running_[cpu] == slot) on = cpu;
-    }
-    if ((state == l.running) != (on >= 0)) {
-      *why = state == l.running
-                 ? absl::StrCat("proc[", slot, "] (pid ", PidOf(slot),
-                                ") is RUNNING outside its p->lock, but no CPU runs its thread")
-                 : absl::StrCat("cpu", on, " runs ", ThreadOf(on),
-                                ", whose p->state is not RUNNING outside its p->lock");
-      return false;
-    }
+    const int on = on_cpu_[slot];
+    if ((state == l.running) == (on >= 0)) continue;
+    int holder = -1;
+    if (HolderOf(lock_of(slot), &holder) != nullptr) continue;  // mid-change, under p->lock
+    *why = state == l.running
+               ? absl::StrCat("proc[", slot, "] (pid ", PidOf(slot),
+                              ") is RUNNING outside its p->lock, but no CPU runs its thread")
+               : absl::StrCat("cpu", on, " runs ", ThreadOf(on),
+                              ", whose p->state is not RUNNING outside its p->lock");
+    return false;
   }
   return true;
 }

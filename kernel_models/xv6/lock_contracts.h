@@ -213,6 +213,7 @@ class LockContracts {
   std::vector<int> running_;                // by CPU: the proc slot whose thread runs; -1: none
   std::vector<Thread> threads_;             // by proc slot
   std::vector<Nesting> nesting_;            // by CPU
+  mutable std::vector<int> on_cpu_;         // CpuProcAgrees' scratch: by slot, the vCPU or -1
   // By fiber, innermost last: what push_off() found at its entry (a stack: an interrupt taken
   // inside push_off() before intr_off() runs a handler that nests its own), and what the pending
   // pop_off()s must leave.
