@@ -1,6 +1,7 @@
-// Spin-lock contracts on any xv6-riscv tree, judged against a ghost record of lock ownership that
-// the checker keeps itself. A checker that derived ownership from `lk->cpu` or `lk->locked` would
-// report whatever a bug wrote there (issue 24, item 3: a release() that forgets to clear
+// Contracts on any xv6-riscv tree (its spin locks, the fields they guard, the per-CPU state and
+// push_off()/pop_off()), each judged against a ghost record that the checker keeps itself; first
+// the record of lock ownership. A checker that derived ownership from `lk->cpu` or `lk->locked`
+// would report whatever a bug wrote there (issue 24, item 3: a release() that forgets to clear
 // `lk->cpu` once made the old checker report a lock-order inversion that never happened).
 //
 // The ghost record. The tree's acquire() and release() are found by symbol (their code ranges in
@@ -168,7 +169,6 @@ class LockContracts {
     uint64_t step;      // when it was taken
     const void* where;  // acquire()'s caller
   };
-  // Where a process's kernel thread ran (by proc slot): the ghost record of migrations.
   // push_off()/pop_off() nesting on one vCPU.
   struct Nesting {
     int depth = 0;                // push_off()s not yet matched
@@ -176,6 +176,8 @@ class LockContracts {
     const void* where = nullptr;  // the outermost push_off()'s caller
     uint64_t step = 0;            // when it returned
   };
+  // A process's kernel thread (by proc slot): the interrupt state it carries across switches, and
+  // where it ran (the ghost record of migrations).
   struct Thread {
     bool has_found_on = false;  // saved at a switch away: given back when it runs again
     bool found_on = false;
@@ -190,13 +192,13 @@ class LockContracts {
   static void ObserveFunction(void* self, bool entry, const void* pc);
   void OnFunction(bool entry, const void* pc);
   void OnAtomic(const sim::Instrumentation::AtomicEvent& event);
-  void OnAccess(const sim::Instrumentation::AccessEvent& event);
   void Swtch(const void* old, const void* next, bool starts);
   int ProcSlotOfContext(const void* context) const;  // -1: a CPU's scheduler context
   bool Holds(int cpu, uintptr_t lock) const;
   bool CpuProcAgrees(std::string* why) const;
   int PidOf(int slot) const;  // the tree's p->pid, read only to name a process in messages
-  std::string ThreadOf(int cpu) const;  // "pid 4's kernel thread (proc[3]), which ran on ..."
+  // "the kernel thread of proc[3] (pid 4), which ran on cpu0 until step ...", or a scheduler
+  std::string ThreadOf(int cpu) const;
   void CheckCpuWrite(int cpu, const sim::Instrumentation::AccessEvent& event);
   void CheckProcAccess(int cpu, const sim::Instrumentation::AccessEvent& event);
   void Acquired(int cpu, uintptr_t lock, const void* where);
