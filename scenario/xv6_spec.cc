@@ -39,8 +39,8 @@ xv6::Config ToConfig(const Options& o, const std::string& bug) {
 enum Kernel : int64_t { kKernelModel = 0, kKernelBuiltin = 1, kKernelDirectory = 2 };
 
 // The planted bugs that switchyard's own C tree has (kernel_models/xv6/builtin/kernel/proc.c
-// lists them by number). The first three are also the C++ model's; the others only the tree's,
-// with their descriptions here.
+// lists them by number). Those without a description here are the C++ model's bugs of the same
+// name, planted in the tree as well; the others are the tree's alone.
 struct TreeBugSpec {
   const char* name;
   int number;
