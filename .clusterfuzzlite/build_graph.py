@@ -125,6 +125,7 @@ class Graph:
             setattr(native, kind, self.native_rule(kind))
         native.glob = self.glob
         native.package_name = lambda: self.current_package
+        native.repository_name = lambda: "@"  # the main repository: the cluster builds this one
         native.exports_files = lambda *a, **k: None
         native.package = lambda **k: None
 
