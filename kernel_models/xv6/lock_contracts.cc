@@ -156,13 +156,10 @@ void LockContracts::AddInvariants() {
 
 bool LockContracts::CpuProcAgrees(std::string* why) const {
   const LockLayout& l = layout_;
-  auto proc_of = [&l](uintptr_t p) -> int {  // the slot c->proc names; -1: null; -2: elsewhere
+  auto proc_of = [this](uintptr_t p) -> int {  // the slot c->proc names; -1: null; -2: elsewhere
     if (p == 0) return -1;
-    if (p < l.proc || (p - l.proc) % l.sizeof_proc != 0 ||
-        (p - l.proc) / l.sizeof_proc >= static_cast<uintptr_t>(l.nproc)) {
-      return -2;
-    }
-    return static_cast<int>((p - l.proc) / l.sizeof_proc);
+    const int slot = SlotAt(p, 0);
+    return slot >= 0 ? slot : -2;
   };
   auto lock_of = [&l](int slot) { return l.proc + slot * l.sizeof_proc + l.proc_lock; };
   for (int cpu = 0; cpu < sim_.cpus(); ++cpu) {
@@ -254,15 +251,7 @@ void LockContracts::Swtch(const void* old, const void* next, bool starts) {
 }
 
 int LockContracts::ProcSlotOfContext(const void* context) const {
-  const auto c = reinterpret_cast<uintptr_t>(context);
-  const LockLayout& l = layout_;
-  if (l.proc == 0 || l.sizeof_proc == 0 || c < l.proc) return -1;
-  const uintptr_t offset = c - l.proc;
-  if (offset >= static_cast<uintptr_t>(l.nproc) * l.sizeof_proc ||
-      offset % l.sizeof_proc != l.proc_context) {
-    return -1;
-  }
-  return static_cast<int>(offset / l.sizeof_proc);
+  return SlotAt(reinterpret_cast<uintptr_t>(context), layout_.proc_context);
 }
 
 int LockContracts::PidOf(int slot) const {
@@ -547,12 +536,19 @@ void LockContracts::UserEntry(int cpu, int pid) {
   sim_.Fail("no-lock-held-in-user-mode", std::move(why));
 }
 
-bool LockContracts::IsProcLock(uintptr_t lock) const {
+int LockContracts::SlotAt(uintptr_t address, size_t field) const {
   const LockLayout& l = layout_;
-  if (l.proc == 0 || l.sizeof_proc == 0 || lock < l.proc) return false;
-  const uintptr_t offset = lock - l.proc;
-  return offset < static_cast<uintptr_t>(l.nproc) * l.sizeof_proc &&
-         offset % l.sizeof_proc == l.proc_lock;
+  if (l.proc == 0 || l.sizeof_proc == 0 || address < l.proc) return -1;
+  const uintptr_t offset = address - l.proc;
+  if (offset >= static_cast<uintptr_t>(l.nproc) * l.sizeof_proc ||
+      offset % l.sizeof_proc != field) {
+    return -1;
+  }
+  return static_cast<int>(offset / l.sizeof_proc);
+}
+
+bool LockContracts::IsProcLock(uintptr_t lock) const {
+  return SlotAt(lock, layout_.proc_lock) >= 0;
 }
 
 const LockContracts::Holding* LockContracts::HolderOf(uintptr_t lock, int* cpu) const {

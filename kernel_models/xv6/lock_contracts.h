@@ -193,6 +193,8 @@ class LockContracts {
   void OnFunction(bool entry, const void* pc);
   void OnAtomic(const sim::Instrumentation::AtomicEvent& event);
   void Swtch(const void* old, const void* next, bool starts);
+  // The proc slot whose field at offset `field` is at `address`; -1: none.
+  int SlotAt(uintptr_t address, size_t field) const;
   int ProcSlotOfContext(const void* context) const;  // -1: a CPU's scheduler context
   bool Holds(int cpu, uintptr_t lock) const;
   bool CpuProcAgrees(std::string* why) const;
