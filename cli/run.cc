@@ -121,8 +121,20 @@ std::string ReproducerPathInOut(const scenario::Scenario& s, const std::string& 
   for (char c : invariant) safe += (isalnum(static_cast<unsigned char>(c)) || c == '-') ? c : '_';
   std::string dir = absl::GetFlag(FLAGS_out);
   mkdir(dir.c_str(), 0777);  // an existing directory is fine; a failure shows on the write
-  return absl::StrCat(dir, "/", s.model, "-", s.bug.empty() ? "correct" : s.bug, "-", safe, "-",
-                      suffix, ".json");
+  // What ran: the planted bug, or the user's code by its directory's name (an xv6 tree, a
+  // threads program), so that findings in two trees do not overwrite each other's files.
+  std::string what = s.bug.empty() ? "correct" : s.bug;
+  if (s.bug.empty() && !s.user_file.empty()) {
+    std::string base = s.user_file;
+    while (base.size() > 1 && base.back() == '/') base.pop_back();
+    base = base.substr(base.rfind('/') + 1);
+    what.clear();
+    for (char c : base) {
+      what += (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+    }
+    if (what.empty() || what == "." || what == "..") what = "tree";
+  }
+  return absl::StrCat(dir, "/", s.model, "-", what, "-", safe, "-", suffix, ".json");
 }
 
 void PrintOutcome(const scenario::RunResult& r) {

@@ -70,6 +70,12 @@ constexpr TreeBugSpec kTreeBugs[] = {
      "between is killed instead (--kernel=builtin only)"},
     {"sched-forgets-intena", 10, nullptr},
     {"push-off-saves-after-off", 11, nullptr},
+    {"bget-looks-up-unlocked", 12,
+     "bget() looks for a cached copy of the block before it takes bcache.lock: two processes "
+     "that miss the same block at once each recycle a buffer for it (--kernel=builtin only)"},
+    {"bget-keeps-valid", 13,
+     "bget() recycles a buffer for another block without clearing b->valid: bread() returns the "
+     "old block's contents (--kernel=builtin only)"},
 };
 
 int TreeBug(const std::string& bug) {
@@ -123,7 +129,8 @@ ModelSpec Xv6Spec() {
        "the kernel: model (the built-in C++ model, every option below), builtin (switchyard's "
        "own xv6-compatible C tree, compiled at run time as yours is) or the directory of your "
        "own xv6-riscv tree (--kernel=~/xv6-riscv: its kernel/proc.c, spinlock.c, sleeplock.c, "
-       "kalloc.c, vm.c, trap.c, syscall.c and sysproc.c, unmodified; a tree uses --cpus only)",
+       "kalloc.c, vm.c, trap.c, syscall.c, sysproc.c and bio.c, unmodified; a tree uses --cpus "
+       "only)",
        1,
        0,
        {"model", "builtin"},
@@ -159,6 +166,20 @@ ModelSpec Xv6Spec() {
     m.bugs.push_back({b.name, b.description, false, false, {{"kernel", kKernelBuiltin}}});
   }
   m.invariants = xv6::Kernel::InvariantNames();
+  // A tree's (--kernel=builtin or DIR): the platform's checks (kernel_models/xv6/platform/
+  // README.md) and the contracts of kernel_models/xv6/lock_contracts.h, where the C++ model's
+  // names differ.
+  for (const char* name :
+       {"cpu-proc-agrees", "wait-returns-exit-status", "fork-returns-unique-pid",
+        "bread-returns-requested-block", "one-buffer-per-block", "bread-returns-latest-write",
+        "lock-order", "no-lock-held-in-user-mode", "interrupts-off-while-holding-spinlock",
+        "release-by-non-owner", "release-clears-owner", "guarded-field-under-lock",
+        "per-cpu-state-by-own-cpu", "push-off-disables-interrupts", "pop-off-restores-interrupts",
+        "stack-reused-while-running", "user-program"}) {
+    if (std::find(m.invariants.begin(), m.invariants.end(), name) == m.invariants.end()) {
+      m.invariants.push_back(name);
+    }
+  }
   // A timer period left at its default grows with nproc, so `--nproc=32` alone just works.
   m.adjust = [](Options* o, const std::set<std::string>& given) {
     if (!given.count("timer_period")) {

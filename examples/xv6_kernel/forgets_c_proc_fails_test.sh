@@ -26,7 +26,7 @@ sed 's/^/  | /' "$tmp/test.out"
 for pattern in "safety cpu-proc-agrees: 1 \(first seed [0-9]+\)" \
   "runs its scheduler with c->proc naming proc\[[0-9]+\] \(pid [0-9]+\), whose p->lock it does not hold" \
   "^//examples/xv6_kernel:forgets_c_proc_test: FAILED: a safety violation in the xv6 tree $tree\$" \
-  "reproducer: xv6-correct-cpu-proc-agrees-seed[0-9]+\.json, kept by Bazel in bazel-testlogs/examples/xv6_kernel/forgets_c_proc_test/test.outputs/outputs.zip$" \
+  "reproducer: xv6-forgets_c_proc-cpu-proc-agrees-seed[0-9]+\.json, kept by Bazel in bazel-testlogs/examples/xv6_kernel/forgets_c_proc_test/test.outputs/outputs.zip$" \
   "^  replay it, from the workspace's root: unzip .* && bazel run @switchyard//:switchyard -- replay "; do
   grep -qE -- "$pattern" "$tmp/test.out" || fail "no line matches '$pattern'"
 done

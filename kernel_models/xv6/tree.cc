@@ -36,10 +36,10 @@ namespace switchyard::xv6 {
 namespace {
 
 // The tree's files that are compiled (instrumented), and the headers they need.
-constexpr const char* kCompiled[] = {"proc.c", "spinlock.c", "sleeplock.c", "kalloc.c",
-                                     "vm.c",   "trap.c",     "syscall.c",   "sysproc.c"};
-constexpr const char* kHeaders[] = {"types.h", "param.h", "spinlock.h", "sleeplock.h",
-                                    "proc.h",  "defs.h",  "syscall.h"};
+constexpr const char* kCompiled[] = {"proc.c", "spinlock.c", "sleeplock.c", "kalloc.c", "vm.c",
+                                     "trap.c", "syscall.c",  "sysproc.c",   "bio.c"};
+constexpr const char* kHeaders[] = {"types.h", "param.h",   "spinlock.h", "sleeplock.h", "proc.h",
+                                    "defs.h",  "syscall.h", "fs.h",       "buf.h"};
 // RISC-V inline assembly that the platform maps onto a call (see BuildTree).
 constexpr const char kWfi[] = "asm volatile(\"wfi\")";
 // Symbols a module may leave to the executable or libc.

@@ -3,8 +3,8 @@
 // run its own scheduler, locks, traps and system calls on virtual CPUs.
 //
 // Build (BuildTree). The tree's kernel/proc.c, spinlock.c, sleeplock.c, kalloc.c, vm.c, trap.c,
-// syscall.c and sysproc.c are compiled by clang with -fsanitize=thread, in place (the tree is
-// only read: a clang VFS overlay puts the platform's riscv.h and memlayout.h where the tree's
+// syscall.c, sysproc.c and bio.c are compiled by clang with -fsanitize=thread, in place (the tree
+// is only read: a clang VFS overlay puts the platform's riscv.h and memlayout.h where the tree's
 // are, so diagnostics and line tables name the user's own files); the platform (platform.c) is
 // compiled without instrumentation. Objects and the module go to a cache directory keyed by a
 // hash of every source, the platform and the flags: an unchanged tree is not compiled again.

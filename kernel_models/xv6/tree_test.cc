@@ -191,8 +191,10 @@ TEST(TreeTest, AStaleMycpuIsNamedWithTheMigration) {
 // finds the unlocked read itself, in any run that calls kill(), without needing the slot to be
 // reused in the window.
 TEST(TreeTest, AnUnlockedReadOfAGuardedFieldIsFound) {
+  // A run finds it when a child calls kill(), one of the seven actions a child draws from: about
+  // two runs in three.
   int found = 0;
-  for (uint64_t seed = 0; seed < 20; ++seed) {
+  for (uint64_t seed = 0; seed < 30; ++seed) {
     sim::Outcome out = RunTree(seed, 2, /*kill-checks-pid-unlocked*/ 9, seed % 2 ? 10 : 0);
     if (out.kind == sim::Outcome::Kind::kPass) continue;
     ++found;
@@ -201,6 +203,55 @@ TEST(TreeTest, AnUnlockedReadOfAGuardedFieldIsFound) {
     EXPECT_NE(out.message.find("(kill) without holding proc["), std::string::npos) << out.message;
   }
   EXPECT_GE(found, 15);
+}
+
+// The disk and the buffer cache: a bget() that looks for a cached block before it takes
+// bcache.lock lets two processes that miss the same block recycle a buffer each (or take a
+// buffer that is being recycled for another block). The platform's ghost records of the buffer
+// bread() gave for each block, of each block's last write, and of the block a buffer from bread()
+// must hold, see it.
+TEST(TreeTest, TwoBuffersForOneBlockAreFound) {
+  int found = 0;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    // The timer period explore uses: a child is preempted inside bget() more often.
+    sim::Outcome out =
+        RunTree(seed, 2, /*bget-looks-up-unlocked*/ 12, seed % 2 ? 10 : 0, {.timer_period = 100});
+    if (out.kind == sim::Outcome::Kind::kPass) continue;
+    ++found;
+    // Mostly the second buffer itself, as soon as bread() returns it; a read of the stale copy, or
+    // a buffer taken while it is recycled for another block, otherwise.
+    ASSERT_TRUE(out.invariant == "one-buffer-per-block" ||
+                out.invariant == "bread-returns-latest-write" ||
+                out.invariant == "bread-returns-requested-block")
+        << "seed " << seed << ": " << out.invariant << ": " << out.message;
+    EXPECT_NE(out.message.find("bread()"), std::string::npos) << out.message;
+  }
+  EXPECT_GE(found, 2);
+  std::printf("bget-looks-up-unlocked: found in %d of 200 runs\n", found);
+}
+
+// A buffer recycled for another block with b->valid still set: bread() returns what the buffer
+// held (zeros, in the runs that fill the cache first) instead of reading the block.
+TEST(TreeTest, ARecycledBufferThatStaysValidIsFound) {
+  int found = 0;
+  for (uint64_t seed = 0; seed < 30; ++seed) {
+    sim::Outcome out = RunTree(seed, 2, /*bget-keeps-valid*/ 13, seed % 2 ? 10 : 0);
+    if (out.kind == sim::Outcome::Kind::kPass) continue;
+    ++found;
+    ASSERT_EQ(out.invariant, "bread-returns-latest-write")
+        << "seed " << seed << ": " << out.message;
+    EXPECT_NE(out.message.find(" through bread(), but "), std::string::npos) << out.message;
+  }
+  EXPECT_GE(found, 2);
+}
+
+// The disk's completion interrupt goes through the tree's devintr() and wakeup(): every request
+// of a correct run completes, and some complete while the requester sleeps.
+TEST(TreeTest, DiskRequestsCompleteThroughTheTreesInterruptPath) {
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    sim::Outcome out = RunTree(seed, 2);
+    ASSERT_EQ(out.kind, sim::Outcome::Kind::kPass) << out.invariant << ": " << out.message;
+  }
 }
 
 // push_off()/pop_off() against the ghost record of their nesting: a thread gets back the

@@ -8,8 +8,9 @@ xv6_kernel_test(name, srcs, cpus = 2, runs = 200, time = "", seed = 0, strategy 
 Args:
   srcs: the tree's kernel/*.c and kernel/*.h, as files, a glob or filegroups, e.g.
     glob(["xv6-riscv/kernel/*.c", "xv6-riscv/kernel/*.h"]). They must hold kernel/proc.c,
-    spinlock.c, sleeplock.c, kalloc.c, vm.c, trap.c, syscall.c, sysproc.c (the files switchyard
-    compiles) and types.h, param.h, spinlock.h, sleeplock.h, proc.h, defs.h, syscall.h, all in
+    spinlock.c, sleeplock.c, kalloc.c, vm.c, trap.c, syscall.c, sysproc.c, bio.c (the files
+    switchyard compiles) and types.h, param.h, spinlock.h, sleeplock.h, proc.h, defs.h,
+    syscall.h, fs.h, buf.h, all in
     one kernel/ directory; any other header that directory has must be listed too, or it is not
     seen. Other files may be in srcs and are not read. Generated files work (a genrule's copy
     of a tree).
@@ -22,7 +23,7 @@ Args:
   **kwargs: the test's attributes (size, timeout, tags, ...). size defaults to "medium".
 
 What the test does: at run time, switchyard (built by Bazel from this workspace) compiles the
-tree's eight files with clang and -fsanitize=thread against the xv6 platform, into $TEST_TMPDIR
+tree's nine files with clang and -fsanitize=thread against the xv6 platform, into $TEST_TMPDIR
 (the tree is only read), and runs `switchyard explore --model=xv6 --kernel=TREE` on them: the
 tree's own scheduler, locks, traps and system calls on virtual CPUs, every load, store and
 atomic a point where another CPU may run (README.md, "Check your own xv6"). The runner is
@@ -41,9 +42,9 @@ kernel/proc.c, without another file switchyard needs, or with kernel/ files of t
 """
 
 # The files tree.cc's BuildTree reads by name (kCompiled and kHeaders there): keep in step.
-_COMPILED = ["proc.c", "spinlock.c", "sleeplock.c", "kalloc.c", "vm.c", "trap.c", "syscall.c", "sysproc.c"]
+_COMPILED = ["proc.c", "spinlock.c", "sleeplock.c", "kalloc.c", "vm.c", "trap.c", "syscall.c", "sysproc.c", "bio.c"]
 
-_HEADERS = ["types.h", "param.h", "spinlock.h", "sleeplock.h", "proc.h", "defs.h", "syscall.h"]
+_HEADERS = ["types.h", "param.h", "spinlock.h", "sleeplock.h", "proc.h", "defs.h", "syscall.h", "fs.h", "buf.h"]
 
 def _quote(s):
     return "'" + s.replace("'", "'\\''") + "'"

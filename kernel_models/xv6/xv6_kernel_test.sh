@@ -23,7 +23,7 @@ label=$3
 shift 3
 
 # The files BuildTree (tree.cc) compiles; it also reads every kernel/*.h.
-compiled="proc.c spinlock.c sleeplock.c kalloc.c vm.c trap.c syscall.c sysproc.c"
+compiled="proc.c spinlock.c sleeplock.c kalloc.c vm.c trap.c syscall.c sysproc.c bio.c"
 
 runfiles_tree=$(cd "$tree" && pwd -P) || exit 2
 real_tree=$(dirname "$(dirname "$(readlink -f "$runfiles_tree/kernel/proc.c")")")

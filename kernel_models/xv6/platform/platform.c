@@ -1,5 +1,5 @@
 // The xv6-riscv platform: the hardware and the parts of xv6 outside scheduling, for a tree's own
-// proc.c, spinlock.c, sleeplock.c, kalloc.c, vm.c, trap.c, syscall.c and sysproc.c running
+// proc.c, spinlock.c, sleeplock.c, kalloc.c, vm.c, trap.c, syscall.c, sysproc.c and bio.c running
 // natively under the simulator (README.md in this directory). Compiled with the tree's headers
 // (types.h, param.h, spinlock.h, proc.h, defs.h, syscall.h) and switchyard's riscv.h and
 // memlayout.h, WITHOUT instrumentation: this file is the machine, not code under test.
@@ -17,20 +17,27 @@
 //   - timer interrupts (line 0) into the tree's usertrap or kerneltrap with the tree's timer
 //     scause (XV6_TIMER_SCAUSE: 0x8000000000000001 for trees whose machine-mode timervec raises a
 //     software interrupt, 0x8000000000000005 for trees with Sstc's stimecmp);
-//   - panic onto sy_panic (a violation "panic" with the message and the tree's file:line).
+//   - panic onto sy_panic (a violation "panic" with the message and the tree's file:line);
+//   - the disk onto a device with a drawn latency whose completion interrupt goes through the
+//     tree's devintr() into virtio_disk_intr() here, which wakes the tree's sleepers.
 // What it stands in for: physical memory (the `end` array; kalloc.c hands out its pages), the
 // kernel page table (vm.c's user page-table code runs; kvminit does not, kernel threads run on
-// the simulator's stacks; older trees' procinit maps kernel stacks into an empty one), the file system and files (namei and friends return a placeholder
-// inode; no process opens files), the console (printf formats nothing), the PLIC, and string.c
-// (memset, memmove and friends here are one ranged access each instead of a point per byte).
+// the simulator's stacks; older trees' procinit maps kernel stacks into an empty one), the file
+// system and files (namei and friends return a placeholder inode; read and write go to disk
+// blocks through the tree's bio.c), the console (printf formats nothing), the PLIC, virtio's
+// descriptor rings, and string.c (memset, memmove and friends here are one ranged access each
+// instead of a point per byte).
 // The user programs: pid 1 forks children, waits for each and checks its exit status; each
-// child does a decider-chosen mix of computing, sleep, kill of any pid, getpid and fork, then
-// exits with a status of its own.
+// child does a decider-chosen mix of computing, sleep, kill of any pid, getpid, read and write
+// of a disk block, and fork, then exits with a status of its own.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
 #include "riscv.h"
 #include "spinlock.h"
+#include "sleeplock.h"
+#include "fs.h"
+#include "buf.h"
 #include "proc.h"
 #include "defs.h"
 #include "syscall.h"
@@ -155,16 +162,106 @@ __attribute__((weak)) void backtrace(void) {}
 
 void consoleinit(void) {}
 void uartintr(void) {}
-void virtio_disk_intr(void) {}
-int plic_claim(void) { return 0; }
-void plic_complete(int irq) { (void)irq; }
 void plicinit(void) {}
 void plicinithart(void) {}
 
-// ---- string.c: one ranged access per call ----
+// ---- The disk: virtio_disk.c's protocol, without its descriptor rings ----
+//
+// virtio_disk_rw() queues the request under the driver's lock and sleeps on the buffer until the
+// device is done, as the tree's own driver does (and sleeps on the queue when it is full). The
+// device finishes each request after a drawn latency and raises VIRTIO0_IRQ; a CPU with
+// interrupts on takes it into the tree's devintr(), whose plic_claim() names the disk, and
+// virtio_disk_intr() moves the data under the same lock, clears b->disk and calls the tree's
+// wakeup(b). Accesses to b->disk and b->data here are points, as the driver's would be.
+//
+// The disk holds one word per block (the first 8 bytes; the rest reads as zeros) for blocks below
+// XV6_DISK_BLOCKS. Blocks from XV6_FILL_BLOCK on read as zeros at once, without a request: the
+// workload reads NBUF of them first, so that the blocks it uses recycle buffers.
+#define XV6_DISK_BLOCKS 2
+#define XV6_FILL_BLOCK 1000
+#define XV6_DISK_QUEUE 8
+#define XV6_DISK_LATENCY_MAX 40  // ticks
+// What the blocks hold before anybody writes: not the zeros a recycled buffer holds, so that a
+// buffer recycled without being read (b->valid left set) shows.
+#define XV6_DISK_FIRST_WORD 1000001
+static struct {
+  struct spinlock lock;  // the driver's (disk.vdisk_lock in xv6)
+  struct buf* request[XV6_DISK_QUEUE];  // in flight, or 0
+  char write[XV6_DISK_QUEUE];
+  char done[XV6_DISK_QUEUE];  // the device finished; the interrupt has not yet been handled
+  uint64 word[XV6_DISK_BLOCKS];
+} disk = {.word = {XV6_DISK_FIRST_WORD, XV6_DISK_FIRST_WORD + 1}};
 
 void __tsan_read_range(const void* address, unsigned long size);
 void __tsan_write_range(const void* address, unsigned long size);
+
+// The device side (sy_after): outside any thread.
+static void disk_finished(void* slot) {
+  disk.done[(long)slot] = 1;
+  sy_raise(VIRTIO0_IRQ);
+}
+
+void virtio_disk_rw(struct buf* b, int write) {
+  if (b->blockno >= XV6_FILL_BLOCK && !write) {
+    memset(b->data, 0, BSIZE);
+    return;
+  }
+  acquire(&disk.lock);
+  int slot = -1;
+  for (;;) {
+    for (int i = 0; i < XV6_DISK_QUEUE && slot < 0; i++) {
+      if (disk.request[i] == 0) slot = i;
+    }
+    if (slot >= 0) break;
+    sleep(&disk.request[0], &disk.lock);
+  }
+  disk.request[slot] = b;
+  disk.write[slot] = (char)write;
+  __tsan_write_range(&b->disk, sizeof b->disk);
+  b->disk = 1;
+  sy_after(1 + sy_choose("xv6-disk-latency", XV6_DISK_LATENCY_MAX), disk_finished,
+           (void*)(long)slot);
+  for (;;) {
+    __tsan_read_range(&b->disk, sizeof b->disk);
+    if (b->disk != 1) break;
+    sleep(b, &disk.lock);
+  }
+  release(&disk.lock);
+}
+
+int plic_claim(void) {
+  for (int i = 0; i < XV6_DISK_QUEUE; i++) {
+    if (disk.done[i]) return VIRTIO0_IRQ;
+  }
+  return 0;
+}
+
+void plic_complete(int irq) { (void)irq; }
+
+void virtio_disk_intr(void) {
+  acquire(&disk.lock);
+  for (int i = 0; i < XV6_DISK_QUEUE; i++) {
+    if (!disk.done[i]) continue;
+    struct buf* b = disk.request[i];
+    uint64* word = b->blockno < XV6_DISK_BLOCKS ? &disk.word[b->blockno] : 0;
+    if (disk.write[i]) {
+      __tsan_read_range(b->data, sizeof(uint64));
+      if (word != 0) *word = *(uint64*)b->data;
+    } else {
+      memset(b->data, 0, BSIZE);
+      *(uint64*)b->data = word != 0 ? *word : 0;
+    }
+    disk.done[i] = 0;
+    disk.request[i] = 0;
+    __tsan_write_range(&b->disk, sizeof b->disk);
+    b->disk = 0;
+    wakeup(b);
+  }
+  wakeup(&disk.request[0]);  // a request that found the queue full
+  release(&disk.lock);
+}
+
+// ---- string.c: one ranged access per call ----
 
 void* memset(void* dst, int c, uint n) {
   if (n != 0) __tsan_write_range(dst, n);
@@ -246,6 +343,102 @@ void fileclose(struct file* f) { (void)f; }
 struct file* filedup(struct file* f) { return f; }
 void fsinit(int dev) { (void)dev; }
 
+// ---- read and write: blocks of the disk through the tree's buffer cache ----
+//
+// The stand-in for files: read(block) returns the first word of the disk block as the tree's
+// bread() gives it, and write(block, value) stores value there through bread(), bwrite() and
+// brelse(); read(-1) reads NBUF blocks nobody else uses (pid 1's first call in some runs), so
+// that the cache is full of valid blocks when the children start. Each block that bread() returns is progress. Checked
+// against a ghost record of the last value stored into each block's buffer while its holder had
+// it from bread():
+//   bread-returns-requested-block  the buffer is the block's (dev and blockno), from bread() until
+//                                  brelse();
+//   one-buffer-per-block           the buffer bread() gave for the block before, if it still holds
+//                                  the block, is the one bread() gives now;
+//   bread-returns-latest-write     it holds what the last write stored (a write reaches the disk
+//                                  before its buffer is recycled).
+static uint64 latest[XV6_DISK_BLOCKS] = {XV6_DISK_FIRST_WORD, XV6_DISK_FIRST_WORD + 1};
+static int latest_pid[XV6_DISK_BLOCKS];
+// The buffer bread() last returned for each block, and to whom.
+static struct buf* block_buf[XV6_DISK_BLOCKS];
+static int block_buf_pid[XV6_DISK_BLOCKS];
+
+static void check_buffer(struct buf* b, uint blockno, const char* when) {
+  if (b->dev == ROOTDEV && b->blockno == blockno) return;
+  static char why[200];
+  __builtin_snprintf(why, sizeof why, "pid %d asked bread() for block %u, and %s a buffer of block %u (dev %u)",
+                     myproc()->pid, blockno, when, b->blockno, b->dev);
+  sy_fail("bread-returns-requested-block", why);
+}
+
+static struct buf* bread_checked(uint blockno) {
+  struct buf* b = bread(ROOTDEV, blockno);
+  sy_progress();
+  check_buffer(b, blockno, "got");
+  if (blockno >= XV6_DISK_BLOCKS) return b;
+  struct buf* last = block_buf[blockno];
+  if (last != 0 && last != b && last->dev == ROOTDEV && last->blockno == blockno) {
+    static char why[200];
+    __builtin_snprintf(why, sizeof why,
+                       "pid %d got a buffer of block %u from bread(), but the buffer bread() "
+                       "gave pid %d for it holds block %u too: two buffers cache one block",
+                       myproc()->pid, blockno, block_buf_pid[blockno], blockno);
+    sy_fail("one-buffer-per-block", why);
+  }
+  block_buf[blockno] = b;
+  block_buf_pid[blockno] = myproc()->pid;
+  return b;
+}
+
+static void brelse_checked(struct buf* b, uint blockno) {
+  check_buffer(b, blockno, "gives brelse()");
+  brelse(b);
+}
+
+uint64 sys_read(void) {
+  const int block = (int)myproc()->trapframe->a0;
+  if (block < 0) {
+    for (int i = 0; i < NBUF; i++) brelse_checked(bread_checked(XV6_FILL_BLOCK + i), XV6_FILL_BLOCK + i);
+    return 0;
+  }
+  if (block >= XV6_DISK_BLOCKS) return -1;
+  struct buf* b = bread_checked(block);
+  __tsan_read_range(b->data, sizeof(uint64));
+  const uint64 word = *(uint64*)b->data;
+  if (word != latest[block]) {
+    static char why[200];
+    if (latest_pid[block] != 0) {
+      __builtin_snprintf(why, sizeof why,
+                         "pid %d read %lu from block %d through bread(), but pid %d's write "
+                         "stored %lu there last",
+                         myproc()->pid, word, block, latest_pid[block], latest[block]);
+    } else {
+      __builtin_snprintf(why, sizeof why,
+                         "pid %d read %lu from block %d through bread(), but nobody has written "
+                         "the block, which holds %lu on the disk",
+                         myproc()->pid, word, block, latest[block]);
+    }
+    sy_fail("bread-returns-latest-write", why);
+  }
+  brelse_checked(b, block);
+  return word;
+}
+
+uint64 sys_write(void) {
+  struct proc* p = myproc();
+  const int block = (int)p->trapframe->a0;
+  const uint64 value = p->trapframe->a1;
+  if (block < 0 || block >= XV6_DISK_BLOCKS) return -1;
+  struct buf* b = bread_checked(block);
+  __tsan_write_range(b->data, sizeof(uint64));
+  *(uint64*)b->data = value;
+  latest[block] = value;
+  latest_pid[block] = p->pid;
+  bwrite(b);
+  brelse_checked(b, block);
+  return 0;
+}
+
 // ---- Boot ----
 
 // Everything main() does before the harts start scheduling that does not depend on the run:
@@ -263,6 +456,8 @@ void xv6_init(void) {
   }
   procinit();
   trapinit();
+  binit();
+  initlock(&disk.lock, "virtio_disk");
   userinit();
 }
 
@@ -308,6 +503,7 @@ static void xv6_trap(int line) {
 // Instructions: the user pc is 4 * index.
 enum {
   INIT_START = 0,  // userinit starts pid 1 here
+  INIT_FILLED,     // after read(-1)
   INIT_FORK,       // fork()
   INIT_FORKED,     // the child goes to CHILD_START; the parent forks again or goes to wait
   INIT_WAIT,       // wait(&status)
@@ -374,6 +570,17 @@ static void user_step(struct proc* p) {
   struct trapframe* tf = p->trapframe;
   switch (tf->epc / 4) {
     case INIT_START:
+      // In one run in eight, fill the buffer cache first (read(-1)): the children's blocks then
+      // recycle buffers that hold other valid blocks. It costs about 2.5 times a run's points
+      // (each brelse() wakes up through all of proc[]), so not every run pays it.
+      if (sy_choose("xv6-fill-cache", 8) == 0) {
+        tf->a0 = (uint64)-1;
+        ecall(p, cpu, SYS_read);
+      } else {
+        jump(tf, INIT_FILLED);
+      }
+      break;
+    case INIT_FILLED:
       tf->s3 = 0;  // children forked so far
       jump(tf, INIT_FORK);
       break;
@@ -422,7 +629,7 @@ static void user_step(struct proc* p) {
         break;
       }
       tf->s2 -= 1;
-      switch (sy_choose("xv6-user-action", 5)) {
+      switch (sy_choose("xv6-user-action", 7)) {
         case 0:
           tf->s4 = 1 + sy_choose("xv6-compute", 8);
           jump(tf, CHILD_COMPUTE);
@@ -437,6 +644,15 @@ static void user_step(struct proc* p) {
           break;
         case 3:
           tf->a7 = SYS_getpid;
+          break;
+        case 4:
+          tf->a7 = SYS_read;
+          tf->a0 = sy_choose("xv6-disk-block", XV6_DISK_BLOCKS);
+          break;
+        case 5:
+          tf->a7 = SYS_write;
+          tf->a0 = sy_choose("xv6-disk-block", XV6_DISK_BLOCKS);
+          tf->a1 = 1 + sy_choose("xv6-disk-value", 1000000);
           break;
         default:
           tf->a7 = SYS_fork;
@@ -499,9 +715,22 @@ void xv6_userret(uint64 satp) {
 
 // ---- Checks and descriptions, for the host (run by the simulator between steps) ----
 
+// By the tree's own enum: trees before 2021 have no USED (SLEEPING is 1 there, RUNNING 3).
 static const char* state_name(enum procstate s) {
-  static const char* names[] = {"UNUSED", "USED", "SLEEPING", "RUNNABLE", "RUNNING", "ZOMBIE"};
-  return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+  switch (s) {
+    case UNUSED:
+      return "UNUSED";
+    case SLEEPING:
+      return "SLEEPING";
+    case RUNNABLE:
+      return "RUNNABLE";
+    case RUNNING:
+      return "RUNNING";
+    case ZOMBIE:
+      return "ZOMBIE";
+    default:
+      return RUNNING == 4 && s == 1 ? "USED" : "?";
+  }
 }
 
 // c->proc agrees with what runs: outside p->lock's critical sections (the scheduler and sched
@@ -525,12 +754,40 @@ int xv6_check_cpu_proc(char* why, int size, int ncpu) {
   return 0;
 }
 
+// What a sleeper waits for, by its channel: a process (wait() sleeps on its own struct proc), the
+// clock, a disk buffer or the disk queue, or a sleep lock.
+static void describe_channel(char* out, int size, void* chan) {
+  extern uint ticks;
+  if ((char*)chan >= (char*)proc && (char*)chan < (char*)&proc[NPROC]) {
+    struct proc* q = &proc[((char*)chan - (char*)proc) / sizeof(struct proc)];
+    __builtin_snprintf(out, size, " on proc[%d] (pid %d%s)", (int)(q - proc), q->pid,
+                       (void*)q == chan ? ": wait() for a child's exit" : "");
+  } else if (chan == &ticks) {
+    __builtin_snprintf(out, size, " on ticks (sleep())");
+  } else if (chan == &disk.request[0]) {
+    __builtin_snprintf(out, size, " on the disk's full queue");
+  } else {
+    for (int i = 0; i < XV6_DISK_QUEUE; i++) {
+      struct buf* b = disk.request[i];
+      if (b == 0) continue;
+      if (chan == b) {
+        __builtin_snprintf(out, size, " on a disk request for block %u%s", b->blockno,
+                           disk.done[i] ? " (done, its interrupt not yet taken)" : "");
+        return;
+      }
+    }
+    __builtin_snprintf(out, size, " on a channel");
+  }
+}
+
 void xv6_describe(char* out, int size) {
   int n = 0;
-  for (struct proc* p = proc; p < &proc[NPROC] && n < size - 64; p++) {
+  for (struct proc* p = proc; p < &proc[NPROC] && n < size - 160; p++) {
     if (p->state == UNUSED) continue;
-    n += __builtin_snprintf(out + n, size - n, "%spid %d %s%s", n ? "; " : "", p->pid,
-                            state_name(p->state), p->chan ? " (sleeping on a channel)" : "");
+    char chan[96] = "";
+    if (p->chan != 0) describe_channel(chan, sizeof chan, p->chan);
+    n += __builtin_snprintf(out + n, size - n, "%spid %d %s%s%s", n ? "; " : "", p->pid,
+                            state_name(p->state), p->chan != 0 ? " sleeping" : "", chan);
   }
 }
 

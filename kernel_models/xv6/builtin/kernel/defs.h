@@ -1,10 +1,19 @@
 // switchyard's own xv6-compatible kernel: every function a kernel file calls in another.
+struct buf;
 struct context;
 struct file;
 struct inode;
 struct proc;
 struct spinlock;
 struct sleeplock;
+
+// bio.c
+void binit(void);
+struct buf* bread(uint, uint);
+void brelse(struct buf*);
+void bwrite(struct buf*);
+void bpin(struct buf*);
+void bunpin(struct buf*);
 
 // kalloc.c
 void* kalloc(void);
@@ -14,6 +23,12 @@ void kinit(void);
 // printf.c (the platform's)
 int printf(char*, ...);
 void panic(char*) __attribute__((noreturn));
+
+// plic.c and virtio_disk.c (the platform's)
+int plic_claim(void);
+void plic_complete(int);
+void virtio_disk_rw(struct buf*, int);
+void virtio_disk_intr(void);
 
 // proc.c
 int cpuid(void);

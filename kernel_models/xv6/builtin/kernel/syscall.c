@@ -37,11 +37,14 @@ extern uint64 sys_kill(void);
 extern uint64 sys_getpid(void);
 extern uint64 sys_sleep(void);
 extern uint64 sys_uptime(void);
+// The platform's stand-ins for files: blocks of the disk through bio.c.
+extern uint64 sys_read(void);
+extern uint64 sys_write(void);
 
 static uint64 (*syscalls[])(void) = {
     [SYS_fork] = sys_fork,     [SYS_exit] = sys_exit,     [SYS_wait] = sys_wait,
     [SYS_kill] = sys_kill,     [SYS_getpid] = sys_getpid, [SYS_sleep] = sys_sleep,
-    [SYS_uptime] = sys_uptime,
+    [SYS_uptime] = sys_uptime, [SYS_read] = sys_read,     [SYS_write] = sys_write,
 };
 
 void syscall(void) {

@@ -92,5 +92,12 @@ int devintr(void) {
     w_sip(r_sip() & ~2);
     return 2;
   }
+  if (scause == 0x8000000000000009L) {
+    // An external interrupt, through the PLIC: the disk's completion.
+    int irq = plic_claim();
+    if (irq == VIRTIO0_IRQ) virtio_disk_intr();
+    if (irq) plic_complete(irq);
+    return 1;
+  }
   return 0;
 }
