@@ -342,7 +342,11 @@ std::string Describe(const Scenario& s) {
   if (s.strategy == "pct") absl::StrAppend(&out, " pct_depth=", s.pct_depth);
   if (UsesBursts(s.strategy)) absl::StrAppend(&out, " burst_max=", s.burst_max);
   absl::StrAppend(&out, " granularity=", s.granularity);
-  for (const auto& [name, value] : s.options) absl::StrAppend(&out, " ", name, "=", value);
+  const ModelSpec* m = FindModel(s.model);
+  for (const auto& [name, value] : s.options) {
+    if (m != nullptr && m->option_applies && !m->option_applies(s.options, name)) continue;
+    absl::StrAppend(&out, " ", name, "=", value);
+  }
   if (!s.user_file.empty()) absl::StrAppend(&out, " file=", s.user_file);
   return out;
 }

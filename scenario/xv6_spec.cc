@@ -186,6 +186,12 @@ ModelSpec Xv6Spec() {
       (*o)["timer_period"] = std::max<int64_t>(o->at("timer_period"), 8 * o->at("nproc") + 20);
     }
   };
+  // A tree (builtin or the user's) takes --cpus only: its workload and sizes are the tree's.
+  m.option_applies = [](const Options& o, const std::string& name) {
+    auto kernel = o.find("kernel");
+    return kernel == o.end() || kernel->second == kKernelModel || name == "kernel" ||
+           name == "cpus";
+  };
   m.check = [](const Options& o) -> std::string {
     // Each tick costs cpu0 a wakeup() scan of every slot, and a preempted process waits for
     // a scheduler scan of every slot. A timer that fires again before a process gets back to
