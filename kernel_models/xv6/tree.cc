@@ -505,9 +505,18 @@ sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
   if (planted_bug_ != nullptr) *planted_bug_ = config.planted_bug;
   options.cpus = config.cpus;
   if (options.accesses_per_tick == 0) options.accesses_per_tick = 10;
+  // The no-progress budget must outlast the slowest a correct run can be: under PCT a vCPU of
+  // low priority runs only when the fairness window forces it, one step in about 200, and one
+  // wakeup() of a 64-process tree is about 1,000 of its accesses (an acquire and release of every
+  // p->lock). 200,000 ticks (2,000,000 accesses at 10 a tick) leave such a vCPU about 10,000
+  // steps of its own between two progress points; 20,000 ticks (the budget before the disk, whose
+  // brelse() wakes up through all of proc[]) reported correct trees as no-progress.
   if (options.progress_budget_ticks == sim::SimOptions{}.progress_budget_ticks) {
-    options.progress_budget_ticks = 20'000;
+    options.progress_budget_ticks = 200'000;
   }
+  // The same for the whole run: some 50,000 steps when the vCPUs share the work, up to 200 times
+  // that when PCT leaves the one with work to do at the lowest priority for the whole run.
+  if (options.max_steps == sim::SimOptions{}.max_steps) options.max_steps = 50'000'000;
   sim::Simulator simulator(options, decider);
   sim::Platform platform(simulator);
   // The ghost record of spin-lock ownership and its contracts (lock_contracts.h); destroyed

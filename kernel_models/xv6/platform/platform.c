@@ -789,6 +789,19 @@ void xv6_describe(char* out, int size) {
     n += __builtin_snprintf(out + n, size - n, "%spid %d %s%s%s", n ? "; " : "", p->pid,
                             state_name(p->state), p->chan != 0 ? " sleeping" : "", chan);
   }
+  // The lost wakeup wait() can suffer: a parent asleep on itself beside a child that has exited.
+  for (struct proc* q = proc; q < &proc[NPROC] && n < size - 200; q++) {
+    if (q->state != SLEEPING || q->chan != (void*)q) continue;
+    for (struct proc* c = proc; c < &proc[NPROC]; c++) {
+      if (c->state != ZOMBIE || c->parent != q) continue;
+      n += __builtin_snprintf(out + n, size - n,
+                              "; a lost wakeup: pid %d sleeps in wait() while its child pid %d is "
+                              "a ZOMBIE (the child's wakeup of its parent came before the parent "
+                              "slept, or went to another process)",
+                              q->pid, c->pid);
+      break;
+    }
+  }
 }
 
 void xv6_platform_start(void) { sy_set_trap(xv6_trap); }
