@@ -175,8 +175,8 @@ void plicinithart(void) {}
 // wakeup(b). Accesses to b->disk and b->data here are points, as the driver's would be.
 //
 // The disk holds one word per block (the first 8 bytes; the rest reads as zeros) for blocks below
-// XV6_DISK_BLOCKS. Blocks from XV6_FILL_BLOCK on read as zeros at once, without a request: the
-// workload reads NBUF of them first, so that the blocks it uses recycle buffers.
+// XV6_DISK_BLOCKS. Blocks from XV6_FILL_BLOCK on read as zeros at once, without a request: in some
+// runs pid 1 reads NBUF of them first, so that the blocks the children use recycle buffers.
 #define XV6_DISK_BLOCKS 2
 #define XV6_FILL_BLOCK 1000
 #define XV6_DISK_QUEUE 8
@@ -348,9 +348,9 @@ void fsinit(int dev) { (void)dev; }
 // The stand-in for files: read(block) returns the first word of the disk block as the tree's
 // bread() gives it, and write(block, value) stores value there through bread(), bwrite() and
 // brelse(); read(-1) reads NBUF blocks nobody else uses (pid 1's first call in some runs), so
-// that the cache is full of valid blocks when the children start. Each block that bread() returns is progress. Checked
-// against a ghost record of the last value stored into each block's buffer while its holder had
-// it from bread():
+// that the cache is full of valid blocks when the children start. Each block that bread() returns
+// is progress. Checked against a ghost record of the last value stored into each block's buffer
+// while its holder had it from bread():
 //   bread-returns-requested-block  the buffer is the block's (dev and blockno), from bread() until
 //                                  brelse();
 //   one-buffer-per-block           the buffer bread() gave for the block before, if it still holds
@@ -366,7 +366,8 @@ static int block_buf_pid[XV6_DISK_BLOCKS];
 static void check_buffer(struct buf* b, uint blockno, const char* when) {
   if (b->dev == ROOTDEV && b->blockno == blockno) return;
   static char why[200];
-  __builtin_snprintf(why, sizeof why, "pid %d asked bread() for block %u, and %s a buffer of block %u (dev %u)",
+  __builtin_snprintf(why, sizeof why,
+                     "pid %d asked bread() for block %u, and %s a buffer of block %u (dev %u)",
                      myproc()->pid, blockno, when, b->blockno, b->dev);
   sy_fail("bread-returns-requested-block", why);
 }
@@ -398,7 +399,9 @@ static void brelse_checked(struct buf* b, uint blockno) {
 uint64 sys_read(void) {
   const int block = (int)myproc()->trapframe->a0;
   if (block < 0) {
-    for (int i = 0; i < NBUF; i++) brelse_checked(bread_checked(XV6_FILL_BLOCK + i), XV6_FILL_BLOCK + i);
+    for (int i = 0; i < NBUF; i++) {
+      brelse_checked(bread_checked(XV6_FILL_BLOCK + i), XV6_FILL_BLOCK + i);
+    }
     return 0;
   }
   if (block >= XV6_DISK_BLOCKS) return -1;
@@ -785,9 +788,9 @@ void xv6_describe(char* out, int size) {
   for (struct proc* p = proc; p < &proc[NPROC] && n < size - 160; p++) {
     if (p->state == UNUSED) continue;
     char chan[96] = "";
-    if (p->chan != 0) describe_channel(chan, sizeof chan, p->chan);
-    n += __builtin_snprintf(out + n, size - n, "%spid %d %s%s%s", n ? "; " : "", p->pid,
-                            state_name(p->state), p->chan != 0 ? " sleeping" : "", chan);
+    if (p->state == SLEEPING) describe_channel(chan, sizeof chan, p->chan);
+    n += __builtin_snprintf(out + n, size - n, "%spid %d %s%s", n ? "; " : "", p->pid,
+                            state_name(p->state), chan);
   }
   // The lost wakeup wait() can suffer: a parent asleep on itself beside a child that has exited.
   for (struct proc* q = proc; q < &proc[NPROC] && n < size - 200; q++) {
