@@ -53,10 +53,11 @@ const std::vector<Subcommand>& Subcommands() {
        true, ExploreMain},
       {"replay",
        "switchyard replay FILE [--trace=text|interleaving|chrome|html] [--trace_out=FILE]\n"
-       "       switchyard replay --fuzz_input=FILE --model=M [--bug=B] [-o REPRODUCER]",
+       "       switchyard replay --fuzz_input=FILE --model=M [--bug=B] [--kernel=builtin|DIR] "
+       "[-o REPRODUCER]",
        "replays a reproducer file (or a libFuzzer input): same violation, same trace hash",
        {"trace", "trace_out", "fuzz_input", "model", "bug", "output"},
-       false,
+       true,
        ReplayMain},
       {"shrink",
        "switchyard shrink FILE [-o OUT]",

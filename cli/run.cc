@@ -281,8 +281,17 @@ int ReplayFuzzInput(const ParsedArgs& args) {
   std::span<const uint8_t> decisions;
   std::span<const uint8_t> input(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
   std::string bug = absl::GetFlag(FLAGS_bug);
-  absl::Status status = scenario::ScenarioFromFuzzInput(
-      absl::GetFlag(FLAGS_model), bug == "none" ? "" : bug, input, &s, &decisions);
+  // The code under test the fuzz target was given (SWITCHYARD_KERNEL=...: --kernel=...).
+  scenario::Options fixed;
+  std::string user_file;
+  for (const auto& [name, value] : args.extra) {
+    absl::Status parsed =
+        scenario::ParseOptionValue(absl::GetFlag(FLAGS_model), name, value, &fixed, &user_file);
+    if (!parsed.ok()) return UsageError("replay", std::string(parsed.message()));
+  }
+  absl::Status status =
+      scenario::ScenarioFromFuzzInput(absl::GetFlag(FLAGS_model), bug == "none" ? "" : bug, input,
+                                      &s, &decisions, fixed, user_file);
   if (!status.ok()) return UsageError("replay", std::string(status.message()));
   std::printf("switchyard replay: fuzz input %s (%zu bytes): %s\n",
               absl::GetFlag(FLAGS_fuzz_input).c_str(), bytes->size(),
@@ -324,6 +333,11 @@ int ReplayMain(const ParsedArgs& args) {
   if (!absl::GetFlag(FLAGS_fuzz_input).empty()) return ReplayFuzzInput(args);
   if (args.positional.size() != 1) {
     return UsageError("replay", "give one reproducer FILE (or --fuzz_input=FILE --model=M)");
+  }
+  if (!args.extra.empty()) {
+    return UsageError("replay", absl::StrCat("--", args.extra.front().first,
+                                             " is for --fuzz_input: a reproducer file records "
+                                             "its model's options"));
   }
   const std::string& path = args.positional[0];
   absl::StatusOr<sim::Reproducer> file = sim::ReadReproducer(path);

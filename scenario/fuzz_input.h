@@ -15,10 +15,19 @@
 
 namespace switchyard::scenario {
 
-// Fills *scenario (strategy "bytes") and *decisions (the bytes left for the decider).
+// Fills *scenario (strategy "bytes") and *decisions (the bytes left for the decider). The
+// options in `fixed` (and the user's code in `user_file`, for the model's user_file_option) are
+// taken as given; the others are drawn from the input's first bytes.
 absl::Status ScenarioFromFuzzInput(const std::string& model, const std::string& bug,
                                    std::span<const uint8_t> input, Scenario* scenario,
-                                   std::span<const uint8_t>* decisions);
+                                   std::span<const uint8_t>* decisions, const Options& fixed = {},
+                                   const std::string& user_file = "");
+
+// The value of the model's option `name` as a user gives it on the command line (a number, one
+// of its value names, or, for the model's user_file_option, a path to the user's own code, made
+// absolute in *user_file): into (*options)[name]. Errors are one line.
+absl::Status ParseOptionValue(const std::string& model, const std::string& name,
+                              const std::string& value, Options* options, std::string* user_file);
 
 }  // namespace switchyard::scenario
 
