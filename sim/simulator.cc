@@ -1,5 +1,7 @@
 #include "sim/simulator.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -27,6 +29,26 @@ const char* KindName(Outcome::Kind kind) {
   return "?";
 }
 
+namespace {
+
+// Keeps the memory a run frees in the process for the next run. A run grows its decision log
+// (one entry per schedule choice: tens of thousands at access granularity) and its other vectors
+// by doubling; with glibc's defaults the large blocks are mmapped or trimmed from the heap's top
+// when freed, so every run faulted them in again, page by page: two thirds of the CPU time of
+// an instrumented run (bench/README.md, "Instrumented code"). Only where memory comes from
+// changes, never what a run does. Once per process, at the first Simulator.
+void KeepFreedMemory() {
+  static const bool done = [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);   // glibc's largest: blocks below it come from the heap
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);  // give the heap's top back only above this
+    mallopt(M_TOP_PAD, 16 << 20);          // and grow it in large steps
+    return true;
+  }();
+  (void)done;
+}
+
+}  // namespace
+
 const char* GranularityName(Granularity granularity) {
   return granularity == Granularity::kAccess ? "access" : "coarse";
 }
@@ -36,6 +58,7 @@ Simulator::Simulator(const SimOptions& options, Decider& decider)
       decider_(decider),
       trace_(options.keep_trace),
       host_(arch::HostContext("simulator")) {
+  KeepFreedMemory();
   observer_ = options.access_observer;
   SY_CHECK(options.cpus >= 1 && options.cpus <= kMaxCpus);
   vcpus_.resize(options.cpus);
