@@ -20,13 +20,13 @@
 //   - panic onto sy_panic (a violation "panic" with the message and the tree's file:line);
 //   - the disk onto a device with a drawn latency whose completion interrupt goes through the
 //     tree's devintr() into virtio_disk_intr() here, which wakes the tree's sleepers.
-// What it stands in for: physical memory (the `end` array; kalloc.c hands out its pages), the
-// kernel page table (vm.c's user page-table code runs; kvminit does not, kernel threads run on
-// the simulator's stacks; older trees' procinit maps kernel stacks into an empty one), the file
-// system and files (namei and friends return a placeholder inode; read and write go to disk
-// blocks through the tree's bio.c), the console (printf formats nothing), the PLIC, virtio's
-// descriptor rings, and string.c (memset, memmove and friends here are one ranged access each
-// instead of a point per byte).
+// What it stands in for: physical memory (`end`, at KERNBASE, which the host maps; kalloc.c hands
+// out its pages), the kernel page table (vm.c's user page-table code runs; kvminit does not,
+// kernel threads run on the simulator's stacks; older trees' procinit maps kernel stacks into an
+// empty one), the file system and files (namei and friends return a placeholder inode; read and
+// write go to disk blocks through the tree's bio.c), the console (printf formats nothing), the
+// PLIC, virtio's descriptor rings, and string.c (memset, memmove and friends here are one ranged
+// access each instead of a point per byte).
 // The user programs: pid 1 forks children, waits for each and checks its exit status; each
 // child does a decider-chosen mix of computing, sleep, kill of any pid, getpid, read and write
 // of a disk block, and fork, then exits with a status of its own.
@@ -52,7 +52,22 @@ extern struct cpu cpus[NCPU];
 
 // ---- Memory the tree expects from its linker script and trampoline.S ----
 
-char end[XV6_PHYS_PAGES * PGSIZE] __attribute__((aligned(4096)));  // kalloc.c's pages
+// kalloc.c's `extern char end[]` is the first byte of physical memory, which the host maps at
+// KERNBASE (kernel_models/xv6/tree.cc): an absolute symbol. The module is linked with `end` in a
+// dynamic list, so that each reference to it goes through the GOT and the loader fills in the
+// absolute address (glibc does not add the load address to an SHN_ABS symbol); a reference the
+// linker resolved inside the module would be relocated by the load address like any other.
+__asm__(".globl end\n.set end, 0x40000000\n");
+// Also fails when a header of the tree defines KERNBASE or PHYSTOP again after memlayout.h (a cow
+// lab's defs.h, for an array it declares there): its memory is not the platform's.
+_Static_assert(KERNBASE == 0x40000000L && PHYSTOP == KERNBASE + XV6_PHYS_PAGES * 4096L,
+               "a header of the tree defines KERNBASE or PHYSTOP again (memlayout.h is the "
+               "platform's, whose physical memory is XV6_PHYS_PAGES pages at 0x40000000)");
+extern char end[];
+// For the host: where to map physical memory, and where the module's code sees `end`.
+const uint64 xv6_phys_base = KERNBASE;
+const uint64 xv6_phys_size = PHYSTOP - KERNBASE;
+char* xv6_end(void) { return end; }
 char etext[1];
 // The trampoline page: uservec at offset 0, userret at offset 64 (see the header comment).
 __asm__(
