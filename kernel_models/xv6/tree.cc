@@ -530,8 +530,8 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
     absl::Status s = compile(dir + "/syscall_stubs.c", dir + "/syscall_stubs.o", false);
     if (!s.ok()) return s;
   }
-  // `end` is the one symbol not bound inside the module: it is absolute (platform.c says why).
-  if (!WriteFileAtomically(dir + "/dynamic_list", "{ end; };\n")) {
+  // The symbols not bound inside the module: they are absolute (platform.c says why).
+  if (!WriteFileAtomically(dir + "/dynamic_list", "{ end; trampoline; uservec; userret; };\n")) {
     return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
   }
   std::vector<std::string> link = {"clang",
@@ -645,11 +645,12 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
         absl::StrFormat("cannot map the xv6 physical memory at 0x%x: %s (is another tree loaded?)",
                         *phys_base, std::strerror(errno)));
   }
-  if (reinterpret_cast<uint64_t>(end_seen()) != *phys_base) {
+  // The kernel's page (the trampoline), then `end` (platform.c).
+  if (reinterpret_cast<uint64_t>(end_seen()) != *phys_base + 4096) {
     return absl::InternalError(
-        absl::StrFormat("the module sees kalloc.c's `end` at %p, not at KERNBASE 0x%x: was it "
-                        "linked without its dynamic list?",
-                        static_cast<void*>(end_seen()), *phys_base));
+        absl::StrFormat("the module sees kalloc.c's `end` at %p, not at KERNBASE + 4096 (0x%x): "
+                        "was it linked without its dynamic list?",
+                        static_cast<void*>(end_seen()), *phys_base + 4096));
   }
   absl::Status registered = m.AddMemory(*phys_base, *phys_size, "xv6 physical memory");
   if (!registered.ok()) return registered;

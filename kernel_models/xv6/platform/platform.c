@@ -52,12 +52,19 @@ extern struct cpu cpus[NCPU];
 
 // ---- Memory the tree expects from its linker script and trampoline.S ----
 
-// kalloc.c's `extern char end[]` is the first byte of physical memory, which the host maps at
-// KERNBASE (kernel_models/xv6/tree.cc): an absolute symbol. The module is linked with `end` in a
-// dynamic list, so that each reference to it goes through the GOT and the loader fills in the
-// absolute address (glibc does not add the load address to an SHN_ABS symbol); a reference the
-// linker resolved inside the module would be relocated by the load address like any other.
-__asm__(".globl end\n.set end, 0x40000000\n");
+// Physical memory, which the host maps at KERNBASE (kernel_models/xv6/tree.cc), laid out as
+// xv6's kernel.ld lays out the kernel: its first page is the kernel's and holds trampoline.S's
+// page (uservec at offset 0, userret at 64), and kalloc.c's `end`, where its free pages start,
+// follows. So the physical address a tree maps at TRAMPOLINE is in [KERNBASE, PHYSTOP), as in
+// xv6: cow labs index their page counts by every physical address they map. These are absolute
+// symbols. The module is linked with them in a dynamic list, so that each reference goes through
+// the GOT and the loader fills in the absolute address (glibc does not add the load address to
+// an SHN_ABS symbol); a reference the linker resolved inside the module would be relocated by
+// the load address like any other.
+__asm__(
+    ".globl trampoline\n.globl uservec\n.globl userret\n.globl end\n"
+    ".set trampoline, 0x40000000\n.set uservec, 0x40000000\n.set userret, 0x40000040\n"
+    ".set end, 0x40001000\n");
 // Also fails when a header of the tree defines KERNBASE or PHYSTOP again after memlayout.h (a cow
 // lab's defs.h, for an array it declares there): its memory is not the platform's.
 _Static_assert(KERNBASE == 0x40000000L && PHYSTOP == KERNBASE + XV6_PHYS_PAGES * 4096L,
@@ -69,13 +76,6 @@ const uint64 xv6_phys_base = KERNBASE;
 const uint64 xv6_phys_size = PHYSTOP - KERNBASE;
 char* xv6_end(void) { return end; }
 char etext[1];
-// The trampoline page: uservec at offset 0, userret at offset 64 (see the header comment).
-__asm__(
-    ".pushsection .data\n"
-    ".p2align 12\n"
-    ".globl trampoline\n.globl uservec\n.globl userret\n"
-    "trampoline:\nuservec:\n.skip 64\nuserret:\n.skip 4032\n"
-    ".popsection\n");
 void kernelvec(void) {}
 void timervec(void) {}
 
