@@ -99,10 +99,27 @@ void* Module::Symbol(const char* name) const { return dlsym(handle_, name); }
 
 void Module::Snapshot() {
   std::memcpy(snapshot_.data(), reinterpret_cast<const void*>(data_begin_), snapshot_.size());
+  for (Memory& m : memories_) {
+    std::memcpy(m.snapshot.data(), reinterpret_cast<const void*>(m.begin), m.snapshot.size());
+  }
 }
 
 void Module::Reset() {
   std::memcpy(reinterpret_cast<void*>(data_begin_), snapshot_.data(), snapshot_.size());
+  for (const Memory& m : memories_) {
+    std::memcpy(reinterpret_cast<void*>(m.begin), m.snapshot.data(), m.snapshot.size());
+  }
+}
+
+absl::Status Module::AddMemory(uintptr_t begin, size_t size, const std::string& name) {
+  try {
+    Instrumentation::RegisterRegion(begin, size, name);
+  } catch (const std::invalid_argument& e) {
+    return absl::InvalidArgumentError(e.what());
+  }
+  Memory& m = memories_.emplace_back(Memory{begin, std::vector<unsigned char>(size)});
+  std::memcpy(m.snapshot.data(), reinterpret_cast<const void*>(begin), size);
+  return absl::OkStatus();
 }
 
 }  // namespace switchyard::sim

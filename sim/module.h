@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace switchyard::sim {
@@ -44,6 +45,12 @@ class Module {
   void Reset();
   // Takes the state that Reset restores from now on (after the code's own initialisation).
   void Snapshot();
+  // Memory the module's code uses outside its own data (a mapping the host made for it at a
+  // fixed address: the xv6 platform's physical memory): registered as a region named `name`
+  // and, from now on, snapshotted and restored with the writable data, so that runs stay
+  // reproducible. Its contents now are what Reset restores until the next Snapshot. Errors: the
+  // region overlaps another, or there are too many (Instrumentation::RegisterRegion's).
+  absl::Status AddMemory(uintptr_t begin, size_t size, const std::string& name);
 
   const std::string& path() const { return path_; }
   uintptr_t load_address() const { return load_address_; }
@@ -59,6 +66,11 @@ class Module {
   uintptr_t load_address_ = 0;
   uintptr_t data_begin_ = 0;
   std::vector<unsigned char> snapshot_;
+  struct Memory {
+    uintptr_t begin;
+    std::vector<unsigned char> snapshot;
+  };
+  std::vector<Memory> memories_;  // AddMemory's, each restored with the data
 };
 
 }  // namespace switchyard::sim

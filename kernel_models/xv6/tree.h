@@ -5,10 +5,11 @@
 // Build (BuildTree). The tree's kernel/proc.c, spinlock.c, sleeplock.c, kalloc.c, vm.c, trap.c,
 // syscall.c, sysproc.c and bio.c are compiled by clang with -fsanitize=thread, in place (the tree
 // is only read: a clang VFS overlay puts the platform's riscv.h and memlayout.h where the tree's
-// are, so diagnostics and line tables name the user's own files); the platform (platform.c) is
-// compiled without instrumentation. Objects and the module go to a cache directory keyed by a
-// hash of every source, the platform and the flags: an unchanged tree is not compiled again.
-// What a tree offers is detected, not assumed: its timer's scause (a machine-mode timervec's
+// are, so diagnostics and line tables name the user's own files; the platform's riscv.h includes
+// the tree's own riscv.h definitions that it lacks, TreeRiscvDefinitions); the platform
+// (platform.c) is compiled without instrumentation. Objects and the module go to a cache directory
+// keyed by a hash of every source, the platform and the flags: an unchanged tree is not compiled
+// again. What a tree offers is detected, not assumed: its timer's scause (a machine-mode timervec's
 // software interrupt, or Sstc's supervisor timer), printf's return type, and the system calls
 // whose implementations live in files that are not compiled (sysfile.c, a lab's extra calls):
 // those return -1. Any other symbol the compiled files need and nobody defines is an error that
@@ -58,13 +59,21 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree, const std::string& 
 // tree.
 absl::StatusOr<std::string> TreeSourcesFingerprint(const std::string& tree);
 
+// What the platform's riscv.h includes from the tree's own riscv.h, which it replaces: the tree's
+// preprocessor lines (multi-line macros whole; conditionals as written) minus #include, #error,
+// #pragma, #line and every #define or #undef of a name `platform_headers` (the platform's riscv.h
+// and memlayout.h) use; every other
+// line left empty and a #line naming `tree_path`, so that messages name the tree's file:line.
+std::string TreeRiscvDefinitions(const std::string& tree_riscv_h, const std::string& tree_path,
+                                 const std::string& platform_headers);
+
 // Writes switchyard's own xv6-compatible tree (kernel_models/xv6/builtin, embedded in the
 // binary) into the cache directory and returns its root, for BuildTree.
 absl::StatusOr<std::string> WriteBuiltinTree(const std::string& cache_dir);
 
 // The tree at `tree` built (progress lines on stderr) and loaded once per process: later calls
 // with the same directory return the same tree. Only one tree can be loaded in a process (its
-// trampoline page sits at a fixed address); asking for another is an error.
+// trampoline page and physical memory sit at fixed addresses); asking for another is an error.
 absl::StatusOr<const class LoadedTree*> LoadTreeOnce(const std::string& tree);
 
 struct TreeRunConfig {
@@ -83,8 +92,9 @@ struct TreeRunConfig {
 
 class LoadedTree {
  public:
-  // Loads the module and runs the tree's initialisation (see the header comment). One tree per
-  // process: the trampoline page sits at a fixed address.
+  // Loads the module, maps its physical memory at KERNBASE and its trampoline page at TRAMPOLINE,
+  // and runs the tree's initialisation (see the header comment). One tree per process: both sit
+  // at fixed addresses.
   static absl::StatusOr<std::unique_ptr<LoadedTree>> Load(const BuiltTree& built);
 
   // One run from the snapshot. REQUIRES: 1 <= config.cpus <= the tree's NCPU; a planted bug

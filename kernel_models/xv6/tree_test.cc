@@ -4,16 +4,20 @@
 // planted bugs are found (a CPU naming a process that runs elsewhere, by cpu-proc-agrees; a lock
 // kept by forkret, as the tree's own panic and as no-lock-held-in-user-mode; each lock contract
 // by a bug of its own); a release() that leaves a stale owner is never reported as a lock-order
-// inversion that did not happen (issue 24, item 3); runs are reset and deterministic; and bad
+// inversion that did not happen (issue 24, item 3); runs are reset and deterministic; a cow
+// lab's tree (its own PTE bits in its riscv.h, arrays sized by PHYSTOP) builds and runs; and bad
 // trees are clear errors (not a tree, a compiler error as the compiler printed it, a function
 // nobody defines), never a crash.
 #include "kernel_models/xv6/tree.h"
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -346,6 +350,102 @@ TEST(TreeTest, SystemCallsOfFilesThatAreNotCompiledFail) {
                                      "uint64 (*keep_trace)(void) = sys_trace;\n");
   auto built = BuildTree(lab, Cache(), nullptr);
   ASSERT_TRUE(built.ok()) << built.status();
+}
+
+// A riscv.h as a cow lab writes it (our own text): CSR accessors in RISC-V assembly, xv6's
+// constants, and the lab's own PTE bits, one of them a multi-line macro and one under a guard.
+constexpr char kLabRiscvH[] = R"(#ifndef __ASSEMBLER__
+static inline uint64
+r_sstatus()
+{
+  uint64 x;
+  asm volatile("csrr %0, sstatus" : "=r" (x) );  /* a comment with a #define in it */
+  return x;
+}
+#endif
+#define PGSIZE 4096 // bytes per page
+#define PTE_V (1L << 0) // valid
+#define PTE_COW (1L << 8) // copy-on-write
+#define PTE_LAB_BITS \
+  (PTE_COW | \
+   PTE_V)
+#ifndef PTE_RSW
+#define PTE_RSW (3L << 8)
+#endif
+#define MAXVA (1L << (9 + 9 + 9 + 12 - 1))
+)";
+
+TEST(TreeTest, TheTreesOwnRiscvDefinitionsAreKeptWithTheirLines) {
+  const std::string kept = TreeRiscvDefinitions(kLabRiscvH, "/t/kernel/riscv.h",
+                                                "#define PGSIZE 4096\n#define PTE_V (1L << 0)\n"
+                                                "static inline uint64 r_sstatus(void);\n"
+                                                "#define MAXVA 0x500000000000L\n");
+  // After the #line, line N of the output is line N of the tree's file.
+  const size_t at = kept.find("#line 1 \"/t/kernel/riscv.h\"\n");
+  ASSERT_NE(at, std::string::npos) << kept;
+  std::vector<std::string> lines;
+  std::stringstream body(kept.substr(at + std::strlen("#line 1 \"/t/kernel/riscv.h\"\n")));
+  for (std::string line; std::getline(body, line);) lines.push_back(line);
+  ASSERT_GE(lines.size(), 20u) << kept;
+  EXPECT_EQ(lines[0], "#ifndef __ASSEMBLER__");
+  EXPECT_EQ(lines[8], "#endif");
+  EXPECT_EQ(lines[11], "#define PTE_COW (1L << 8)  ");
+  EXPECT_EQ(lines[12], "#define PTE_LAB_BITS \\");
+  EXPECT_EQ(lines[14], "   PTE_V)");
+  EXPECT_EQ(lines[15], "#ifndef PTE_RSW");
+  EXPECT_EQ(lines[16], "#define PTE_RSW (3L << 8)");
+  EXPECT_EQ(lines[17], "#endif");
+  // The CSR accessor, the comment's #define and the platform's own names are left out.
+  EXPECT_EQ(kept.find("csrr"), std::string::npos) << kept;
+  EXPECT_EQ(kept.find("in it"), std::string::npos) << kept;
+  EXPECT_EQ(kept.find("PGSIZE"), std::string::npos) << kept;
+  EXPECT_EQ(kept.find("PTE_V ("), std::string::npos) << kept;
+  EXPECT_EQ(kept.find("MAXVA"), std::string::npos) << kept;
+}
+
+// A cow lab's tree, from our own: its riscv.h adds PTE bits (kLabRiscvH) and kalloc.c keeps a
+// count per page in arrays sized by PHYSTOP, which must be a constant. It builds, loads (in a
+// process of its own: one tree per process, and OwnTree is this one's) and runs clean, and
+// its memory is restored before every run.
+TEST(TreeTest, ACowLabTreeWithItsOwnPteBitAndPhystopArraysRuns) {
+  const std::string lab = BrokenTree(
+      "cow", "kalloc.c",
+      "\nint lab_refs[(PHYSTOP - KERNBASE) / PGSIZE];\n"
+      "int lab_refs_from_zero[PHYSTOP / PGSIZE];\n"
+      "_Static_assert(sizeof lab_refs == XV6_PHYS_PAGES * sizeof(int), \"one count a page\");\n"
+      "_Static_assert(PTE_COW == (1L << 8) && PTE_LAB_BITS == ((1L << 8) | 1), \"lab bits\");\n"
+      "_Static_assert(PTE_RSW == (3L << 8), \"a guarded definition\");\n"
+      "_Static_assert(MAXVA == 0x500000000000L, \"the platform's MAXVA\");\n"
+      "uint64 lab_cow_bits(void) { return PTE_COW | PTE_LAB_BITS; }\n");
+  std::ofstream(lab + "/kernel/riscv.h") << kLabRiscvH;
+  auto built = BuildTree(lab, Cache(), nullptr);
+  ASSERT_TRUE(built.ok()) << built.status();
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process, without OwnTree
+  EXPECT_EXIT(
+      {
+        auto loaded = LoadedTree::Load(*built);
+        if (!loaded.ok()) {
+          std::fprintf(stderr, "%s\n", std::string(loaded.status().message()).c_str());
+          std::exit(1);
+        }
+        // kalloc.c hands out the pages at KERNBASE, and what a run writes there is undone.
+        const uint64_t first_hash = [&] {
+          sim::RandomDecider decider(5);
+          return (*loaded)->Run({}, decider, {}).trace_hash;
+        }();
+        for (uint64_t seed = 0; seed < 20; ++seed) {
+          sim::RandomDecider decider(seed);
+          sim::Outcome out = (*loaded)->Run({}, decider, {});
+          if (out.kind != sim::Outcome::Kind::kPass) {
+            std::fprintf(stderr, "seed %d: %s: %s\n", static_cast<int>(seed), out.invariant.c_str(),
+                         out.message.c_str());
+            std::exit(2);
+          }
+        }
+        sim::RandomDecider decider(5);
+        std::exit((*loaded)->Run({}, decider, {}).trace_hash == first_hash ? 0 : 3);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

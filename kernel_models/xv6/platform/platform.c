@@ -20,13 +20,13 @@
 //   - panic onto sy_panic (a violation "panic" with the message and the tree's file:line);
 //   - the disk onto a device with a drawn latency whose completion interrupt goes through the
 //     tree's devintr() into virtio_disk_intr() here, which wakes the tree's sleepers.
-// What it stands in for: physical memory (the `end` array; kalloc.c hands out its pages), the
-// kernel page table (vm.c's user page-table code runs; kvminit does not, kernel threads run on
-// the simulator's stacks; older trees' procinit maps kernel stacks into an empty one), the file
-// system and files (namei and friends return a placeholder inode; read and write go to disk
-// blocks through the tree's bio.c), the console (printf formats nothing), the PLIC, virtio's
-// descriptor rings, and string.c (memset, memmove and friends here are one ranged access each
-// instead of a point per byte).
+// What it stands in for: physical memory (`end`, at KERNBASE, which the host maps; kalloc.c hands
+// out its pages), the kernel page table (vm.c's user page-table code runs; kvminit does not,
+// kernel threads run on the simulator's stacks; older trees' procinit maps kernel stacks into an
+// empty one), the file system and files (namei and friends return a placeholder inode; read and
+// write go to disk blocks through the tree's bio.c), the console (printf formats nothing), the
+// PLIC, virtio's descriptor rings, and string.c (memset, memmove and friends here are one ranged
+// access each instead of a point per byte).
 // The user programs: pid 1 forks children, waits for each and checks its exit status; each
 // child does a decider-chosen mix of computing, sleep, kill of any pid, getpid, read and write
 // of a disk block, and fork, then exits with a status of its own.
@@ -52,15 +52,30 @@ extern struct cpu cpus[NCPU];
 
 // ---- Memory the tree expects from its linker script and trampoline.S ----
 
-char end[XV6_PHYS_PAGES * PGSIZE] __attribute__((aligned(4096)));  // kalloc.c's pages
-char etext[1];
-// The trampoline page: uservec at offset 0, userret at offset 64 (see the header comment).
+// Physical memory, which the host maps at KERNBASE (kernel_models/xv6/tree.cc), laid out as
+// xv6's kernel.ld lays out the kernel: its first page is the kernel's and holds trampoline.S's
+// page (uservec at offset 0, userret at 64), and kalloc.c's `end`, where its free pages start,
+// follows. So the physical address a tree maps at TRAMPOLINE is in [KERNBASE, PHYSTOP), as in
+// xv6: cow labs index their page counts by every physical address they map. These are absolute
+// symbols. The module is linked with them in a dynamic list, so that each reference goes through
+// the GOT and the loader fills in the absolute address (glibc does not add the load address to
+// an SHN_ABS symbol); a reference the linker resolved inside the module would be relocated by
+// the load address like any other.
 __asm__(
-    ".pushsection .data\n"
-    ".p2align 12\n"
-    ".globl trampoline\n.globl uservec\n.globl userret\n"
-    "trampoline:\nuservec:\n.skip 64\nuserret:\n.skip 4032\n"
-    ".popsection\n");
+    ".globl trampoline\n.globl uservec\n.globl userret\n.globl end\n"
+    ".set trampoline, 0x40000000\n.set uservec, 0x40000000\n.set userret, 0x40000040\n"
+    ".set end, 0x40001000\n");
+// Also fails when a header of the tree defines KERNBASE or PHYSTOP again after memlayout.h (a cow
+// lab's defs.h, for an array it declares there): its memory is not the platform's.
+_Static_assert(KERNBASE == 0x40000000L && PHYSTOP == KERNBASE + XV6_PHYS_PAGES * 4096L,
+               "a header of the tree defines KERNBASE or PHYSTOP again (memlayout.h is the "
+               "platform's, whose physical memory is XV6_PHYS_PAGES pages at 0x40000000)");
+extern char end[];
+// For the host: where to map physical memory, and where the module's code sees `end`.
+const uint64 xv6_phys_base = KERNBASE;
+const uint64 xv6_phys_size = PHYSTOP - KERNBASE;
+char* xv6_end(void) { return end; }
+char etext[1];
 void kernelvec(void) {}
 void timervec(void) {}
 

@@ -142,4 +142,13 @@ typedef uint64* pagetable_t;  // 512 PTEs
 // See the header comment: a host address that is free in every process, in and out of ASan.
 #define MAXVA 0x500000000000L
 
+// The tree's own definitions. This file replaces the tree's riscv.h wholesale, but labs add
+// constants there that their other files use (the cow lab's `#define PTE_COW (1L << 8)`, or
+// PTE_RSW). BuildTree (kernel_models/xv6/tree.cc) copies the tree's riscv.h's preprocessor
+// lines, minus every #define of a name this file or memlayout.h uses, and nothing that is not a
+// directive (the tree's CSR accessors), into this header in the cache directory; the tree is
+// never written.
+// Last, so that the tree's definitions may use the constants above.
+#include "sy_tree_riscv.h"
+
 #endif  // SWITCHYARD_XV6_PLATFORM_RISCV_H_
