@@ -232,6 +232,7 @@ int RunMain(const ParsedArgs& args) {
       [&s] {
         bool keep_trace = !absl::GetFlag(FLAGS_trace).empty();
         scenario::RunResult r = scenario::RunScenario(s, keep_trace);
+        scenario::StopHangWatchdog();
         if (!WriteTimeline("run", r, scenario::Describe(s), scenario::RunCommand(s))) {
           return kExitUsage;
         }
@@ -302,6 +303,7 @@ int ReplayFuzzInput(const ParsedArgs& args) {
       [&] {
         std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, nullptr, decisions);
         scenario::RunResult r = scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
+        scenario::StopHangWatchdog();
         if (!WriteTimeline("replay", r, scenario::Describe(s), "")) return kExitUsage;
         PrintOutcome(r);
         if (!out.empty()) {
@@ -384,6 +386,7 @@ int ReplayBody(const std::string& path, const scenario::Scenario& s,
   const sim::Reproducer* file = &file_value;
   std::unique_ptr<sim::Decider> decider = scenario::MakeDecider(s, &file->log, {});
   scenario::RunResult r = scenario::RunWith(s, *decider, !absl::GetFlag(FLAGS_trace).empty());
+  scenario::StopHangWatchdog();
   std::string name = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
   if (!WriteTimeline("replay", r, absl::StrCat(name, ": ", scenario::Describe(s)),
                      scenario::ReplayCommand(path, "--trace=interleaving"))) {

@@ -316,6 +316,11 @@ void InstallHangWatchdog(int fd, int seconds, bool abort_on_hang) {
   setitimer(ITIMER_PROF, &every_second, nullptr);
 }
 
+void StopHangWatchdog() {
+  itimerval off{};
+  setitimer(ITIMER_PROF, &off, nullptr);
+}
+
 int HangSeconds() {
   static const int seconds = [] {
     const char* value = std::getenv("SWITCHYARD_HANG_SECONDS");

@@ -75,6 +75,9 @@ std::string CrashInvariant(int signal);
 // `abort_on_hang` (the fuzz targets): abort() after the line instead of exiting, so that libFuzzer
 // keeps the input as a crash (its -timeout is then not the only line of defence).
 void InstallHangWatchdog(int fd, int seconds, bool abort_on_hang = false);
+// Stops the watchdog: the run is over and what is left is the harness's own work (a replay's
+// views of a run of millions of steps reach no point and are not a hang).
+void StopHangWatchdog();
 // The watchdog's limit: SWITCHYARD_HANG_SECONDS (read once; for tests) or 10 s.
 int HangSeconds();
 inline constexpr int kHangExitStatus = 6;
