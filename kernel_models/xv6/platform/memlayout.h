@@ -5,11 +5,10 @@
 // (kernel_models/xv6/tree.cc), so that KERNBASE and PHYSTOP are constants, as in xv6: lab trees
 // size arrays by them (the cow lab's `int refcount[(PHYSTOP - KERNBASE) / PGSIZE]`). Its first
 // page holds the trampoline, kalloc.c's `end` follows (platform.c) and freerange(end, PHYSTOP)
-// hands out the rest. Device
-// addresses and IRQ numbers keep QEMU virt's values: only the platform interprets them. TRAMPOLINE
-// and TRAPFRAME sit under MAXVA as in xv6 (see riscv.h for why MAXVA is where it is); KSTACK names
-// the virtual address of a process's kernel stack in the kernel page table, which the platform does
-// not use: kernel threads run on the simulator's fiber stacks.
+// hands out the rest. Device addresses and IRQ numbers keep QEMU virt's values: only the platform
+// interprets them. TRAMPOLINE and TRAPFRAME sit under MAXVA as in xv6 (see riscv.h for why MAXVA is
+// where it is); KSTACK names the virtual address of a process's kernel stack in the kernel page
+// table, which the platform does not use: kernel threads run on the simulator's fiber stacks.
 #ifndef SWITCHYARD_XV6_PLATFORM_MEMLAYOUT_H_
 #define SWITCHYARD_XV6_PLATFORM_MEMLAYOUT_H_
 
@@ -32,9 +31,9 @@
 
 // Physical memory: [KERNBASE, PHYSTOP), mapped by the host and restored before every run with
 // the module's data: the kernel's page (the trampoline), then kalloc.c's 160 pages from `end`
-// (platform.c). Not xv6's 0x80000000: that is
-// inside AddressSanitizer's shadow of low memory (0x7fff8000-0x8fff6fff) in an ASan host, and
-// 0x40000000 is free in every process, in and out of ASan. Small enough that a tree's array
+// (platform.c). Not xv6's 0x80000000: that is inside AddressSanitizer's shadow of low memory
+// (0x7fff8000-0x8fff6fff) in an ASan host, and 0x40000000 is free in every process, in and out of
+// ASan. Small enough that a tree's array
 // sized PHYSTOP / PGSIZE (one entry per page from address 0, as some cow labs do) stays ~1 MiB.
 #define XV6_PHYS_PAGES 161
 #define KERNBASE 0x40000000L
