@@ -2,8 +2,9 @@
 // first bytes, every decision from the rest; see scenario/fuzz_input.h), run it, and crash on a
 // violation so libFuzzer keeps the input. The planted bug to hunt comes from the environment
 // variable SWITCHYARD_BUG (unset: the correct model, where any violation is a real finding). The
-// code under test of a model that takes the user's own (xv6's --kernel, uthread's --program)
-// comes from SWITCHYARD_KERNEL=builtin|DIR or SWITCHYARD_PROGRAM=DIR, as on the command line.
+// code under test of a model that takes the user's own comes from SWITCHYARD_KERNEL=builtin|DIR
+// (xv6's --kernel) or SWITCHYARD_PROGRAM=DIR (--program: no fuzz target's model takes it yet), as
+// on the command line.
 #ifndef SWITCHYARD_FUZZ_FUZZ_TARGET_H_
 #define SWITCHYARD_FUZZ_FUZZ_TARGET_H_
 
