@@ -249,8 +249,9 @@ TEST(TreeTest, ARecycledBufferThatStaysValidIsFound) {
   EXPECT_GE(found, 2);
 }
 
-// The disk's completion interrupt goes through the tree's devintr() and wakeup(): every request
-// of a correct run completes, and some complete while the requester sleeps.
+// The disk's completion interrupt goes through the tree's devintr() and wakeup(): a correct run
+// whose children read and write blocks finishes, so every request it made completed (a request
+// whose interrupt were lost would leave its process asleep: no-progress).
 TEST(TreeTest, DiskRequestsCompleteThroughTheTreesInterruptPath) {
   for (uint64_t seed = 0; seed < 20; ++seed) {
     sim::Outcome out = RunTree(seed, 2);
