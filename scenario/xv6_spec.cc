@@ -70,6 +70,12 @@ constexpr TreeBugSpec kTreeBugs[] = {
      "between is killed instead (--kernel=builtin only)"},
     {"sched-forgets-intena", 10, nullptr},
     {"push-off-saves-after-off", 11, nullptr},
+    {"sched-releases-early", 14, nullptr},
+    {"scheduler-no-interrupts", 15, nullptr},
+    {"pop-off-enables-early", 16, nullptr},
+    {"usertrap-intr-on-early", 17, nullptr},
+    {"acquire-before-push-off", 18, nullptr},
+    {"fork-runnable-before-program", 19, nullptr},
     {"bget-looks-up-unlocked", 12,
      "bget() looks for a cached copy of the block before it takes bcache.lock: two processes "
      "that miss the same block at once each recycle a buffer for it (--kernel=builtin only)"},

@@ -43,6 +43,10 @@
 #include "syscall.h"
 #include "sy_platform.h"
 
+// The pc a trap from the kernel leaves in sepc: an address in the kernel's text, which no user
+// program's pc can be.
+#define XV6_KERNEL_PC (KERNBASE + 0x1000L)
+
 #ifndef XV6_TIMER_SCAUSE
 #define XV6_TIMER_SCAUSE 0x8000000000000001L
 #endif
@@ -506,10 +510,13 @@ static void xv6_trap(int line) {
   const uint64 scause = line == 0 ? XV6_TIMER_SCAUSE : 0x8000000000000009L;
   if (line == 0) h->sip |= 2;  // the software interrupt timervec would raise
   if (h->user) trap_from_user(myproc(), cpu, scause);
-  // kernelvec: kerneltrap on this stack; sret restores SIE from SPIE.
+  // kernelvec: kerneltrap on this stack; sret restores SIE from SPIE. The trap overwrites sepc
+  // with the interrupted kernel pc (a constant: no host address enters a run), which kerneltrap
+  // saves and restores; code that reads sepc with interrupts on sees it.
   const uint64 saved = h->sstatus;
   h->sstatus = SSTATUS_SPP | SSTATUS_SPIE;
   h->scause = scause;
+  h->sepc = XV6_KERNEL_PC;
   kerneltrap();
   harts[sy_cpu_state_point(1)].sstatus = saved;
 }
@@ -709,8 +716,16 @@ static void user_step(struct proc* p) {
       ecall(p, cpu, SYS_exit);
       break;
     }
-    default:
-      sy_fail("user-program", "the user program's pc left its code");
+    default: {
+      static char why[160];
+      __builtin_snprintf(why, sizeof why,
+                         "pid %d's user pc 0x%llx is not in its program%s", p->pid,
+                         (unsigned long long)tf->epc,
+                         tf->epc >= KERNBASE && tf->epc < PHYSTOP
+                             ? " (a kernel address: a trap overwrote sepc before it was saved)"
+                             : "");
+      sy_fail("user-program", why);
+    }
   }
 }
 

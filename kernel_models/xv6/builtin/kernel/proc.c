@@ -30,6 +30,21 @@
 //  11 push-off-saves-after-off
 //                             push_off() reads the interrupt state after intr_off() (spinlock.c),
 //                             so the outermost pop_off() never turns interrupts back on
+//  14 sched-releases-early    sched() releases p->lock before swtch(): another CPU's scheduler
+//                             runs the process while this CPU is still on its kernel stack
+//  15 scheduler-no-interrupts the scheduler never turns interrupts on: with every process
+//                             waiting for the disk or for ticks, no CPU takes the interrupt
+//  16 pop-off-enables-early   pop_off() turns interrupts on before it decrements noff
+//                             (spinlock.c): an interrupt in between yields with noff == 2
+//  17 usertrap-intr-on-early  usertrap() turns interrupts on before it saves sepc (trap.c): an
+//                             interrupt in between leaves the kernel's pc there, and the system
+//                             call returns to it
+//  18 acquire-before-push-off acquire() takes the lock before push_off() (spinlock.c): an
+//                             interrupt in between runs with the lock held and interrupts on
+//  19 fork-runnable-before-program
+//                             fork() makes the child RUNNABLE and releases its lock before it
+//                             copies the parent's memory and registers: another CPU runs the
+//                             child with its trapframe not yet written
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -46,6 +61,9 @@ enum {
   BUG_DOUBLE_RELEASE = 7,
   BUG_KILL_CHECKS_PID_UNLOCKED = 9,
   BUG_SCHED_FORGETS_INTENA = 10,
+  BUG_SCHED_RELEASES_EARLY = 14,
+  BUG_SCHEDULER_NO_INTERRUPTS = 15,
+  BUG_FORK_RUNNABLE_BEFORE_PROGRAM = 19,
 };
 int xv6_planted_bug;
 
@@ -186,6 +204,22 @@ int fork(void) {
   struct proc* p = myproc();
   struct proc* np = allocproc();
   if (np == 0) return -1;
+  if (xv6_planted_bug == BUG_FORK_RUNNABLE_BEFORE_PROGRAM) {
+    // Published before it is complete: once np->lock is released another CPU may run the
+    // child, whose trapframe is still the fresh page allocproc() gave it.
+    int pid = np->pid;
+    np->state = RUNNABLE;
+    release(&np->lock);
+    acquire(&wait_lock);
+    np->parent = p;
+    release(&wait_lock);
+    if (uvmcopy(p->pagetable, np->pagetable, p->sz) < 0) return -1;
+    np->sz = p->sz;
+    *(np->trapframe) = *(p->trapframe);
+    np->trapframe->a0 = 0;
+    safestrcpy(np->name, p->name, sizeof(p->name));
+    return pid;
+  }
   if (uvmcopy(p->pagetable, np->pagetable, p->sz) < 0) {
     freeproc(np);
     release(&np->lock);
@@ -277,13 +311,17 @@ void scheduler(void) {
   struct cpu* c = mycpu();
   c->proc = 0;
   for (;;) {
-    intr_on();  // let devices interrupt an idle CPU
+    // let devices interrupt an idle CPU
+    if (xv6_planted_bug != BUG_SCHEDULER_NO_INTERRUPTS) intr_on();
     for (struct proc* p = proc; p < &proc[NPROC]; p++) {
       acquire(&p->lock);
       if (p->state == RUNNABLE) {
         p->state = RUNNING;
         c->proc = p;
         swtch(&c->context, &p->context);
+        // The process let go of p->lock before its swtch() back: take it again for the
+        // release below.
+        if (xv6_planted_bug == BUG_SCHED_RELEASES_EARLY) acquire(&p->lock);
         // Back: the process changed its state before it gave the CPU back.
         if (xv6_planted_bug != BUG_SCHEDULER_KEEPS_C_PROC) c->proc = 0;
       }
@@ -302,6 +340,7 @@ void sched(void) {
   if (p->state == RUNNING) panic("sched running");
   if (intr_get()) panic("sched interruptible");
   int intena = mycpu()->intena;
+  if (xv6_planted_bug == BUG_SCHED_RELEASES_EARLY) release(&p->lock);
   swtch(&p->context, &mycpu()->context);
   if (xv6_planted_bug != BUG_SCHED_FORGETS_INTENA) mycpu()->intena = intena;
 }

@@ -15,6 +15,8 @@ enum {
   BUG_DOUBLE_RELEASE = 7,
   BUG_PUSH_OFF_READS_CPU_EARLY = 8,
   BUG_PUSH_OFF_SAVES_AFTER_OFF = 11,
+  BUG_POP_OFF_ENABLES_EARLY = 16,
+  BUG_ACQUIRE_BEFORE_PUSH_OFF = 18,
 };
 
 void initlock(struct spinlock* lk, char* name) {
@@ -26,6 +28,14 @@ void initlock(struct spinlock* lk, char* name) {
 // Spins until the lock is ours. Interrupts stay off until the matching release, so that an
 // interrupt handler on this CPU cannot spin on a lock its own thread holds.
 void acquire(struct spinlock* lk) {
+  if (xv6_planted_bug == BUG_ACQUIRE_BEFORE_PUSH_OFF) {
+    while (__sync_lock_test_and_set(&lk->locked, 1) != 0) {
+    }
+    __sync_synchronize();
+    lk->cpu = mycpu();
+    push_off();
+    return;
+  }
   push_off();
   if (holding(lk)) panic("acquire");
   // An atomic swap (amoswap.w.aq on RISC-V).
@@ -74,6 +84,11 @@ void pop_off(void) {
   struct cpu* c = mycpu();
   if (intr_get()) panic("pop_off - interruptible");
   if (c->noff < 1) panic("pop_off");
+  if (xv6_planted_bug == BUG_POP_OFF_ENABLES_EARLY) {
+    if (c->noff == 1 && c->intena) intr_on();
+    c->noff -= 1;
+    return;
+  }
   c->noff -= 1;
   if (c->noff == 0 && c->intena) intr_on();
 }

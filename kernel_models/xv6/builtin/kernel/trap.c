@@ -8,6 +8,10 @@
 #include "proc.h"
 #include "defs.h"
 
+// Planted bugs of this file (proc.c lists them all); 0 is the correct kernel.
+extern int xv6_planted_bug;
+enum { BUG_USERTRAP_INTR_ON_EARLY = 17 };
+
 struct spinlock tickslock;
 uint ticks;
 
@@ -26,6 +30,7 @@ void usertrap(void) {
   if ((r_sstatus() & SSTATUS_SPP) != 0) panic("usertrap: not from user mode");
   w_stvec((uint64)kernelvec);  // we are in the kernel now
   struct proc* p = myproc();
+  if (xv6_planted_bug == BUG_USERTRAP_INTR_ON_EARLY && r_scause() == 8) intr_on();
   p->trapframe->epc = r_sepc();
   if (r_scause() == 8) {
     if (killed(p)) exit(-1);
