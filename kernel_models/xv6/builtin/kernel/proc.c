@@ -32,8 +32,9 @@
 //                             so the outermost pop_off() never turns interrupts back on
 //  14 sched-releases-early    sched() releases p->lock before swtch(): another CPU's scheduler
 //                             runs the process while this CPU is still on its kernel stack
-//  15 scheduler-no-interrupts the scheduler never turns interrupts on: with every process
-//                             waiting for the disk or for ticks, no CPU takes the interrupt
+//  15 scheduler-no-interrupts the scheduler never turns interrupts on, not even for wfi: with
+//                             every process waiting for the disk or for ticks, no CPU takes the
+//                             interrupt
 //  16 pop-off-enables-early   pop_off() turns interrupts on before it decrements noff
 //                             (spinlock.c): an interrupt in between yields with noff == 2
 //  17 usertrap-intr-on-early  usertrap() turns interrupts on before it saves sepc (trap.c): an
@@ -306,13 +307,18 @@ int wait(uint64 addr) {
 }
 
 // Each CPU's scheduler thread: runs RUNNABLE processes in turn, forever. A process gives the
-// CPU back through sched(), with its p->lock held.
+// CPU back through sched(), with its p->lock held. A CPU with nothing to run waits in wfi for an
+// interrupt instead of scanning proc[] again.
 void scheduler(void) {
   struct cpu* c = mycpu();
   c->proc = 0;
   for (;;) {
-    // let devices interrupt an idle CPU
+    // The process that ran last may have left interrupts off: a device must be able to
+    // interrupt this CPU, or with every process waiting for one nothing would ever run again.
+    // Off again for the scan, so that an interrupt cannot come between the scan and wfi.
     if (xv6_planted_bug != BUG_SCHEDULER_NO_INTERRUPTS) intr_on();
+    intr_off();
+    int found = 0;
     for (struct proc* p = proc; p < &proc[NPROC]; p++) {
       acquire(&p->lock);
       if (p->state == RUNNABLE) {
@@ -324,8 +330,14 @@ void scheduler(void) {
         if (xv6_planted_bug == BUG_SCHED_RELEASES_EARLY) acquire(&p->lock);
         // Back: the process changed its state before it gave the CPU back.
         if (xv6_planted_bug != BUG_SCHEDULER_KEEPS_C_PROC) c->proc = 0;
+        found = 1;
       }
       release(&p->lock);
+    }
+    if (found == 0) {
+      // Nothing to run: wait for an interrupt (one pending already ends the wait at once).
+      if (xv6_planted_bug != BUG_SCHEDULER_NO_INTERRUPTS) intr_on();
+      asm volatile("wfi");
     }
   }
 }
