@@ -30,6 +30,7 @@
 #include "cli/flags.h"
 #include "cli/subcommands.h"
 #include "sim/reproducer.h"
+#include "views/symbolize.h"
 
 namespace switchyard::cli {
 namespace {
@@ -352,7 +353,7 @@ int Campaign::Run() {
     // prints it.
     auto message = first_message_.find(key);
     if (message != first_message_.end() && !message->second.empty()) {
-      std::printf("    %s\n", message->second.c_str());
+      std::printf("    %s\n", views::LocateCode(message->second).c_str());
     }
   }
   for (const auto& [key, value] : by_invariant_) {

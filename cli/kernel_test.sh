@@ -7,7 +7,8 @@
 # lacks what a check needs (wait_lock) says which check it skips; a reproducer records the tree's
 # path and sources hash, and a replay against a changed tree says so in one line (and still
 # replays, diverging when the change matters); the default explore finds the lost wakeup and
-# burst schedules are the same in two processes; and nothing is written into the user's tree.
+# burst schedules are the same in two processes; findings name the tree's file:line; and nothing
+# is written into the user's tree.
 set -u
 bin="$TEST_SRCDIR/switchyard/cli/switchyard"
 tmp="${TEST_TMPDIR:-/tmp}/kernel_test"
@@ -53,7 +54,7 @@ check "clean explore" $? 0 clean.out "^switchyard: compiling .*xv6-builtin-tree"
   --out="$tmp/wakeup" >wakeup.out 2>&1
 check "default explore finds the lost wakeup" $? 1 wakeup.out "strategy swarm" \
   "safety guarded-field-under-lock: 1 \(first seed 0\)" \
-  "reads proc\[[0-9]+\]\.state \(pid [0-9]+\) at kernel\.so\+0x[0-9a-f]+ \(wakeup\) without holding" \
+  "reads proc\[[0-9]+\]\.state \(pid [0-9]+\) at kernel/proc\.c:[0-9]+ in wakeup\(\) without holding" \
   "^reproducer: "
 repro=$(ls "$tmp"/wakeup/*.json)
 "$bin" replay "$repro" >wakeup-replay.out 2>&1
@@ -68,6 +69,12 @@ for strategy in burst conflict; do
   check "check-determinism --strategy=$strategy" $? 0 determinism-$strategy.out \
     "strategy=$strategy seed=0 burst_max=40000" "^deterministic: 3 seeds"
 done
+
+# The tree's own panic() names its file:line in the tree (not the module's offset).
+"$bin" explore --model=xv6 --kernel=builtin --bug=pop-off-enables-early --runs=40 \
+  --out="$tmp/panic" >panic.out 2>&1
+check "a panic names the tree's file:line" $? 1 panic.out "safety panic: 1" \
+  "^    sched locks \(at kernel/proc\.c:[0-9]+ in sched\(\)\)$"
 
 "$bin" explore --model=xv6 --kernel=builtin --bug=scheduler-keeps-c-proc --runs=100 \
   --out="$tmp/bug" >bug.out 2>&1

@@ -18,6 +18,7 @@
 #include "sim/reproducer.h"
 #include "views/html.h"
 #include "views/interleaving.h"
+#include "views/symbolize.h"
 
 namespace switchyard::cli {
 
@@ -143,7 +144,8 @@ void PrintOutcome(const scenario::RunResult& r) {
     std::printf("outcome: pass\n");
   } else {
     std::printf("outcome: %s: %s at step %" PRIu64 " (time %" PRIu64 "): %s\n",
-                sim::KindName(o.kind), o.invariant.c_str(), o.step, o.time, o.message.c_str());
+                sim::KindName(o.kind), o.invariant.c_str(), o.step, o.time,
+                views::LocateCode(o.message).c_str());
   }
   std::printf("stats: steps %" PRIu64 ", switches %" PRIu64 ", preemptions %" PRIu64
               ", interrupts %" PRIu64 ", decisions %zu\n",

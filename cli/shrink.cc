@@ -21,6 +21,7 @@
 #include "cli/subcommands.h"
 #include "scenario/isolation.h"
 #include "sim/reproducer.h"
+#include "views/symbolize.h"
 
 namespace switchyard::cli {
 namespace {
@@ -192,7 +193,7 @@ int ShrinkMain(const ParsedArgs& args) {
                 check.outcome.message.c_str());
   } else {
     std::printf("outcome: %s: %s: %s\n", sim::KindName(check.outcome.kind),
-                check.outcome.invariant.c_str(), check.outcome.message.c_str());
+                check.outcome.invariant.c_str(), views::LocateCode(check.outcome.message).c_str());
   }
   std::printf("reproducer: %s\nreplay: %s\nlook at it: %s\n", out.c_str(),
               scenario::ReplayCommand(out).c_str(),

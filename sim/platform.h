@@ -20,8 +20,9 @@
  * "one-thread-per-core". Thread entry functions must not return ("fiber-returned").
  *
  * Errors end the run as violations: sy_panic(msg) is the violation "panic" with the message and
- * the caller's code address (views show it as file:line); sy_fail(invariant, msg) is any named
- * safety violation. Neither returns.
+ * the caller's code address (views show it as file:line); sy_panic_at(msg, pc) names `pc`
+ * instead, for a port's panic() that passes on its own caller (__builtin_return_address(0));
+ * sy_fail(invariant, msg) is any named safety violation. None returns.
  */
 #ifndef SWITCHYARD_SIM_PLATFORM_H_
 #define SWITCHYARD_SIM_PLATFORM_H_
@@ -78,6 +79,7 @@ uint64_t sy_now(void);
 
 /* ---- Outcomes and the trace ---- */
 __attribute__((noreturn)) void sy_panic(const char* message);
+__attribute__((noreturn)) void sy_panic_at(const char* message, const void* pc);
 __attribute__((noreturn)) void sy_fail(const char* invariant, const char* message);
 /* The workload completed: the run ends as a pass (checkers permitting). */
 __attribute__((noreturn)) void sy_finish(void);

@@ -222,12 +222,13 @@ SY_EXPORT void sy_raise(int line) { Platform::Current().sim().RaiseExternal(line
 
 SY_EXPORT uint64_t sy_now(void) { return Platform::Current().sim().now(); }
 
-SY_EXPORT void sy_panic(const char* message) {
+SY_EXPORT void sy_panic_at(const char* message, const void* pc) {
   Instrumentation::Settle();
-  const void* pc = __builtin_return_address(0);
   std::string why = absl::StrCat(message, " (at ", Instrumentation::DescribeCode(pc), ")");
   Platform::Current().sim().Fail("panic", std::move(why));
 }
+
+SY_EXPORT void sy_panic(const char* message) { sy_panic_at(message, __builtin_return_address(0)); }
 
 SY_EXPORT void sy_fail(const char* invariant, const char* message) {
   Instrumentation::Settle();

@@ -3,10 +3,12 @@
 #include <cxxabi.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -305,6 +307,85 @@ Symbolized Symbolize(const std::vector<const void*>& pcs) {
         "lines have no text";
   }
   return result;
+}
+
+namespace {
+
+// The load address of the one module whose file is named `name`, or 0 (none, or several).
+uintptr_t ModuleBase(const std::string& name) {
+  struct Search {
+    const std::string* name;
+    uintptr_t base = 0;
+    int found = 0;
+  } search{&name};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        auto* search = static_cast<Search*>(data);
+        if (info->dlpi_name != nullptr && Basename(info->dlpi_name) == *search->name) {
+          search->base = info->dlpi_addr;
+          search->found += 1;
+        }
+        return 0;
+      },
+      &search);
+  return search.found == 1 ? search.base : 0;
+}
+
+// One `MODULE+0xOFFSET[ (SYMBOL)]` in a message.
+struct CodeName {
+  size_t begin = 0, end = 0;  // [begin, end) in the message
+  const void* pc = nullptr;
+};
+
+}  // namespace
+
+std::string LocateCode(const std::string& message) {
+  std::vector<CodeName> names;
+  size_t at = 0;
+  while ((at = message.find("+0x", at)) != std::string::npos) {
+    size_t begin = at;
+    while (begin > 0 &&
+           (std::isalnum(static_cast<unsigned char>(message[begin - 1])) ||
+            message[begin - 1] == '.' || message[begin - 1] == '_' || message[begin - 1] == '-')) {
+      --begin;
+    }
+    size_t end = at + 3;
+    while (end < message.size() && std::isxdigit(static_cast<unsigned char>(message[end]))) ++end;
+    const std::string module = message.substr(begin, at - begin);
+    const std::string hex = message.substr(at + 3, end - at - 3);
+    at = end;
+    if (module.empty() || hex.empty() || !absl::StrContains(module, ".so")) continue;
+    const uintptr_t base = ModuleBase(module);
+    if (base == 0) continue;
+    // dladdr's symbol, when DescribeCode added one: the line table names the function better.
+    if (message.compare(end, 2, " (") == 0) {
+      size_t close = message.find(')', end);
+      if (close != std::string::npos && message.find_first_of(" (", end + 2) > close) {
+        end = close + 1;
+      }
+    }
+    // The simulator names a return address; Symbolize takes it as one.
+    names.push_back(
+        {begin, end,
+         reinterpret_cast<const void*>(base + std::strtoull(hex.c_str(), nullptr, 16))});
+  }
+  if (names.empty()) return message;
+  std::vector<const void*> pcs;
+  for (const CodeName& n : names) pcs.push_back(n.pc);
+  Symbolized symbolized = Symbolize(pcs);
+  std::string located;
+  size_t from = 0;
+  for (const CodeName& n : names) {
+    const SourceLocation& loc = symbolized.locations[n.pc];
+    if (!loc.has_line()) continue;
+    std::string file = loc.file;
+    if (size_t k = file.rfind("/kernel/"); k != std::string::npos) file = file.substr(k + 1);
+    absl::StrAppend(&located, message.substr(from, n.begin - from), file, ":", loc.line,
+                    loc.function == "?" ? "" : absl::StrCat(" in ", loc.function, "()"));
+    from = n.end;
+  }
+  absl::StrAppend(&located, message.substr(from));
+  return located;
 }
 
 }  // namespace switchyard::views

@@ -49,6 +49,16 @@ struct Symbolized {
 // Symbolizes addresses of code in this process. Distinct addresses are looked up once.
 Symbolized Symbolize(const std::vector<const void*>& pcs);
 
+// A finding's message with the code it names located: each `MODULE+0xOFFSET` (optionally
+// followed by ` (SYMBOL)`) of a module loaded in this process, as the simulator writes code
+// addresses (sim::Instrumentation::DescribeCode: a tree's panic "sched locks (at
+// kernel.so+0x6909)"), becomes `FILE:LINE in FUNCTION()` ("sched locks (at kernel/proc.c:312 in
+// sched())"). A file under a directory named `kernel` is shown from there, as an xv6 tree names
+// it. Names that are not loaded here, or that have no line, stay as they are; so does the whole
+// message without a symbolizer. For printing only: reproducers keep the message as the run wrote
+// it.
+std::string LocateCode(const std::string& message);
+
 // Where source files are looked for, in order: $SWITCHYARD_SOURCE_ROOT, the workspace of
 // `bazel run` ($BUILD_WORKSPACE_DIRECTORY), a test's runfiles, the execroot the binary was built
 // in, and the current directory.

@@ -163,7 +163,8 @@ void swtch(struct context* old, struct context* new) {
 
 // ---- printf.c, console, PLIC, devices ----
 
-void panic(char* s) { sy_panic(s); }
+// The violation names panic()'s caller, the tree's code that gave up.
+void panic(char* s) { sy_panic_at(s, __builtin_return_address(0)); }
 
 // Formats nothing: the console is outside scheduling. Declared by defs.h as the tree declares it.
 #ifndef XV6_PRINTF_VOID
