@@ -531,7 +531,8 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
     if (!s.ok()) return s;
   }
   // The symbols not bound inside the module: they are absolute (platform.c says why).
-  if (!WriteFileAtomically(dir + "/dynamic_list", "{ end; trampoline; uservec; userret; };\n")) {
+  if (!WriteFileAtomically(dir + "/dynamic_list",
+                           "{ end; etext; trampoline; uservec; userret; };\n")) {
     return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
   }
   std::vector<std::string> link = {"clang",
@@ -671,6 +672,8 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
   m.Snapshot();
   return tree;
 }
+
+void* LoadedTree::Symbol(const char* name) const { return module_->Symbol(name); }
 
 sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
                              sim::SimOptions options,

@@ -108,6 +108,9 @@ class LoadedTree {
   int ncpu() const { return ncpu_; }
   bool has_planted_bugs() const { return planted_bug_ != nullptr; }
   const BuiltTree& built() const { return built_; }
+  // The address of a symbol the tree's module defines, or null: for tests that look at what the
+  // tree's initialisation left (a run's memory is restored from the snapshot it took).
+  void* Symbol(const char* name) const;
   // The contracts this tree cannot have, each with why ("lock-order (the tree has no
   // `wait_lock`...)"). LoadTreeOnce prints them.
   const std::vector<std::string>& skipped_checks() const { return locks_.skipped; }

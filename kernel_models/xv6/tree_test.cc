@@ -481,10 +481,10 @@ TEST(TreeTest, TheTreesOwnRiscvDefinitionsAreKeptWithTheirLines) {
   EXPECT_EQ(kept.find("MAXVA"), std::string::npos) << kept;
 }
 
-// A cow lab's tree, from our own: its riscv.h adds PTE bits (kLabRiscvH) and kalloc.c keeps a
-// count per page in arrays sized by PHYSTOP, which must be a constant. It builds, loads (in a
-// process of its own: one tree per process, and OwnTree is this one's) and runs clean, and
-// its memory is restored before every run.
+// A cow lab's tree, from our own: its riscv.h adds PTE bits (kLabRiscvH), kalloc.c keeps a
+// count per page in arrays sized by PHYSTOP, which must be a constant, and vm.c has a kvminit(). It
+// builds, loads (in a process of its own: one tree per process, and OwnTree is this one's) and runs
+// clean, and its memory is restored before every run.
 TEST(TreeTest, ACowLabTreeWithItsOwnPteBitAndPhystopArraysRuns) {
   const std::string lab = BrokenTree(
       "cow", "kalloc.c",
@@ -496,6 +496,22 @@ TEST(TreeTest, ACowLabTreeWithItsOwnPteBitAndPhystopArraysRuns) {
       "_Static_assert(MAXVA == 0x500000000000L, \"the platform's MAXVA\");\n"
       "uint64 lab_cow_bits(void) { return PTE_COW | PTE_LAB_BITS; }\n");
   std::ofstream(lab + "/kernel/riscv.h") << kLabRiscvH;
+  // Its own kvminit(), which the platform calls at boot as main() does: it maps the kernel's text
+  // [KERNBASE, etext) and the rest of physical memory, as xv6's kvmmake() does (a cow lab that
+  // counts every mapping of a page counts these).
+  std::ofstream(lab + "/kernel/vm.c", std::ios::app)
+      << "\npagetable_t kernel_pagetable;\nuint64 lab_etext;\nvoid kvminit(void);\n"
+         "extern char etext[];\n"
+         "void kvminit(void) {\n"
+         "  kernel_pagetable = (pagetable_t)kalloc();\n"
+         "  memset(kernel_pagetable, 0, PGSIZE);\n"
+         "  if (mappages(kernel_pagetable, KERNBASE, (uint64)etext - KERNBASE, KERNBASE,\n"
+         "               PTE_R | PTE_X) != 0 ||\n"
+         "      mappages(kernel_pagetable, (uint64)etext, PHYSTOP - (uint64)etext,\n"
+         "               (uint64)etext, PTE_R | PTE_W) != 0)\n"
+         "    panic(\"kvminit\");\n"
+         "  lab_etext = (uint64)etext;\n"
+         "}\n";
   auto built = BuildTree(lab, Cache(), nullptr);
   ASSERT_TRUE(built.ok()) << built.status();
   GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process, without OwnTree
@@ -506,6 +522,9 @@ TEST(TreeTest, ACowLabTreeWithItsOwnPteBitAndPhystopArraysRuns) {
           std::fprintf(stderr, "%s\n", std::string(loaded.status().message()).c_str());
           std::exit(1);
         }
+        // kvminit() ran at boot, with the kernel's text one page long.
+        auto* etext = static_cast<uint64_t*>((*loaded)->Symbol("lab_etext"));
+        if (etext == nullptr || *etext != 0x40001000) std::exit(4);
         // kalloc.c hands out the pages at KERNBASE, and what a run writes there is undone.
         const uint64_t first_hash = [&] {
           sim::RandomDecider decider(5);

@@ -65,10 +65,12 @@ extern struct cpu cpus[NCPU];
 // the GOT and the loader fills in the absolute address (glibc does not add the load address to
 // an SHN_ABS symbol); a reference the linker resolved inside the module would be relocated by
 // the load address like any other.
+// The kernel's text ends (`etext`) where `end` begins: kvminit() maps [KERNBASE, etext) as text
+// and [etext, PHYSTOP) as data, as xv6 does.
 __asm__(
-    ".globl trampoline\n.globl uservec\n.globl userret\n.globl end\n"
+    ".globl trampoline\n.globl uservec\n.globl userret\n.globl end\n.globl etext\n"
     ".set trampoline, 0x40000000\n.set uservec, 0x40000000\n.set userret, 0x40000040\n"
-    ".set end, 0x40001000\n");
+    ".set end, 0x40001000\n.set etext, 0x40001000\n");
 // Also fails when a header of the tree defines KERNBASE or PHYSTOP again after memlayout.h (a cow
 // lab's defs.h, for an array it declares there): its memory is not the platform's.
 _Static_assert(KERNBASE == 0x40000000L && PHYSTOP == KERNBASE + XV6_PHYS_PAGES * 4096L,
@@ -79,7 +81,6 @@ extern char end[];
 const uint64 xv6_phys_base = KERNBASE;
 const uint64 xv6_phys_size = PHYSTOP - KERNBASE;
 char* xv6_end(void) { return end; }
-char etext[1];
 void kernelvec(void) {}
 void timervec(void) {}
 
@@ -466,14 +467,21 @@ uint64 sys_write(void) {
 
 // Everything main() does before the harts start scheduling that does not depend on the run:
 // called once, when the module is loaded, before the snapshot that every run starts from.
-// vm.c's kernel page table. kvminit() is not called (it maps the kernel's text and physical
-// memory, which here are host addresses), but trees from before 2021 map each process's kernel
-// stack into it in procinit(): they get an empty one.
+// vm.c's kernel page table, made by the tree's own kvminit() as main() does: it maps the devices,
+// physical memory (the kernel's page, then [etext, PHYSTOP)) and the trampoline, and from 2021 on
+// (proc_mapstacks) a kalloc()ed kernel stack for each process, which trees before 2021 map in
+// procinit(). Nothing runs on those stacks here (kernel threads run on fiber stacks), but the
+// pages are taken, and cow labs that count every mapping of a physical page count these too.
+// kvminithart() is not called: satp is never used to translate. A tree without kvminit() (as
+// switchyard's own) gets an empty kernel page table if it has one.
 extern pagetable_t kernel_pagetable __attribute__((weak));
+void kvminit(void) __attribute__((weak));
 
 void xv6_init(void) {
   kinit();
-  if (&kernel_pagetable != 0 && kernel_pagetable == 0) {
+  if (kvminit != 0) {
+    kvminit();
+  } else if (&kernel_pagetable != 0 && kernel_pagetable == 0) {
     kernel_pagetable = (pagetable_t)kalloc();
     memset(kernel_pagetable, 0, PGSIZE);
   }
