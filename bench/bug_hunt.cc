@@ -149,6 +149,15 @@ int Main() {
     return 2;
   }
 
+  const std::vector<std::string> strategies = absl::GetFlag(FLAGS_strategies);
+  for (const std::string& strategy : strategies) {
+    scenario::Scenario probe = Make(models[0]->name, "", strategy, 0);
+    if (absl::Status status = scenario::Resolve(&probe); !status.ok()) {
+      std::fprintf(stderr, "bug_hunt: --strategies=%s: %s\n", strategy.c_str(),
+                   std::string(status.message()).c_str());
+      return 2;
+    }
+  }
   std::printf(
       "bug_hunt: %d campaigns per model/bug/strategy; campaign k uses seeds "
       "k*%" PRIu64 "+i; at most %" PRIu64 " runs each; default options; pct depth 3\n\n",
@@ -161,13 +170,15 @@ int Main() {
   uint64_t largest = 0;  // runs of the largest campaign
   std::vector<std::string> problems;
   absl::Time total_start = absl::Now();
-  const std::vector<std::string> strategies = absl::GetFlag(FLAGS_strategies);
   for (const scenario::ModelSpec* m : models) {
     for (const scenario::BugSpec& b : m->bugs) {
       if (!only_bug.empty() && b.name != only_bug) continue;
       if (scenario::Scenario probe = Make(m->name, b.name, "random", 0);
           !scenario::Resolve(&probe).ok()) {
-        continue;  // not planted in this kernel (--kernel)
+        if (only_bug.empty()) continue;  // not planted in this kernel (--kernel)
+        std::fprintf(stderr, "bug_hunt: %s: %s\n", b.name.c_str(),
+                     std::string(scenario::Resolve(&probe).message()).c_str());
+        return 2;
       }
       for (const std::string& strategy : strategies) {
         std::vector<uint64_t> runs;  // not found: max_runs + 1, so it sorts last

@@ -84,6 +84,11 @@ struct ModelSpec {
   // Models that run the user's own code (a file given on the command line): builds it once per
   // process before the first run; returns "" or the toolchain's message. Optional.
   std::function<std::string(const Options& options, const std::string& user_file)> prepare;
+  // prepare runs for every scenario, not only those given a file: it decides from the options
+  // what to build (xv6 compiles switchyard's own tree for --kernel=builtin as it compiles a
+  // user's), so that the code is loaded in the process that resolved the scenario (whose views
+  // and messages then name its file:line) before any isolated run.
+  bool prepare_always = false;
   // A hash of the user's code as this scenario runs it (an xv6 tree's sources: the user's tree
   // or switchyard's own), recorded in reproducers so that a replay can say that it changed; ""
   // when the options run no such code. Optional.

@@ -123,7 +123,7 @@ absl::Status Resolve(Scenario* s) {
     std::string problem = m->check_bug(s->options, s->bug);
     if (!problem.empty()) return absl::InvalidArgumentError(problem);
   }
-  if (wants_file && m->prepare) {
+  if ((wants_file || m->prepare_always) && m->prepare) {
     std::string problem = m->prepare(s->options, s->user_file);
     if (!problem.empty()) return absl::InvalidArgumentError(problem);
   }

@@ -211,9 +211,11 @@ ModelSpec Xv6Spec() {
     }
     return "";
   };
+  m.prepare_always = true;  // switchyard's own tree is compiled as a user's is
   m.user_file_option = "kernel";
   m.user_file_value = kKernelDirectory;
   m.prepare = [](const Options& o, const std::string& user_file) -> std::string {
+    if (o.at("kernel") == kKernelModel) return "";
     absl::StatusOr<const xv6::LoadedTree*> tree = TreeFor(o, user_file);
     if (!tree.ok()) return std::string(tree.status().message());
     if (o.at("cpus") > (*tree)->ncpu()) {

@@ -379,7 +379,13 @@ std::string LocateCode(const std::string& message) {
     const SourceLocation& loc = symbolized.locations[n.pc];
     if (!loc.has_line()) continue;
     std::string file = loc.file;
-    if (size_t k = file.rfind("/kernel/"); k != std::string::npos) file = file.substr(k + 1);
+    // A tree's file as the tree names it; the platform's (compiled from the cache) as such.
+    for (const char* dir : {"/kernel/", "/platform/"}) {
+      if (size_t k = file.rfind(dir); k != std::string::npos) {
+        file = file.substr(k + 1);
+        break;
+      }
+    }
     absl::StrAppend(&located, message.substr(from, n.begin - from), file, ":", loc.line,
                     loc.function == "?" ? "" : absl::StrCat(" in ", loc.function, "()"));
     from = n.end;

@@ -52,11 +52,12 @@ Symbolized Symbolize(const std::vector<const void*>& pcs);
 // A finding's message with the code it names located: each `MODULE+0xOFFSET` (optionally
 // followed by ` (SYMBOL)`) of a module loaded in this process, as the simulator writes code
 // addresses (sim::Instrumentation::DescribeCode: a tree's panic "sched locks (at
-// kernel.so+0x6909)"), becomes `FILE:LINE in FUNCTION()` ("sched locks (at kernel/proc.c:312 in
-// sched())"). A file under a directory named `kernel` is shown from there, as an xv6 tree names
-// it. Names that are not loaded here, or that have no line, stay as they are; so does the whole
-// message without a symbolizer. For printing only: reproducers keep the message as the run wrote
-// it.
+// kernel.so+0x3f08 (sched))"), becomes `FILE:LINE in FUNCTION()` ("sched locks (at
+// kernel/proc.c:351 in sched())"). A file under a directory named `kernel` or `platform` is shown
+// from there, as an xv6 tree names it (and the xv6 platform's checks, compiled from the cache, are
+// named as its). Names that are not loaded here, or that have no line, stay as they are; so does
+// the whole message without a symbolizer. For printing only: reproducers keep the message as the
+// run wrote it.
 std::string LocateCode(const std::string& message);
 
 // Where source files are looked for, in order: $SWITCHYARD_SOURCE_ROOT, the workspace of

@@ -87,7 +87,8 @@ const char* BugDescription(Bug bug) {
              "starts at its stack address (runs the real swtch.S in the emulator)";
     case Bug::kForkRunnableBeforeProgram:
       return "fork() makes the child RUNNABLE and releases its lock before it sets the child's "
-             "program: another CPU runs the child with a null program (a host crash, SIGSEGV)";
+             "program: another CPU runs the child with a null program (the C++ model: a host "
+             "crash, SIGSEGV; a tree: its trapframe not yet copied, user-program)";
   }
   return "?";
 }

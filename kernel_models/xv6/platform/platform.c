@@ -43,9 +43,9 @@
 #include "syscall.h"
 #include "sy_platform.h"
 
-// The pc a trap from the kernel leaves in sepc: an address in the kernel's text, which no user
-// program's pc can be.
-#define XV6_KERNEL_PC (KERNBASE + 0x1000L)
+// The pc a trap from the kernel leaves in sepc: an address in the kernel's text (its first page,
+// below etext), which no user program's pc can be.
+#define XV6_KERNEL_PC (KERNBASE + 0x800L)
 
 #ifndef XV6_TIMER_SCAUSE
 #define XV6_TIMER_SCAUSE 0x8000000000000001L
@@ -730,8 +730,8 @@ static void user_step(struct proc* p) {
       __builtin_snprintf(why, sizeof why,
                          "pid %d's user pc 0x%llx is not in its program%s", p->pid,
                          (unsigned long long)tf->epc,
-                         tf->epc >= KERNBASE && tf->epc < PHYSTOP
-                             ? " (a kernel address: a trap overwrote sepc before it was saved)"
+                         tf->epc == XV6_KERNEL_PC || tf->epc == XV6_KERNEL_PC + 4
+                             ? " (the kernel's pc: a trap overwrote sepc before it was saved)"
                              : "");
       sy_fail("user-program", why);
     }
