@@ -161,8 +161,11 @@ ModelSpec Xv6Spec() {
   for (xv6::Bug b : xv6::AllBugs()) {
     // At access granularity the lost wakeup's window needs the sleeper to run from release(lk)
     // to p->state = SLEEPING while the waker stands still: about 1 random run in 1,000.
+    // The model's bugs that switchyard's own tree lacks say so, as the tree's own bugs do.
     m.bugs.push_back({xv6::BugName(b),
-                      xv6::BugDescription(b),
+                      TreeBug(xv6::BugName(b)) != 0
+                          ? std::string(xv6::BugDescription(b))
+                          : absl::StrCat(xv6::BugDescription(b), " (--kernel=model only)"),
                       b == xv6::Bug::kWakeupWithoutLock,
                       b == xv6::Bug::kForkRunnableBeforeProgram,
                       {}});

@@ -27,9 +27,9 @@ std::string FixtureBootName() {
   void* boot = fixture->Symbol("fixture_boot");
   Dl_info info{};
   EXPECT_NE(dladdr(boot, &info), 0);
-  return absl::StrFormat("libinstrumented_fixture.so+0x%x",
-                         reinterpret_cast<uintptr_t>(boot) + 4 -
-                             reinterpret_cast<uintptr_t>(info.dli_fbase));
+  return absl::StrFormat(
+      "libinstrumented_fixture.so+0x%x",
+      reinterpret_cast<uintptr_t>(boot) + 4 - reinterpret_cast<uintptr_t>(info.dli_fbase));
 }
 
 TEST(LocateCode, NamesTheFileLineAndFunctionOfEachLoadedName) {
