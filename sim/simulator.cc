@@ -475,7 +475,7 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
   }
   if (changed_ || !IsAccess(kind) || options_.check_every_step) {
     changed_ = false;
-    CheckInvariants();
+    if (!invariants_.empty() || !invariant_groups_.empty()) CheckInvariants();
   }
   if (decider_.divergence()) {
     End(Outcome::Kind::kDiverged, "replay-diverged", decider_.divergence()->detail);
@@ -509,7 +509,9 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
   }
   vcpus_[cpu_].idle = false;
   cell_points_ = points;
-  DeliverInterrupts(kind);
+  // DeliverInterrupts' own first test, kept here so that a step with nothing to deliver makes
+  // no call.
+  if (vcpus_[cpu_].intena && PendingFor(cpu_)) DeliverInterrupts(kind);
 }
 
 void Simulator::DeliverInterrupts(StepKind kind) {
