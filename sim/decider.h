@@ -191,17 +191,32 @@ class Decider {
 };
 
 // Uniform choices; one splitmix64 stream per named stream, seeded by HashName(name) ^ seed.
+// Each stream's next output is drawn one choice ahead, so a choice waits only for Bounded (and
+// a schedule pick's branch resolves sooner): the same outputs in the same order.
 class RandomDecider : public Decider {
  public:
   explicit RandomDecider(uint64_t seed);
 
  protected:
-  uint32_t DoChoose(StreamId stream, uint32_t n) override;
+  uint32_t DoChoose(StreamId stream, uint32_t n) override { return Draw(stream, n); }
+  uint32_t DoPickCpu(std::span<const uint8_t> candidates, uint64_t /*step*/) override {
+    return Draw(kScheduleStream, static_cast<uint32_t>(candidates.size()));
+  }
   void OnStreamOpened(StreamId id, std::string_view name) override;
 
  private:
+  struct Generator {
+    uint64_t state;
+    uint64_t next;  // the stream's next output
+  };
+  uint32_t Draw(StreamId stream, uint32_t n) {
+    Generator& g = generators_[stream];
+    const uint64_t random = g.next;
+    g.next = SplitMix64(&g.state);
+    return Bounded(random, n);
+  }
   uint64_t seed_;
-  std::vector<uint64_t> states_;
+  std::vector<Generator> generators_;
 };
 
 // PCT: each vCPU gets a distinct random priority in [depth, depth + cpus); depth-1 change points
