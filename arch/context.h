@@ -159,7 +159,37 @@ inline void SwitchContext(Context* from, Context* to) {
     internal::DieSwitching(from, to);
   }
   internal::BeginSwitchAnnotation(from, to);
+#if defined(__x86_64__)
+  // Enters switchyard_jump_context by push + jmp, not call. The switch leaves by jmp (see
+  // arch/jump_x86_64_sysv_elf_gas.S), so a call's entry on the CPU's return-stack predictor was
+  // never consumed: every later ret of the resumed fiber was predicted one frame off and
+  // mispredicted, up its whole call chain (Step, the access hook, the instrumented code). Without
+  // the call the predictor stays balanced. The same frame as a call's: the resume address is the
+  // highest slot. 128 bytes are stepped over first, the red zone a leaf caller may use.
+  void** save_sp = &from->sp;
+  void* load_sp = to->sp;
+  asm volatile(
+      "leaq -128(%%rsp), %%rsp\n\t"
+      "leaq 1f(%%rip), %%rax\n\t"
+      "pushq %%rax\n\t"
+      "jmp switchyard_jump_context@PLT\n\t"
+      "1:\n\t"
+      "leaq 128(%%rsp), %%rsp"
+      : "+D"(save_sp), "+S"(load_sp)
+      :
+      : "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
+        "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
+        "xmm15",
+#if defined(__AVX512F__)
+        "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25",
+        "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31", "k0", "k1", "k2", "k3", "k4", "k5",
+        "k6", "k7",
+#endif
+        "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)", "mm0", "mm1", "mm2",
+        "mm3", "mm4", "mm5", "mm6", "mm7", "memory", "cc", "dirflag", "fpsr");
+#else
   switchyard_jump_context(&from->sp, to->sp);
+#endif
   internal::EndSwitchAnnotation(from);
 }
 

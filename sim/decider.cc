@@ -87,13 +87,11 @@ RandomDecider::RandomDecider(uint64_t seed) : seed_(seed) {
 }
 
 void RandomDecider::OnStreamOpened(StreamId id, std::string_view name) {
-  if (states_.size() <= id) states_.resize(id + 1);
+  if (generators_.size() <= id) generators_.resize(id + 1);
   uint64_t mix = seed_ ^ HashName(name);
-  states_[id] = SplitMix64(&mix);
-}
-
-uint32_t RandomDecider::DoChoose(StreamId stream, uint32_t n) {
-  return Bounded(SplitMix64(&states_[stream]), n);
+  Generator& g = generators_[id];
+  g.state = SplitMix64(&mix);
+  g.next = SplitMix64(&g.state);
 }
 
 PctDecider::PctDecider(uint64_t seed, int depth, uint64_t expected_steps, int cpus)

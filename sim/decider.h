@@ -94,7 +94,7 @@ class Decider {
   uint32_t Choose(StreamId stream, uint32_t n) {
     if (n <= 1) return 0;
     uint32_t value = DoChoose(stream, n);
-    Record({stream, n, value});
+    Record(stream, n, value);
     return value;
   }
 
@@ -104,7 +104,7 @@ class Decider {
     uint32_t n = static_cast<uint32_t>(candidates.size());
     if (n <= 1) return 0;
     uint32_t value = DoPickCpu(candidates, step);
-    Record({kScheduleStream, n, value});
+    Record(kScheduleStream, n, value);
     return value;
   }
 
@@ -116,7 +116,7 @@ class Decider {
     uint32_t n = static_cast<uint32_t>(thread_ids.size());
     if (n <= 1) return 0;
     uint32_t value = DoPickThread(stream, thread_ids, step);
-    Record({stream, n, value});
+    Record(stream, n, value);
     return value;
   }
 
@@ -169,8 +169,14 @@ class Decider {
   void SetDivergence(std::string detail);
 
  private:
-  void Record(const Decision& d) {
-    log_.decisions.push_back(d);
+  // The entry is built in place, field by field: a Decision built on the stack and copied in
+  // was stored as 2 + 4 + 4 bytes and reloaded as 8 + 4, a load that store forwarding cannot
+  // serve: a third of PickNext's samples were on that store (bench/README.md, "Instrumented code").
+  void Record(StreamId stream, uint32_t options, uint32_t value) {
+    Decision& d = log_.decisions.emplace_back();
+    d.stream = stream;
+    d.options = options;
+    d.value = value;
     if (__builtin_expect(tee_fd_ >= 0, 0)) Tee(d);
   }
   void Tee(const Decision& d);
@@ -185,17 +191,32 @@ class Decider {
 };
 
 // Uniform choices; one splitmix64 stream per named stream, seeded by HashName(name) ^ seed.
+// Each stream's next output is drawn one choice ahead, so a choice waits only for Bounded (and
+// a schedule pick's branch resolves sooner): the same outputs in the same order.
 class RandomDecider : public Decider {
  public:
   explicit RandomDecider(uint64_t seed);
 
  protected:
-  uint32_t DoChoose(StreamId stream, uint32_t n) override;
+  uint32_t DoChoose(StreamId stream, uint32_t n) override { return Draw(stream, n); }
+  uint32_t DoPickCpu(std::span<const uint8_t> candidates, uint64_t /*step*/) override {
+    return Draw(kScheduleStream, static_cast<uint32_t>(candidates.size()));
+  }
   void OnStreamOpened(StreamId id, std::string_view name) override;
 
  private:
+  struct Generator {
+    uint64_t state;
+    uint64_t next;  // the stream's next output
+  };
+  uint32_t Draw(StreamId stream, uint32_t n) {
+    Generator& g = generators_[stream];
+    const uint64_t random = g.next;
+    g.next = SplitMix64(&g.state);
+    return Bounded(random, n);
+  }
   uint64_t seed_;
-  std::vector<uint64_t> states_;
+  std::vector<Generator> generators_;
 };
 
 // PCT: each vCPU gets a distinct random priority in [depth, depth + cpus); depth-1 change points

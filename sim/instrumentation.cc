@@ -65,6 +65,42 @@ std::string CodeLocation(const void* pc) {
   return absl::StrFormat("%p", pc);
 }
 
+// The common access sizes with fixed-size copies and compares, which the compiler inlines; the
+// library's memcpy and memcmp for a size known only at run time were 3% of an instrumented run.
+[[gnu::always_inline]] inline void CopyBefore(PendingWrite& p, const void* address, size_t size) {
+  switch (size) {
+    case 1:
+      std::memcpy(p.before, address, 1);
+      break;
+    case 2:
+      std::memcpy(p.before, address, 2);
+      break;
+    case 4:
+      std::memcpy(p.before, address, 4);
+      break;
+    case 8:
+      std::memcpy(p.before, address, 8);
+      break;
+    default:
+      std::memcpy(p.before, address, size);
+  }
+}
+
+[[gnu::always_inline]] inline bool SameBytes(const PendingWrite& p) {
+  switch (p.size) {
+    case 1:
+      return std::memcmp(p.address, p.before, 1) == 0;
+    case 2:
+      return std::memcmp(p.address, p.before, 2) == 0;
+    case 4:
+      return std::memcmp(p.address, p.before, 4) == 0;
+    case 8:
+      return std::memcmp(p.address, p.before, 8) == 0;
+    default:
+      return std::memcmp(p.address, p.before, p.size) == 0;
+  }
+}
+
 // Brings the per-run state up to the running simulator and settles the last plain write.
 [[gnu::always_inline]] inline void Sync(Simulator* sim) {
   if (__builtin_expect(run_serial != Simulator::serial(), 0)) {
@@ -77,8 +113,7 @@ std::string CodeLocation(const void* pc) {
     }
   }
   if (pending.address != nullptr) {
-    if (pending.size > Instrumentation::kMaxAccessBytes ||
-        std::memcmp(pending.address, pending.before, pending.size) != 0) {
+    if (pending.size > Instrumentation::kMaxAccessBytes || !SameBytes(pending)) {
       sim->InstrumentedStoreChanged();
     }
     pending.address = nullptr;
@@ -225,7 +260,7 @@ void Instrumentation::Plain(const void* address, size_t size, bool write, const 
     // Resumed: the store happens when this returns. Remember what it overwrites.
     pending.address = address;
     pending.size = size;
-    if (size <= kMaxAccessBytes) std::memcpy(pending.before, address, size);
+    if (size <= kMaxAccessBytes) CopyBefore(pending, address, size);
   }
 }
 

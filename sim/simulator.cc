@@ -457,8 +457,10 @@ int Simulator::PickNext(StepKind kind) {
 
 void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind point) {
   ++step_;
-  trace_.RecordPoint(
-      {step_, vcpus_[cpu_].current->id, cell, static_cast<uint8_t>(cpu_), point, pc});
+  if (trace_.keeps_records()) {
+    trace_.RecordPoint(
+        {step_, vcpus_[cpu_].current->id, cell, static_cast<uint8_t>(cpu_), point, pc});
+  }
   // The simulator's own work (checkers, timer callbacks, liveness reports) reads cells without
   // making points; the model's trap handler, run by DeliverInterrupts, makes them again.
   Simulator* const points = cell_points_;
@@ -473,7 +475,7 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
   }
   if (changed_ || !IsAccess(kind) || options_.check_every_step) {
     changed_ = false;
-    CheckInvariants();
+    if (!invariants_.empty() || !invariant_groups_.empty()) CheckInvariants();
   }
   if (decider_.divergence()) {
     End(Outcome::Kind::kDiverged, "replay-diverged", decider_.divergence()->detail);
@@ -500,13 +502,16 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
     int previous = cpu_;
     Fiber* from = was.current;
     cpu_ = next;
-    Record(EventKind::kCpu, static_cast<uint64_t>(previous), 0);
+    trace_.RecordCpu(step_, now_, vcpus_[cpu_].current->id, static_cast<uint8_t>(cpu_),
+                     static_cast<uint64_t>(previous));
     arch::SwitchContext(&from->context, &vcpus_[next].current->context);
     // Resumed: whoever switched here set cpu_ to this fiber's vCPU.
   }
   vcpus_[cpu_].idle = false;
   cell_points_ = points;
-  DeliverInterrupts(kind);
+  // DeliverInterrupts' own first test, kept here so that a step with nothing to deliver makes
+  // no call.
+  if (vcpus_[cpu_].intena && PendingFor(cpu_)) DeliverInterrupts(kind);
 }
 
 void Simulator::DeliverInterrupts(StepKind kind) {
