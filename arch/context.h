@@ -186,7 +186,7 @@ inline void SwitchContext(Context* from, Context* to) {
         "k6", "k7",
 #endif
         "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)", "mm0", "mm1", "mm2",
-        "mm3", "mm4", "mm5", "mm6", "mm7", "memory", "cc", "dirflag", "fpsr");
+        "mm3", "mm4", "mm5", "mm6", "mm7", "memory", "cc", "fpsr");
 #else
   switchyard_jump_context(&from->sp, to->sp);
 #endif
