@@ -79,12 +79,7 @@ class Trace {
   explicit Trace(bool keep_records) : keep_records_(keep_records) {}
 
   void Record(const TraceRecord& r) {
-    Fold(r.step);
-    Fold(r.time);
-    Fold((static_cast<uint64_t>(r.fiber) << 16) | (static_cast<uint64_t>(r.cpu) << 8) |
-         static_cast<uint64_t>(r.kind));
-    Fold(r.a);
-    Fold(r.b);
+    FoldFields(r.step, r.time, r.fiber, r.cpu, r.kind, r.a, r.b);
     if (r.label != nullptr) {
       for (const char* c = r.label; *c != '\0'; ++c) Fold(static_cast<uint8_t>(*c));
     }
@@ -99,12 +94,7 @@ class Trace {
       Record({step, time, fiber, cpu, EventKind::kCpu, previous, 0, nullptr});
       return;
     }
-    Fold(step);
-    Fold(time);
-    Fold((static_cast<uint64_t>(fiber) << 16) | (static_cast<uint64_t>(cpu) << 8) |
-         static_cast<uint64_t>(EventKind::kCpu));
-    Fold(previous);
-    Fold(0);
+    FoldFields(step, time, fiber, cpu, EventKind::kCpu, previous, 0);
   }
 
   bool keeps_records() const { return keep_records_; }
@@ -119,6 +109,16 @@ class Trace {
   const std::vector<PointRecord>& points() const { return points_; }
 
  private:
+  // A record's fixed fields, in the order every trace hash has folded them.
+  [[gnu::always_inline]] void FoldFields(uint64_t step, uint64_t time, uint32_t fiber, uint8_t cpu,
+                                         EventKind kind, uint64_t a, uint64_t b) {
+    Fold(step);
+    Fold(time);
+    Fold((static_cast<uint64_t>(fiber) << 16) | (static_cast<uint64_t>(cpu) << 8) |
+         static_cast<uint64_t>(kind));
+    Fold(a);
+    Fold(b);
+  }
   void Fold(uint64_t x) {
     hash_ ^= x + 0x9E3779B97F4A7C15ull + (hash_ << 6) + (hash_ >> 2);
     hash_ *= 0xFF51AFD7ED558CCDull;
