@@ -233,6 +233,8 @@ link_options() {
 link() {
   local target="$1" objects=() src corpus="${target_corpus[$1]}"
   for src in ${target_sources[$target]}; do objects+=("$(object_of "$src")"); done
+  # Archives that genrules made (instrumented model code, sim/instrumented.bzl), linked as is.
+  for src in ${target_archives[$target]}; do objects+=("$src"); done
   # shellcheck disable=SC2086 # flags are words
   $CXX $CXXFLAGS "${objects[@]}" $LIB_FUZZING_ENGINE $(link_options "${target_linkopts[$target]}") \
     -o "$OUT/$target"

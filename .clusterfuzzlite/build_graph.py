@@ -341,8 +341,9 @@ class Graph:
 def emit(graph, targets):
     """Bash assignments: targets, genrule_outputs/genrule_commands/genrule_levels (a genrule's
     inputs are made by genrules of lower levels),
-    sources (union), source_copts[path], target_sources[t], target_linkopts[t],
-    target_corpus[t], target_dict[t]."""
+    sources (union), source_copts[path], target_sources[t], target_archives[t] (archives that
+    genrules make, linked as they are: sim/instrumented.bzl's instrumented_library),
+    target_linkopts[t], target_corpus[t], target_dict[t]."""
     lines = []
     genrules = {}
     sources = []
@@ -358,10 +359,12 @@ def emit(graph, targets):
         return shlex.quote(" ".join(items))
 
     lines.append("targets=(%s)" % quote_list(t.name for t in targets))
-    lines.append("declare -A source_copts target_sources target_linkopts target_corpus target_dict")
+    lines.append("declare -A source_copts target_sources target_archives target_linkopts "
+                 "target_corpus target_dict")
     for target in targets:
         graph.check_cc(target)
         target_files = []
+        target_archives = []
         linkopts = []
         libraries = graph.closure(target, set())
         for rule in [target] + libraries:
@@ -370,6 +373,9 @@ def emit(graph, targets):
                 graph.files(header, rule.package, genrules)  # generated headers must exist
             for src in graph.attr(rule, "srcs"):
                 for path in graph.files(src, rule.package, genrules):
+                    if path.endswith(".a"):
+                        target_archives.append(path)
+                        continue
                     if not path.endswith(COMPILED_EXTENSIONS):
                         continue
                     target_files.append(path)
@@ -383,6 +389,7 @@ def emit(graph, targets):
             raise BuildError("%s has no dict" % target.label())
         dictionary = graph.files(kwargs["dict"], target.package, genrules)
         lines.append("target_sources[%s]=%s" % (target.name, words(target_files)))
+        lines.append("target_archives[%s]=%s" % (target.name, words(target_archives)))
         lines.append("target_linkopts[%s]=%s" % (target.name, words(linkopts)))
         lines.append("target_corpus[%s]=%s" % (target.name, shlex.quote(kwargs["corpus_dir"])))
         lines.append("target_dict[%s]=%s" % (target.name, shlex.quote(dictionary[0])))

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "sim/check.h"
 
 namespace switchyard::sim {
 namespace {
@@ -33,6 +34,8 @@ struct CallStackFrames {
 // Process-wide: regions outlive runs (a module is loaded once and reset before every run).
 std::vector<Region> regions;
 std::vector<std::pair<uintptr_t, size_t>> private_ranges;
+uintptr_t arena_base = 0;
+size_t arena_size = 0;
 Instrumentation::Counters g_counters;
 
 // Per run (reset when Simulator::serial() changes).
@@ -160,6 +163,12 @@ enum class Filter { kPoint, kOwnStack, kPrivate };
             (owner->id & 0xFFu) << 16 | (granule & 0xFFFFu);
     return Filter::kPoint;
   }
+  // The simulator's own state, read by one of its always-inline helpers (CoarsePoint) that the
+  // compiler inlined into instrumented code: never memory of the code under test.
+  if (InRange(a, reinterpret_cast<uintptr_t>(sim), sizeof(Simulator))) {
+    ++g_counters.private_ranges;
+    return Filter::kPrivate;
+  }
   FailUnattributed(sim, address, size, write, pc);
 }
 
@@ -193,12 +202,23 @@ void Instrumentation::DeclarePrivate(uintptr_t base, size_t size) {
   private_ranges.emplace_back(base, size);
 }
 
+void Instrumentation::SetArena(uintptr_t base, size_t size) {
+  SY_CHECK(arena_size == 0 && size != 0 && size <= (size_t{1} << (kGranuleShift + kGranuleBits)));
+  arena_base = base;
+  arena_size = size;
+}
+
 void Instrumentation::Clear() {
   regions.clear();
   private_ranges.clear();
 }
 
 bool Instrumentation::CellOf(uintptr_t address, uint32_t* cell) {
+  if (InRange(address, arena_base, arena_size)) {
+    *cell = kArenaRegion << kGranuleBits |
+            static_cast<uint32_t>((address - arena_base) >> kGranuleShift);
+    return true;
+  }
   for (const Region& r : regions) {
     if (InRange(address, r.base, r.size)) {
       *cell = r.number << kGranuleBits | static_cast<uint32_t>((address - r.base) >> kGranuleShift);

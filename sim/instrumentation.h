@@ -20,7 +20,8 @@
 //     coarse granularity;
 //   - the running fiber's own stack (its locals: no other vCPU can name them, or if it can, the
 //     code passed it a pointer, which is a write the filter does not see; see below);
-//   - ranges declared private (DeclarePrivate: per-CPU state, read-only data).
+//   - ranges declared private (DeclarePrivate: per-CPU state, read-only data), and the running
+//     Simulator object itself (its always-inline helpers, inlined into instrumented code).
 // Another fiber's stack is shared memory: a process's kernel stack that another CPU reads is a
 // real race.
 //
@@ -74,11 +75,12 @@ class Instrumentation {
   static constexpr int kMaxRegions = 200;            // region numbers 1..kMaxRegions
   static constexpr uint32_t kStackRegion = 0xFD;     // another fiber's stack
   static constexpr uint32_t kCpuStateRegion = 0xFC;  // a vCPU's own registers (sim/platform.h)
+  static constexpr uint32_t kArenaRegion = 0xFB;     // the models' per-run heap (sim/arena.h)
   static constexpr uint32_t kGranuleShift = 3;       // 8-byte granules
   static constexpr uint32_t kGranuleBits = 24;       // per region: 128 MiB
   static constexpr size_t kMaxAccessBytes = 16;      // the widest plain hook (__tsan_read16)
   static constexpr int kMaxCallDepth = 64;           // frames kept per fiber; deeper ones counted
-  static_assert(kMaxRegions < static_cast<int>(kCpuStateRegion));
+  static_assert(kMaxRegions < static_cast<int>(kArenaRegion));
   static_assert(kGranuleShift + kGranuleBits <= 32);
 
   // Shared memory of code under test whose layout is the same in every run. `name` says what it
@@ -88,7 +90,10 @@ class Instrumentation {
   // Memory that code under test may touch but that is never a point (read-only data, a CPU's own
   // state). Its accesses are neither points nor recorded.
   static void DeclarePrivate(uintptr_t base, size_t size);
-  // Forgets every region and private range (tests; a module that is unloaded).
+  // The per-run heap of models (sim/arena.h): region kArenaRegion, whatever else is registered,
+  // so that its cell ids do not depend on what the process loaded before. Set once per process.
+  static void SetArena(uintptr_t base, size_t size);
+  // Forgets every region and private range but the arena (tests; a module that is unloaded).
   static void Clear();
 
   // The cell id of `address` (see the header comment), or false when it is in no region.

@@ -46,3 +46,71 @@ def instrumented_module(name, srcs, hdrs = [], copts = [], compiler = "clang", *
         ]),
         **kwargs
     )
+
+def instrumented_library(name, srcs, hdrs, deps, ignorelist, headers = [], **kwargs):
+    """A cc_library whose `srcs` (C++) are compiled with -fsanitize=thread by clang, always.
+
+    For a model's own code, linked into switchyard (not loaded as a module): every load and store
+    in the functions of `srcs` calls the runtime's __tsan_* hooks. Functions defined in headers
+    (the standard library, Abseil, sim/ and the model's own headers) are left uninstrumented by
+    `ignorelist` (clang's -fsanitize-ignorelist), and function entry/exit and atomics are not
+    instrumented, so that every copy of an inline function in the executable is the same code:
+    the linker keeps one copy of each, and the simulator must never run an instrumented one.
+    Nothing is inlined (-fno-inline): clang instruments a header's function once it is inlined
+    into an instrumented one, whatever the ignorelist says, and the simulator's inline accessors
+    read its own state, which is no memory of the model (an "unattributed-access"). The points
+    are therefore exactly the loads and stores written in `srcs`: `p->host.map[page] = -1` is
+    one write (the vector's operator[] is a call, uninstrumented).
+    The compiler and its flags are fixed (clang, -O2), whatever the build's configuration, so
+    that the model makes the same points, and a seed the same trace, in every build: fastbuild,
+    opt, o0, asan (whose -fsanitize=address clang cannot combine with thread) and fuzz, and a
+    build whose C++ compiler is g++.
+
+    Args:
+      name: the cc_library.
+      srcs: the .cc files to instrument.
+      hdrs: the library's public headers.
+      deps: cc_library deps (for the link and for users' includes).
+      ignorelist: the -fsanitize-ignorelist file.
+      headers: every other header the sources include (labels of files), for the sandbox.
+      **kwargs: passed to the cc_library (visibility, ...).
+    """
+    archive = "lib%s_instrumented.a" % name
+    flags = " ".join([
+        "-std=c++20",
+        "-O2",
+        "-g1",
+        "-fPIC",
+        "-fno-omit-frame-pointer",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-fsanitize=thread",
+        "-fsanitize-ignorelist=$(location %s)" % ignorelist,
+        "-mllvm -tsan-instrument-func-entry-exit=0",
+        "-mllvm -tsan-instrument-atomics=0",
+        "-fno-inline",
+        "-I.",
+    ])
+    native.genrule(
+        name = name + "_objects",
+        srcs = srcs + hdrs + headers + [ignorelist],
+        outs = [archive],
+        cmd = " && ".join([
+            "objects=''",
+            "for src in %s; do obj=$(@D)/_%s_$$(basename $$src).o; clang++ %s -c $$src -o $$obj; objects=\"$$objects $$obj\"; done" % (
+                " ".join(["$(location %s)" % s for s in srcs]),
+                name,
+                flags,
+            ),
+            "rm -f $@",
+            "ar rcs $@ $$objects",
+        ]),
+    )
+    native.cc_library(
+        name = name,
+        srcs = [archive],
+        hdrs = hdrs,
+        deps = deps,
+        **kwargs
+    )

@@ -456,6 +456,10 @@ int Simulator::PickNext(StepKind kind) {
 }
 
 void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind point) {
+  if (__builtin_expect(trap_fiber_ != 0, 0) && IsAccess(kind) &&
+      trap_fiber_ == vcpus_[cpu_].current->id + 1) {
+    handler_cells_.insert(cell);
+  }
   ++step_;
   if (trace_.keeps_records()) {
     trace_.RecordPoint(
@@ -511,13 +515,18 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
   cell_points_ = points;
   // DeliverInterrupts' own first test, kept here so that a step with nothing to deliver makes
   // no call.
-  if (vcpus_[cpu_].intena && PendingFor(cpu_)) DeliverInterrupts(kind);
+  if (vcpus_[cpu_].intena && PendingFor(cpu_)) DeliverInterrupts(kind, cell);
 }
 
-void Simulator::DeliverInterrupts(StepKind kind) {
+void Simulator::DeliverInterrupts(StepKind kind, uint32_t cell) {
   Vcpu& here = vcpus_[cpu_];
   if (!here.intena || !PendingFor(cpu_)) return;
   if (IsAccess(kind)) {
+    // An interrupt that lands before an access to memory no handler has touched is the same
+    // execution as one that lands before the next access that conflicts with a handler, or at
+    // the next point that is not an access (where it is delivered at once): only accesses to
+    // the handlers' footprint so far are landing places.
+    if (!handler_cells_.empty() && !handler_cells_.contains(cell)) return;
     // Virtual time passes only at explicit points, so "when" an interrupt arrives within a tick
     // is which of the following accesses it lands before: the decider picks how many it lets
     // pass. (Otherwise every interrupt would land on the first access after a tick, and a window
@@ -551,7 +560,10 @@ void Simulator::DeliverInterrupts(StepKind kind) {
     Record(EventKind::kInterrupt, static_cast<uint64_t>(line), 0);
     v.intena = false;  // the trap entry turns interrupts off, as hardware does
     v.off = {"the trap entry", "", 0, v.current->id, step_};
+    const uint32_t saved_trap_fiber = trap_fiber_;
+    trap_fiber_ = v.current->id + 1;
     machine_->Trap(cpu_, line);
+    trap_fiber_ = saved_trap_fiber;
     // The handler may have switched away and come back on another vCPU; sret turns interrupts
     // back on there.
     vcpus_[cpu_].intena = true;

@@ -58,6 +58,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "arch/context.h"
 #include "sim/decider.h"
 #include "sim/trace.h"
@@ -342,6 +343,30 @@ class Simulator {
 
   // The running simulator while accesses are points (see Cell), else null.
   static Simulator* points() { return cell_points_; }
+  // Ghost code: while one is alive, no access is a point (cells and instrumented code alike).
+  // For what the modelled kernel does not do but a model's checkers keep (shadow state, checks
+  // called from model code on a fiber), so that it cannot perturb the schedule.
+  class Ghost {
+   public:
+    Ghost() : saved_(cell_points_) { cell_points_ = nullptr; }
+    ~Ghost() { cell_points_ = saved_; }
+    Ghost(const Ghost&) = delete;
+    Ghost& operator=(const Ghost&) = delete;
+    // Points again, inside a ghost, while one is alive (real work called from ghost code).
+    class Pause {
+     public:
+      explicit Pause(const Ghost& ghost) : saved_(cell_points_) { cell_points_ = ghost.saved_; }
+      ~Pause() { cell_points_ = saved_; }
+      Pause(const Pause&) = delete;
+      Pause& operator=(const Pause&) = delete;
+
+     private:
+      Simulator* saved_;
+    };
+
+   private:
+    Simulator* saved_;
+  };
   // A point before an instrumented access to `cell` by the code at `pc`; then records it.
   // `spin`: an atomic read-modify-write that will leave memory as it was (a failed test-and-set
   // or compare-and-swap), which is one failed iteration of a spin-wait: the vCPU is spinning
@@ -453,7 +478,7 @@ class Simulator {
   bool PendingFor(int cpu) const;
   int PickNext(StepKind kind);
   void AdvanceToNextEvent();
-  void DeliverInterrupts(StepKind kind);
+  void DeliverInterrupts(StepKind kind, uint32_t cell);
   [[noreturn]] void End(Outcome::Kind kind, std::string invariant, std::string message);
   void Record(EventKind kind, uint64_t a, uint64_t b, const char* label = nullptr);
 
@@ -469,6 +494,10 @@ class Simulator {
   Machine* machine_ = nullptr;
   AccessObserver* observer_ = nullptr;
   StreamId interrupt_stream_ = 0;  // opened at the first deferrable interrupt
+  // Cells that interrupt handlers have accessed in this run (on the interrupted fiber, before
+  // it switches away): where a pending interrupt may land (DeliverInterrupts).
+  absl::flat_hash_set<uint32_t> handler_cells_;
+  uint32_t trap_fiber_ = 0;  // 1 + the fiber running a handler; 0: none
   Trace trace_;
   std::vector<std::unique_ptr<Fiber>> fibers_;
   std::vector<Vcpu> vcpus_;

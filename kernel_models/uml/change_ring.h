@@ -22,6 +22,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/arena.h"
+
 namespace switchyard::uml {
 
 enum class PositionFlaw {
@@ -45,7 +47,7 @@ class ChangeRing {
   int SlotPage(uint64_t n) const;
 
  private:
-  std::vector<int> slot_pages_;
+  sim::ArenaVector<int> slot_pages_;
   uint64_t count_ = 0;
 };
 

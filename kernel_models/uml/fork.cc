@@ -25,8 +25,11 @@ task_struct* Kernel::alloc_task(task_struct::Kind kind, const char* comm) {
   p->wake_tick = UINT64_MAX;
   p->mm = nullptr;
   p->vm_seen = 0;
-  p->seen_truth = 0;
-  p->in_sync = false;
+  {
+    sim::Simulator::Ghost ghost;  // checker state
+    p->seen_truth = 0;
+    p->in_sync = false;
+  }
   p->need_resched = false;
   p->user_mode = false;
   p->intena = false;
@@ -62,8 +65,8 @@ void Kernel::ret_from_fork() {
 
 mm_struct* Kernel::mm_alloc() {
   mms_.push_back(
-      std::make_unique<mm_struct>(static_cast<int>(mms_.size()), config_.pages, config_.slots));
-  mm_struct* mm = mms_.back().get();
+      sim::ArenaNew<mm_struct>(static_cast<int>(mms_.size()), config_.pages, config_.slots));
+  mm_struct* mm = mms_.back();
   mm->users = 1;
   return mm;
 }
@@ -75,7 +78,10 @@ mm_struct* Kernel::dup_mmap(const mm_struct* old) {
   for (int page = 0; page < config_.pages; ++page) {
     const pte_t& from = old->pgd[page];
     pte_t& to = mm->pgd[page];
-    mm->contents[page] = old->contents[page];
+    {
+      sim::Simulator::Ghost ghost;  // checker state
+      mm->contents[page] = old->contents[page];
+    }
     if (from.state == pte_t::kNone) continue;
     uint64_t value = from.state == pte_t::kPresent ? frames_[from.frame].value : from.swap;
     int frame = get_free_frame();
@@ -115,7 +121,10 @@ int Kernel::do_fork(bool clone_vm, const Program* program) {
     np->mm = dup_mmap(p->mm);
   }
   np->vm_seen = CaughtUpPosition(np->mm->changes, flaw_);
-  np->seen_truth = np->mm->changes.count();
+  {
+    sim::Simulator::Ghost ghost;  // checker state
+    np->seen_truth = np->mm->changes.count();
+  }
   np->user.program = program;
   np->state = TASK_RUNNING;
   sim_.Note(clone_vm ? "clone" : "fork", static_cast<uint64_t>(np->pid),

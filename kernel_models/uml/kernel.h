@@ -21,15 +21,17 @@
 // process only in user mode; in kernel mode it sets need_resched, which is honoured on the way
 // back to user mode and in kswapd's loop.
 //
-// Preemption points. State that the timer interrupt (the host's SIGVTALRM) shares with the code
-// it interrupts lives in sim::Cell: task states, need_resched, user_mode, wake_tick, jiffies and
-// kswapd's goal. At access granularity (the default) each access to one is a point where the
-// timer may arrive while signals are unblocked. The explicit points left stand for what no
-// shared access does: the tracing thread between stopping the old host process and continuing
-// the new one (the host may run anything), each page touch in user mode, and, at coarse
-// granularity only (CoarsePoint), kernel entry, reclaim and kswapd's loop. Page tables, change
-// rings and host maps are touched only by the running process, kswapd and the tracing thread,
-// one at a time, and are plain memory.
+// Preemption points. The model's code (fork.cc, mm.cc, sched.cc, tracer.cc, user.cc and
+// change_ring.cc) is compiled with ThreadSanitizer instrumentation (sim/instrumented.bzl), so at
+// access granularity (the default) every load and store it makes is a point where the timer (the
+// host's SIGVTALRM) may arrive while signals are unblocked: task states, need_resched, jiffies,
+// page tables, change rings, host maps and frames alike. Its memory comes from the run's heap
+// arena (sim/arena.h), so cell ids are the same in every run. Checker state (seen_truth, in_sync,
+// contents) and checks are ghost code (Simulator::Ghost): never points. A user-mode touch is one
+// instruction: the host MMU's translation and the access happen at once. The explicit points
+// left stand for what no access does: the tracing thread between stopping the old host process
+// and continuing the new one (the host may run anything), each page touch in user mode, and, at
+// coarse granularity only (CoarsePoint), kernel entry, reclaim and kswapd's loop.
 //
 // Contracts (checkers.cc): a process's private count never passes its mm's count; kswapd never
 // goes to sleep with work pending (a lost wakeup); a process never enters user mode with a
@@ -46,7 +48,7 @@
 
 #include "kernel_models/uml/change_ring.h"
 #include "kernel_models/uml/workload.h"
-#include "sim/cell.h"
+#include "sim/arena.h"
 #include "sim/check.h"
 #include "sim/simulator.h"
 
@@ -98,14 +100,14 @@ struct pte_t {
 };
 
 struct mm_struct {
-  int id = 0;              // in creation order
-  int users = 0;           // tasks using this mm; 0 once it is freed
-  std::vector<pte_t> pgd;  // the page table, by virtual page
-  ChangeRing changes;      // pages whose mappings changed, and the absolute count
+  int id = 0;                   // in creation order
+  int users = 0;                // tasks using this mm; 0 once it is freed
+  sim::ArenaVector<pte_t> pgd;  // the page table, by virtual page
+  ChangeRing changes;           // pages whose mappings changed, and the absolute count
   // Checker state: every change ever appended, oldest first (the plain model of the ring).
-  std::vector<int> history;
+  sim::ArenaVector<int> history;
   // Checker state: the contents each page should have (what the last write stored).
-  std::vector<uint64_t> contents;
+  sim::ArenaVector<uint64_t> contents;
 
   mm_struct(int id, int pages, int slots)
       : id(id),
@@ -120,7 +122,7 @@ struct host_process {
   int pid = 0;  // host pid
   bool alive = false;
   bool running = false;
-  std::vector<int> map;
+  sim::ArenaVector<int> map;
 };
 
 // A physical frame of the virtual machine.
@@ -134,7 +136,7 @@ enum task_state { TASK_UNUSED, TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_ZOMBIE };
 
 struct task_struct {
   int pid = 0;
-  sim::Cell<task_state> state = TASK_UNUSED;  // TASK_RUNNING: runnable or running
+  task_state state = TASK_UNUSED;  // TASK_RUNNING: runnable or running
   char comm[16] = {};
   enum Kind { kUser, kIdle, kKswapd } kind = kUser;
   mm_struct* mm = nullptr;  // null for kernel threads
@@ -142,10 +144,10 @@ struct task_struct {
   // The position in mm->changes this process's host address space has applied up to (the
   // private absolute count). Private to the process.
   uint64_t vm_seen = 0;
-  sim::Cell<bool> need_resched = false;
-  sim::Cell<bool> user_mode = false;  // in user mode: the timer preempts at once
-  bool intena = false;                // interrupt state saved across switch_to
-  sim::Cell<uint64_t> wake_tick = 0;  // TASK_INTERRUPTIBLE in sleep: when the timer wakes it
+  bool need_resched = false;
+  bool user_mode = false;  // in user mode: the timer preempts at once
+  bool intena = false;     // interrupt state saved across switch_to
+  uint64_t wake_tick = 0;  // TASK_INTERRUPTIBLE in sleep: when the timer wakes it
   UserProcess user;
   sim::Fiber* thread = nullptr;  // the host process's execution; the tracing thread resumes it
   class Kernel* kernel = nullptr;
@@ -158,6 +160,9 @@ struct task_struct {
 class Kernel : public sim::Machine {
  public:
   Kernel(const Config& config, sim::Simulator& sim);
+  ~Kernel() override;
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
 
   // sim::Machine
   void Trap(int cpu, int line) override;
@@ -247,17 +252,17 @@ class Kernel : public sim::Machine {
   task_struct* switch_next_ = nullptr;
   int nextpid_ = 0;
   int next_host_pid_ = 100;
-  sim::Cell<uint64_t> jiffies_ = 0;
-  int pressure_odds_ = 1;           // each tick wakes kswapd with probability 1/pressure_odds_
-  sim::Cell<int> kswapd_goal_ = 0;  // pages kswapd has been asked to free
+  uint64_t jiffies_ = 0;
+  int pressure_odds_ = 1;  // each tick wakes kswapd with probability 1/pressure_odds_
+  int kswapd_goal_ = 0;    // pages kswapd has been asked to free
   uint64_t write_serial_ = 0;
 
-  std::vector<std::unique_ptr<mm_struct>> mms_;  // by id, freed ones included
-  std::vector<page_frame> frames_;
+  sim::ArenaVector<mm_struct*> mms_;  // by id, freed ones included
+  sim::ArenaVector<page_frame> frames_;
   // Scratch space, kept here because fiber frames must not own heap memory.
-  std::vector<int> scratch_;
-  std::vector<int> replayed_;  // pages the last catch-up replayed, for wrap-accounting
-  std::vector<task_struct*> candidates_;
+  sim::ArenaVector<int> scratch_;
+  sim::ArenaVector<int> replayed_;  // pages the last catch-up replayed, for wrap-accounting
+  sim::ArenaVector<task_struct*> candidates_;
   std::vector<uint32_t> candidate_pids_;  // their pids, for the decider's thread pick
 };
 

@@ -28,6 +28,7 @@ void Kernel::flush_tlb_mm(task_struct* p) {
   p->vm_seen = CaughtUpPosition(mm->changes, flaw_);
   if (config_.check_wrap_accounting) check_wrap_accounting(p, plan.rescan);
   check_no_lost_unmaps(p, "after its switch-in");
+  sim::Simulator::Ghost ghost;  // checker state
   p->seen_truth = mm->changes.count();
   p->in_sync = true;
 }
@@ -136,13 +137,12 @@ bool Kernel::try_to_free_pages(task_struct* reclaimer) {
     victim = own;
   } else {
     scratch_.clear();
-    for (const auto& mm : mms_) {
-      if (mm->users > 0 && has_present(mm.get())) scratch_.push_back(mm->id);
+    for (const mm_struct* mm : mms_) {
+      if (mm->users > 0 && has_present(mm)) scratch_.push_back(mm->id);
     }
     if (scratch_.empty()) return false;
     victim = mms_[scratch_[sim_.decider().Choose(reclaim_stream_,
-                                                 static_cast<uint32_t>(scratch_.size()))]]
-                 .get();
+                                                 static_cast<uint32_t>(scratch_.size()))]];
   }
   scratch_.clear();
   for (int page = 0; page < config_.pages; ++page) {

@@ -57,6 +57,7 @@ void Kernel::switch_in(task_struct* p) {
   SY_CHECK(current_ == p);
   SY_CHECK(p->host.running);
   if (p->mm != nullptr) flush_tlb_mm(p);
+  sim::Simulator::Ghost ghost;  // checker state
   p->in_sync = true;
 }
 
@@ -171,7 +172,7 @@ void Kernel::wakeup_kswapd(int pages) {
   kswapd_goal_ += pages;
   // The window "kswapd-checks-before-sleeping" needs: work asked of kswapd while it is the
   // running task, between its state change and its test.
-  if (current_ == kswapd_task_ && kswapd_task_->state.peek() == TASK_INTERRUPTIBLE) {
+  if (current_ == kswapd_task_ && kswapd_task_->state == TASK_INTERRUPTIBLE) {
     sim_.Mark("kswapd-woken-in-its-sleep-window");
   }
   if (kswapd_task_ != nullptr && kswapd_task_->state == TASK_INTERRUPTIBLE) {

@@ -49,6 +49,10 @@ Kernel::Kernel(const Config& config, sim::Simulator& sim)
   AddInvariants();
 }
 
+Kernel::~Kernel() {
+  for (mm_struct* mm : mms_) sim::ArenaDelete(mm);
+}
+
 void Kernel::TracerMain(void* arg) { static_cast<Kernel*>(arg)->tracer(); }
 
 void Kernel::TaskMain(void* arg) {
@@ -123,7 +127,10 @@ void Kernel::stop_process(task_struct* p) {
 void Kernel::continue_process(task_struct* p) {
   SY_CHECK(p->host.alive);
   p->host.running = true;
-  p->in_sync = false;
+  {
+    sim::Simulator::Ghost ghost;  // checker state
+    p->in_sync = false;
+  }
   sim_.Note("host-continue", static_cast<uint64_t>(p->host.pid));
 }
 
@@ -170,7 +177,8 @@ const char* Kernel::StateName(task_state s) const {
 }
 
 std::string Kernel::DescribeStuck() {
-  std::string out = absl::StrCat("jiffies ", jiffies_.peek());
+  sim::Simulator::Ghost ghost;  // a report, not the kernel's work
+  std::string out = absl::StrCat("jiffies ", jiffies_);
   for (int i = 0; i < config_.max_tasks; ++i) {
     const task_struct& p = task_[i];
     if (p.state == TASK_UNUSED) continue;
@@ -180,7 +188,7 @@ std::string Kernel::DescribeStuck() {
       if (p.kind == task_struct::kKswapd) {
         absl::StrAppend(&out, " waiting for memory pressure");
       } else {
-        absl::StrAppend(&out, " sleeping until tick ", p.wake_tick.peek());
+        absl::StrAppend(&out, " sleeping until tick ", p.wake_tick);
       }
     }
     absl::StrAppend(&out, ", host pid ", p.host.pid, p.host.running ? " running" : " stopped");

@@ -6,9 +6,13 @@ sim::Outcome Run(const Config& config, sim::Decider& decider, sim::SimOptions op
                  const std::function<void(const sim::Simulator&)>& after) {
   options.cpus = 1;  // UML then was uniprocessor
   sim::Simulator simulator(options, decider);
-  Kernel kernel(config, simulator);
+  // The kernel and everything it allocates live in the run's heap arena, so that its
+  // instrumented accesses have the same cell ids in every run (sim/arena.h).
+  sim::Arena::Scope heap;
+  Kernel* kernel = sim::ArenaNew<Kernel>(config, simulator);
   sim::Outcome outcome = simulator.Run();
   if (after) after(simulator);
+  sim::ArenaDelete(kernel);
   return outcome;
 }
 

@@ -13,7 +13,7 @@ namespace switchyard::uml {
 
 // Bump when a change to the model changes what a seed does, so old reproducers are known to be
 // from another model version.
-inline constexpr const char* kFingerprint = "uml-2";
+inline constexpr const char* kFingerprint = "uml-3";
 
 // Names of the model's invariants, for `switchyard list`.
 inline std::vector<std::string> InvariantNames() { return Kernel::InvariantNames(); }

@@ -151,7 +151,7 @@ TEST(Uml, NarrowWindowBugsNeedAccessGranularity) {
     }
     EXPECT_EQ(coarse, 0) << BugName(c.bug) << " was seen at coarse granularity";
     sim::Outcome found;
-    for (uint64_t seed = 0; seed < 300 && found.kind == sim::Outcome::Kind::kPass; ++seed) {
+    for (uint64_t seed = 0; seed < 3000 && found.kind == sim::Outcome::Kind::kPass; ++seed) {
       found = RunAt(config, seed, sim::Granularity::kAccess);
     }
     EXPECT_EQ(found.invariant, c.invariant) << BugName(c.bug) << ": " << found.message;

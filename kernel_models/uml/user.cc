@@ -52,7 +52,14 @@ void Kernel::touch(task_struct* p, int page, bool write) {
   check_user_mode_interruptible(p);
   sim_.Point();  // user mode: the timer may preempt the process here
   check_timer_delivered(p);
-  while (p->host.map[page] < 0) handle_page_fault(p, page);
+  // The instruction itself is one access: the host's MMU translates through the host mapping
+  // and the load or store happens at once, so the timer cannot arrive between the two (Ghost:
+  // no points). A missing mapping faults into the kernel, whose code makes points again.
+  sim::Simulator::Ghost instruction;
+  while (p->host.map[page] < 0) {
+    sim::Simulator::Ghost::Pause kernel(instruction);
+    handle_page_fault(p, page);
+  }
   const int frame = p->host.map[page];
   page_frame& f = frames_[frame];
   if (f.mm != p->mm->id || f.page != page) {
@@ -66,9 +73,12 @@ void Kernel::touch(task_struct* p, int page, bool write) {
   }
   if (write) {
     f.value = (static_cast<uint64_t>(p->pid) << 32) | ++write_serial_;
-    p->mm->contents[page] = f.value;
+  }
+  const uint64_t value = f.value;
+  if (write) {  // checker state: what the page should hold
+    p->mm->contents[page] = value;
   } else {
-    SY_CHECK(f.value == p->mm->contents[page]);
+    SY_CHECK(value == p->mm->contents[page]);
   }
   sim_.NoteProgress();
 }

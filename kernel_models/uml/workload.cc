@@ -16,9 +16,13 @@ Workload::Workload(const WorkloadOptions& options, int pages, sim::Decider& deci
   }
 }
 
+Workload::~Workload() {
+  for (Program* p : programs_) sim::ArenaDelete(p);
+}
+
 Program* Workload::New() {
-  programs_.push_back(std::make_unique<Program>());
-  return programs_.back().get();
+  programs_.push_back(sim::ArenaNew<Program>());
+  return programs_.back();
 }
 
 const Program* Workload::Generate(int depth) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/arena.h"
 #include "sim/decider.h"
 
 namespace switchyard::uml {
@@ -45,7 +46,7 @@ struct Action {
 };
 
 struct Program {
-  std::vector<Action> actions;  // ends with kExit
+  sim::ArenaVector<Action> actions;  // ends with kExit
 };
 
 // What one process is doing in user mode.
@@ -58,8 +59,11 @@ class Workload {
  public:
   // Draws every program; `pages` is the size of each address space.
   Workload(const WorkloadOptions& options, int pages, sim::Decider& decider, sim::StreamId stream);
+  ~Workload();
+  Workload(const Workload&) = delete;
+  Workload& operator=(const Workload&) = delete;
   // The programs of the processes started at boot.
-  const std::vector<const Program*>& boot_programs() const { return boot_; }
+  const sim::ArenaVector<const Program*>& boot_programs() const { return boot_; }
   // Processes the workload creates in all (boot processes, forks and clones).
   int processes() const { return processes_; }
 
@@ -71,8 +75,8 @@ class Workload {
   int pages_;
   sim::Decider& decider_;
   sim::StreamId stream_;
-  std::vector<std::unique_ptr<Program>> programs_;
-  std::vector<const Program*> boot_;
+  sim::ArenaVector<Program*> programs_;
+  sim::ArenaVector<const Program*> boot_;
   int children_ = 0;
   int processes_ = 0;
 };
