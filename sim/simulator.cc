@@ -522,10 +522,15 @@ void Simulator::DeliverInterrupts(StepKind kind, uint32_t cell) {
   Vcpu& here = vcpus_[cpu_];
   if (!here.intena || !PendingFor(cpu_)) return;
   if (IsAccess(kind)) {
-    // An interrupt that lands before an access to memory no handler has touched is the same
+    // An interrupt that lands before an access to memory no handler touches is the same
     // execution as one that lands before the next access that conflicts with a handler, or at
-    // the next point that is not an access (where it is delivered at once): only accesses to
-    // the handlers' footprint so far are landing places.
+    // the next point that is not an access (where it is delivered at once). So only accesses to
+    // the handlers' footprint are landing places. The footprint is learned as the run goes (the
+    // cells handlers have accessed so far, on the interrupted fiber): until the first interrupt
+    // every access is a landing place, and a cell a handler first touches later in the run is
+    // not one before then. A reduction of where interrupts land, not of what they may do; with
+    // every access a point (instrumented code), it keeps the landing places as dense in the
+    // accesses that matter as hand-placed cells were.
     if (!handler_cells_.empty() && !handler_cells_.contains(cell)) return;
     // Virtual time passes only at explicit points, so "when" an interrupt arrives within a tick
     // is which of the following accesses it lands before: the decider picks how many it lets
