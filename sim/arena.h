@@ -16,9 +16,17 @@
 //                                                  // next Scope
 //
 // Nothing allocated in a scope may be used after the next scope begins. Memory is never reused
-// within a scope (deallocation is a no-op), so a run allocates at most kSize bytes in all; past
-// that the process stops with a one-line message (a model that needs more is misconfigured).
-// Run N+1 cannot see run N: a scope zeroes what the last one used.
+// within a scope, so a run allocates at most kSize bytes in all; past that the process stops with
+// a one-line message (a model that needs more is misconfigured). Run N+1 cannot see run N: a
+// scope zeroes what the last one used.
+//
+// Memory errors. Instrumented code that reads or writes arena memory outside a live allocation is
+// a violation of the running simulation (sim/instrumentation.h asks Classify): past the end of a
+// block (every block is followed by a kRedzone-byte gap that is never allocated:
+// "heap-buffer-overflow"), or in a block that was freed (a vector's old storage after it grew:
+// "heap-use-after-free"). Granularity is 8 bytes: an overflow that stays inside the block's last
+// granule is not seen. Code that is not instrumented (the standard library's own functions) is
+// not checked.
 //
 // Outside a scope, ArenaAllocator falls back to operator new and delete, so that the model's
 // types still work in plain unit tests (kernel_models/uml/change_ring_test.cc).
@@ -54,10 +62,17 @@ class Arena {
   // `bytes` aligned to `alignment` (a power of two): from the arena inside a scope, else from
   // operator new.
   static void* Allocate(size_t bytes, size_t alignment);
-  // Returns memory from Allocate: a no-op for arena memory (it comes back at the next scope).
-  static void Deallocate(void* p, size_t alignment) noexcept;
+  // Returns `bytes` at `p` from Allocate. Arena memory is not reused in this scope (it comes back
+  // at the next), but it is no longer live: instrumented code that touches it again is a
+  // violation.
+  static void Deallocate(void* p, size_t bytes, size_t alignment) noexcept;
   // Whether `p` is arena memory.
   static bool Contains(const void* p);
+  static constexpr size_t kRedzone = 16;  // bytes after every block, never allocated
+  enum class State { kLive, kFreed, kUnallocated };
+  // `bytes` at `p`, which is arena memory: inside live blocks of the open scope, or touching a
+  // freed block, or touching memory no block of this scope covers (a redzone, past the end).
+  static State Classify(const void* p, size_t bytes);
   // Bytes the open (or last) scope has allocated.
   static size_t used();
 };
@@ -70,7 +85,7 @@ struct ArenaAllocator {
   template <typename U>
   ArenaAllocator(const ArenaAllocator<U>&) {}  // NOLINT: rebinding, as std::allocator
   T* allocate(size_t n) { return static_cast<T*>(Arena::Allocate(n * sizeof(T), alignof(T))); }
-  void deallocate(T* p, size_t) noexcept { Arena::Deallocate(p, alignof(T)); }
+  void deallocate(T* p, size_t n) noexcept { Arena::Deallocate(p, n * sizeof(T), alignof(T)); }
   template <typename U>
   bool operator==(const ArenaAllocator<U>&) const {
     return true;
@@ -89,7 +104,7 @@ template <typename T>
 void ArenaDelete(T* p) {
   if (p == nullptr) return;
   p->~T();
-  Arena::Deallocate(p, alignof(T));
+  Arena::Deallocate(p, sizeof(T), alignof(T));
 }
 
 }  // namespace switchyard::sim

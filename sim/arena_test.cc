@@ -23,11 +23,13 @@ TEST(Arena, EveryScopeAllocatesAtTheSameOffsets) {
     again[0] = reinterpret_cast<uintptr_t>(Arena::Allocate(24, 8));
     again[1] = reinterpret_cast<uintptr_t>(Arena::Allocate(1, 1));
     again[2] = reinterpret_cast<uintptr_t>(Arena::Allocate(64, 64));
-    EXPECT_EQ(Arena::used(), 128u);  // 24, 1, then 64 aligned to 64
+    // 24 bytes and a redzone, 1 byte (8-byte aligned) and a redzone, then 64 bytes aligned to 64
+    // and a redzone.
+    EXPECT_EQ(Arena::used(), 64 + 64 + Arena::kRedzone);
   }
   for (int i = 0; i < 3; ++i) EXPECT_EQ(first[i], again[i]) << i;
   EXPECT_EQ(first[2] % 64, 0u);
-  EXPECT_EQ(first[1], first[0] + 24);
+  EXPECT_EQ(first[1], first[0] + 24 + Arena::kRedzone);
 }
 
 TEST(Arena, AScopeZeroesWhatTheLastOneUsed) {
@@ -56,6 +58,20 @@ TEST(Arena, ContainersAllocateFromTheArenaInsideAScopeOnly) {
   }
   outside.push_back(8);  // still heap memory, freed by operator delete
   EXPECT_EQ(outside.size(), 101u);
+}
+
+TEST(Arena, ClassifyTellsLiveBlocksFromRedzonesAndFreedBlocks) {
+  Arena::Scope scope;
+  auto* p = static_cast<unsigned char*>(Arena::Allocate(16, 8));
+  auto* q = static_cast<unsigned char*>(Arena::Allocate(8, 8));
+  EXPECT_EQ(Arena::Classify(p, 16), Arena::State::kLive);
+  EXPECT_EQ(Arena::Classify(p + 8, 8), Arena::State::kLive);
+  EXPECT_EQ(Arena::Classify(p + 12, 8), Arena::State::kUnallocated);  // runs into the redzone
+  EXPECT_EQ(Arena::Classify(p + 16, 4), Arena::State::kUnallocated);
+  EXPECT_EQ(Arena::Classify(q + 8, 1), Arena::State::kUnallocated);  // past the last block
+  Arena::Deallocate(p, 16, 8);
+  EXPECT_EQ(Arena::Classify(p, 4), Arena::State::kFreed);
+  EXPECT_EQ(Arena::Classify(q, 8), Arena::State::kLive);
 }
 
 TEST(Arena, ArenaMemoryIsOneRegionWhoseCellIdsDoNotDependOnItsAddress) {

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "sim/arena.h"
 #include "sim/check.h"
 
 namespace switchyard::sim {
@@ -138,6 +139,17 @@ void CheckForeignThread(const void* pc) {
   sim->Fail("unattributed-access", std::move(message));
 }
 
+// Instrumented code touched the model heap outside a live block (sim/arena.h).
+[[noreturn]] void FailHeap(Simulator* sim, const void* address, size_t size, bool write,
+                           const void* pc, Arena::State state) {
+  const bool freed = state == Arena::State::kFreed;
+  std::string message = absl::StrFormat(
+      "code at %s %s %d bytes at heap offset 0x%x, %s", CodeLocation(pc),
+      write ? "writes" : "reads", size, reinterpret_cast<uintptr_t>(address) - arena_base,
+      freed ? "in a block that was freed" : "outside every block (past the end of one)");
+  sim->Fail(freed ? "heap-use-after-free" : "heap-buffer-overflow", std::move(message));
+}
+
 enum class Filter { kPoint, kOwnStack, kPrivate };
 
 // Decides whether an access is a point and, if so, its cell id.
@@ -155,7 +167,15 @@ enum class Filter { kPoint, kOwnStack, kPrivate };
       return Filter::kPrivate;
     }
   }
-  if (Instrumentation::CellOf(a, cell)) return Filter::kPoint;
+  if (Instrumentation::CellOf(a, cell)) {
+    if (*cell >> Instrumentation::kGranuleBits == Instrumentation::kArenaRegion) {
+      const Arena::State state = Arena::Classify(address, size);
+      if (__builtin_expect(state != Arena::State::kLive, 0)) {
+        FailHeap(sim, address, size, write, pc, state);
+      }
+    }
+    return Filter::kPoint;
+  }
   if (const Fiber* owner = sim->FiberOwningStack(a); owner != nullptr) {
     const uintptr_t granule =
         (a - reinterpret_cast<uintptr_t>(owner->stack.base())) >> Instrumentation::kGranuleShift;
