@@ -49,9 +49,10 @@
 //
 // Errors, as violations of the running simulation naming the code's address (views turn it into
 // file:line): an access to memory in no region and no fiber stack ("unattributed-access": a wild
-// or dangling pointer, or memory the harness does not own); an access from a host thread the
-// simulator does not own ("foreign-thread-access"); an access of more than kMaxAccessBytes by a
-// plain hook. Outside a run, the hooks do nothing and check nothing.
+// or dangling pointer, or memory the harness does not own); an access to the models' heap arena
+// outside a live block ("heap-buffer-overflow", "heap-use-after-free": sim/arena.h); an access
+// from a host thread the simulator does not own ("foreign-thread-access"); an access of more
+// than kMaxAccessBytes by a plain hook. Outside a run, the hooks do nothing and check nothing.
 //
 // What the instrumentation cannot see: accesses in code that is not instrumented (libc's memcpy
 // and string functions called from code under test; clang 14 turns struct copies into calls to
