@@ -306,7 +306,7 @@ void Simulator::InstrumentedAccess(uint32_t cell, AccessKind kind, const void* p
     accesses_this_tick_ = 0;
     Step(StepKind::kInstrumentedTick, pc, cell, point);
   } else {
-    Step(StepKind::kAccess, pc, cell, point);
+    Step(StepKind::kInstrumentedAccess, pc, cell, point);
   }
   if (observer_ != nullptr) {
     observer_->OnAccess({step_, cell, vcpus_[cpu_].current->id, kind, static_cast<uint8_t>(cpu_)});
@@ -471,7 +471,7 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
   cell_points_ = nullptr;
   // Time is counted in the model's explicit points, at either granularity (see CoarsePoint), so
   // timer periods and liveness budgets mean the same amount of work at both.
-  if (kind != StepKind::kAccess) AdvanceTime();
+  if (kind != StepKind::kAccess && kind != StepKind::kInstrumentedAccess) AdvanceTime();
   // A spin loop's own cell reads do not end its spin; a store that changes a cell does (EndSpins).
   if (kind != StepKind::kSpin && !IsAccess(kind)) {
     vcpus_[cpu_].spinning = false;
@@ -522,16 +522,21 @@ void Simulator::DeliverInterrupts(StepKind kind, uint32_t cell) {
   Vcpu& here = vcpus_[cpu_];
   if (!here.intena || !PendingFor(cpu_)) return;
   if (IsAccess(kind)) {
-    // An interrupt that lands before an access to memory no handler touches is the same
+    // In compiler-instrumented code every access is a point, most of them to memory no
+    // interrupt handler touches. An interrupt that lands before such an access is the same
     // execution as one that lands before the next access that conflicts with a handler, or at
-    // the next point that is not an access (where it is delivered at once). So only accesses to
-    // the handlers' footprint are landing places. The footprint is learned as the run goes (the
-    // cells handlers have accessed so far, on the interrupted fiber): until the first interrupt
-    // every access is a landing place, and a cell a handler first touches later in the run is
-    // not one before then. A reduction of where interrupts land, not of what they may do; with
-    // every access a point (instrumented code), it keeps the landing places as dense in the
-    // accesses that matter as hand-placed cells were.
-    if (!handler_cells_.empty() && !handler_cells_.contains(cell)) return;
+    // the next point that is not an access (where it is delivered at once), as long as the
+    // handler does not switch away. So there only accesses to the handlers' footprint are
+    // landing places. The footprint is learned as the run goes (the cells handlers have accessed
+    // so far, on the interrupted fiber): until the first interrupt every access is a landing
+    // place, and a cell a handler first touches later in the run is not one before then. A
+    // heuristic reduction of where interrupts land, not of what they may do, which keeps the
+    // landing places about as dense in the accesses that matter as hand-placed cells were.
+    // Cells are placed by hand at state a handler shares, so every cell access stays one (and
+    // a handler that yields makes every access that another thread may race with matter).
+    if (kind != StepKind::kAccess && !handler_cells_.empty() && !handler_cells_.contains(cell)) {
+      return;
+    }
     // Virtual time passes only at explicit points, so "when" an interrupt arrives within a tick
     // is which of the following accesses it lands before: the decider picks how many it lets
     // pass. (Otherwise every interrupt would land on the first access after a tick, and a window

@@ -450,9 +450,12 @@ class Simulator {
     }
   };
   // kInstrumentedTick: an instrumented access that also passes time (accesses_per_tick).
-  enum class StepKind { kPoint, kSpin, kWait, kAccess, kInstrumentedTick };
+  // kAccess: a cell's; kInstrumentedAccess: compiler-instrumented code's (sim/instrumentation.h);
+  // kInstrumentedTick: one of those that also passes time (SimOptions::accesses_per_tick).
+  enum class StepKind { kPoint, kSpin, kWait, kAccess, kInstrumentedAccess, kInstrumentedTick };
   static bool IsAccess(StepKind kind) {
-    return kind == StepKind::kAccess || kind == StepKind::kInstrumentedTick;
+    return kind == StepKind::kAccess || kind == StepKind::kInstrumentedAccess ||
+           kind == StepKind::kInstrumentedTick;
   }
 
   static void FiberStart(void* fiber);
