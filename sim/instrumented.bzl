@@ -36,7 +36,7 @@ def instrumented_module(name, srcs, hdrs = [], copts = [], compiler = "clang", *
         outs = [out],
         cmd = " && ".join([
             "objects=''",
-            "for src in %s; do obj=$(@D)/_%s_$$(basename $$src).o; %s %s -c $$src -o $$obj; objects=\"$$objects $$obj\"; done" % (
+            "for src in %s; do obj=$(@D)/_%s_$$(basename $$src).o; %s %s -c $$src -o $$obj || exit 1; objects=\"$$objects $$obj\"; done" % (
                 " ".join(["$(location %s)" % s for s in srcs]),
                 name,
                 cc,
@@ -98,7 +98,7 @@ def instrumented_library(name, srcs, hdrs, deps, ignorelist, headers = [], **kwa
         outs = [archive],
         cmd = " && ".join([
             "objects=''",
-            "for src in %s; do obj=$(@D)/_%s_$$(basename $$src).o; clang++ %s -c $$src -o $$obj; objects=\"$$objects $$obj\"; done" % (
+            "for src in %s; do obj=$(@D)/_%s_$$(basename $$src).o; clang++ %s -c $$src -o $$obj || exit 1; objects=\"$$objects $$obj\"; done" % (
                 " ".join(["$(location %s)" % s for s in srcs]),
                 name,
                 flags,
