@@ -67,9 +67,9 @@ TEST(Uml, SameSeedSameTrace) {
 
 // Run N+1 cannot see run N: the kernel and everything it allocates live in the run's heap arena
 // (sim/arena.h), which every run empties and zeroes, so a seed gives the same trace first and
-// after thousands of other runs in the same process. The seed's run also makes every one of its
-// instrumented accesses at the same arena offsets, or its trace (which records cell ids) would
-// differ.
+// after thousands of other runs in the same process. Its accesses also fall at the same arena
+// offsets, so they are the same cells: where a pending interrupt may land depends on which cells
+// the handlers have touched (Simulator::DeliverInterrupts).
 TEST(Uml, SameSeedSameTraceAfterThousandsOfOtherRuns) {
   Config config;
   config.workload.processes = 4;
