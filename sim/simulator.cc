@@ -456,8 +456,8 @@ int Simulator::PickNext(StepKind kind) {
 }
 
 void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind point) {
-  if (__builtin_expect(trap_fiber_ != 0, 0) && IsAccess(kind) &&
-      trap_fiber_ == vcpus_[cpu_].current->id + 1) {
+  if (__builtin_expect(trap_fiber_ != 0, 0) && options_.interrupts_at_handler_footprint &&
+      IsAccess(kind) && trap_fiber_ == vcpus_[cpu_].current->id + 1) {
     handler_cells_.insert(cell);
   }
   ++step_;
@@ -522,19 +522,19 @@ void Simulator::DeliverInterrupts(StepKind kind, uint32_t cell) {
   Vcpu& here = vcpus_[cpu_];
   if (!here.intena || !PendingFor(cpu_)) return;
   if (IsAccess(kind)) {
-    // In compiler-instrumented code every access is a point, most of them to memory no
-    // interrupt handler touches. An interrupt that lands before such an access is the same
-    // execution as one that lands before the next access that conflicts with a handler, or at
-    // the next point that is not an access (where it is delivered at once), as long as the
-    // handler does not switch away. So there only accesses to the handlers' footprint are
-    // landing places. The footprint is learned as the run goes (the cells handlers have accessed
-    // so far, on the interrupted fiber): until the first interrupt every access is a landing
-    // place, and a cell a handler first touches later in the run is not one before then. A
-    // heuristic reduction of where interrupts land, not of what they may do, which keeps the
-    // landing places about as dense in the accesses that matter as hand-placed cells were.
-    // Cells are placed by hand at state a handler shares, so every cell access stays one (and
-    // a handler that yields makes every access that another thread may race with matter).
-    if (kind != StepKind::kAccess && !handler_cells_.empty() && !handler_cells_.contains(cell)) {
+    // SimOptions::interrupts_at_handler_footprint. In compiler-instrumented code every access
+    // is a point, most of them to memory no interrupt handler touches. An interrupt that lands
+    // before such an access is the same execution as one that lands before the next access
+    // that conflicts with a handler, or at the next point that is not an access (where it is
+    // delivered at once), as long as the handler does not switch away. So only accesses to the
+    // handlers' footprint are landing places then. The footprint is learned as the run goes
+    // (the cells handlers have accessed so far, on the interrupted fiber): until the first
+    // interrupt every access is a landing place, and a cell a handler first touches later in
+    // the run is not one before then. A heuristic reduction of where interrupts land, not of
+    // what they may do. Cells are placed by hand at state a handler shares: every cell access
+    // stays a landing place.
+    if (options_.interrupts_at_handler_footprint && kind != StepKind::kAccess &&
+        !handler_cells_.empty() && !handler_cells_.contains(cell)) {
       return;
     }
     // Virtual time passes only at explicit points, so "when" an interrupt arrives within a tick

@@ -123,6 +123,15 @@ struct SimOptions {
   // points: every this many instrumented accesses count as one explicit point (see "Steps and
   // time"). 0: instrumented accesses never pass time (cells never do).
   uint32_t accesses_per_tick = 0;
+  // Where a pending interrupt may land in compiler-instrumented code: false, before any access
+  // (the decider picks how many of the next ones it lets pass); true, only before an access to
+  // a cell that interrupt handlers have touched in the run so far (see DeliverInterrupts in
+  // simulator.cc). For a model whose handlers do not switch away in the middle of the code they
+  // interrupt, as UML's timer does not in the kernel, this keeps landing places as dense in the
+  // accesses that matter as hand-placed cells were. Where handlers yield (xv6's timer), the
+  // accesses other threads race with matter too, and the reduction slows bugs down (bench/
+  // README.md, "The UML model on compiler instrumentation").
+  bool interrupts_at_handler_footprint = false;
 };
 
 // For a liveness failure, where the model can tell: one stuck thread, what it waits for, and the
