@@ -7,6 +7,19 @@ configurations (--config=asan, fuzz) never reach code under test: clang cannot c
 sanitizer runtime; the executable that loads it provides the __tsan_* and sy_* functions.
 """
 
+def _compile_each(name, srcs, compiler, flags):
+    """A genrule command that compiles each of `srcs` into an object and collects the objects in
+    $$objects; the first source that fails to compile fails the genrule."""
+    return " && ".join([
+        "objects=''",
+        "for src in %s; do obj=$(@D)/_%s_$$(basename $$src).o; %s %s -c $$src -o $$obj || exit 1; objects=\"$$objects $$obj\"; done" % (
+            " ".join(["$(location %s)" % s for s in srcs]),
+            name,
+            compiler,
+            flags,
+        ),
+    ])
+
 def instrumented_module(name, srcs, hdrs = [], copts = [], compiler = "clang", **kwargs):
     """Builds lib<name>.so from `srcs` (C or C++) with -fsanitize=thread.
 
@@ -35,13 +48,7 @@ def instrumented_module(name, srcs, hdrs = [], copts = [], compiler = "clang", *
         srcs = srcs + hdrs + ["//sim:platform.h"],
         outs = [out],
         cmd = " && ".join([
-            "objects=''",
-            "for src in %s; do obj=$(@D)/_%s_$$(basename $$src).o; %s %s -c $$src -o $$obj || exit 1; objects=\"$$objects $$obj\"; done" % (
-                " ".join(["$(location %s)" % s for s in srcs]),
-                name,
-                cc,
-                flags,
-            ),
+            _compile_each(name, srcs, cc, flags),
             "%s -shared -Wl,-z,relro,-z,now -Wl,-Bsymbolic -o $@ $$objects" % cc,
         ]),
         **kwargs
@@ -97,12 +104,7 @@ def instrumented_library(name, srcs, hdrs, deps, ignorelist, headers = [], **kwa
         srcs = srcs + hdrs + headers + [ignorelist],
         outs = [archive],
         cmd = " && ".join([
-            "objects=''",
-            "for src in %s; do obj=$(@D)/_%s_$$(basename $$src).o; clang++ %s -c $$src -o $$obj || exit 1; objects=\"$$objects $$obj\"; done" % (
-                " ".join(["$(location %s)" % s for s in srcs]),
-                name,
-                flags,
-            ),
+            _compile_each(name, srcs, "clang++", flags),
             "rm -f $@",
             "ar rcs $@ $$objects",
         ]),
