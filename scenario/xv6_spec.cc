@@ -76,6 +76,7 @@ constexpr TreeBugSpec kTreeBugs[] = {
     {"usertrap-intr-on-early", 17, nullptr},
     {"acquire-before-push-off", 18, nullptr},
     {"fork-runnable-before-program", 19, nullptr},
+    {"swtch-forgets-s11", xv6::kSwtchForgetsS11Bug, nullptr},  // in its kernel/swtch.S
     {"bget-looks-up-unlocked", 12,
      "bget() looks for a cached copy of the block before it takes bcache.lock: two processes "
      "that miss the same block at once each recycle a buffer for it (--kernel=builtin only)"},
@@ -136,13 +137,15 @@ ModelSpec Xv6Spec() {
        "own xv6-compatible C tree, compiled at run time as yours is) or the directory of your "
        "own xv6-riscv tree (--kernel=~/xv6-riscv: its kernel/proc.c, spinlock.c, sleeplock.c, "
        "kalloc.c, vm.c, trap.c, syscall.c, sysproc.c and bio.c, unmodified; a tree uses --cpus "
-       "only)",
+       "and --swtch only)",
        1,
        0,
        {"model", "builtin"},
        /*absent_in_old_files=*/true},
       {"cpus", 2, 1, xv6::kMaxCpus, "CPUs (NCPU)", 1, 4},
-      {"swtch", 0, 0, 1, "1 (emulated): each swtch also runs the real RISC-V swtch.S in Unicorn"},
+      {"swtch", 0, 0, 1,
+       "1 (emulated): each swtch also runs the real RISC-V swtch.S in Unicorn (a tree's own "
+       "kernel/swtch.S)"},
       {"nproc", 8, 2, xv6::kMaxProcs, "process slots (NPROC)", 3, 12},
       {"timer_period", 100, 36, 100000, "ticks between timer interrupts on each CPU", 120, 400},
       {"children", 3, 0, 32, "processes init forks", 1, 5},
@@ -195,11 +198,12 @@ ModelSpec Xv6Spec() {
       (*o)["timer_period"] = std::max<int64_t>(o->at("timer_period"), 8 * o->at("nproc") + 20);
     }
   };
-  // A tree (builtin or the user's) takes --cpus only: its workload and sizes are the tree's.
+  // A tree (builtin or the user's) takes --cpus and --swtch only: its workload and sizes are the
+  // tree's.
   m.option_applies = [](const Options& o, const std::string& name) {
     auto kernel = o.find("kernel");
     return kernel == o.end() || kernel->second == kKernelModel || name == "kernel" ||
-           name == "cpus";
+           name == "cpus" || name == "swtch";
   };
   m.check = [](const Options& o) -> std::string {
     // Each tick costs cpu0 a wakeup() scan of every slot, and a preempted process waits for
@@ -224,6 +228,10 @@ ModelSpec Xv6Spec() {
     if (o.at("cpus") > (*tree)->ncpu()) {
       return absl::StrCat("--cpus=", o.at("cpus"), " is more than the tree's NCPU (",
                           (*tree)->ncpu(), ")");
+    }
+    if (o.at("swtch") != 0 && !(*tree)->has_swtch_routine()) {
+      return absl::StrCat("--swtch=1 needs the tree's swtch.S in the emulator: ",
+                          (*tree)->swtch_error());
     }
     return "";
   };
@@ -272,6 +280,7 @@ ModelSpec Xv6Spec() {
     xv6::TreeRunConfig config;
     config.cpus = static_cast<int>(r.options.at("cpus"));
     config.planted_bug = TreeBug(r.bug);
+    config.swtch_emulated = r.options.at("swtch") != 0;
     return (*tree)->Run(config, r.decider, r.sim_options, r.after);
   };
   return m;

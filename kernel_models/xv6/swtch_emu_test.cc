@@ -39,6 +39,33 @@ TEST(SwtchEmuTest, FieldOrderDisagreementIsReported) {
   EXPECT_NE(why.find("field order"), std::string::npos) << why;
 }
 
+// Any routine, with the contexts after its image and the C side's layout given: a struct twice as
+// large with ra and sp where swtch.S has them passes; with them swapped, the first switch into a
+// new context names the field order and the C side's offsets.
+TEST(SwtchEmuTest, AnyRoutineWithTheCSidesLayout) {
+  SwtchRoutine routine = EmulatedSwtch::BuiltinRoutine(EmulatedSwtch::Variant::kCorrect);
+  routine.context_size = 224;
+  for (bool swapped : {false, true}) {
+    routine.ra_offset = swapped ? 8 : 0;
+    routine.sp_offset = swapped ? 0 : 8;
+    EmulatedSwtch e(routine, 300, /*plant_bug=*/false);
+    e.SetName(299, "proc[297].context");
+    e.Start(0);
+    e.InitContext(299, 0x80001000, 0x80100000);
+    std::string why = e.Swtch(0, 299);
+    if (!swapped) {
+      EXPECT_EQ(why, "");
+      EXPECT_EQ(e.Swtch(299, 0), "");
+      EXPECT_EQ(e.Swtch(0, 299), "");
+    } else {
+      EXPECT_EQ(why,
+                "proc[297].context, new from allocproc, started with ra=0x80100000 "
+                "sp=0x80001000 instead of ra=0x80001000 sp=0x80100000: struct context's field "
+                "order disagrees with swtch.S's offsets (the C side has ra at 8 and sp at 0)");
+    }
+  }
+}
+
 TEST(SwtchEmuTest, RunsTwentyNineInstructionsPerSwitch) {
   EmulatedSwtch e(EmulatedSwtch::Variant::kCorrect, 2);
   e.Start(0);

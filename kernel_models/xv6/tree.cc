@@ -1,6 +1,7 @@
 #include "kernel_models/xv6/tree.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -30,6 +31,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "arch/emu/elf_image.h"
 #include "kernel_models/xv6/builtin_sources.h"
 #include "kernel_models/xv6/platform_sources.h"
 #include "sim/check.h"
@@ -44,6 +46,8 @@ constexpr const char* kCompiled[] = {"proc.c", "spinlock.c", "sleeplock.c", "kal
                                      "trap.c", "syscall.c",  "sysproc.c",   "bio.c"};
 constexpr const char* kHeaders[] = {"types.h", "param.h",   "spinlock.h", "sleeplock.h", "proc.h",
                                     "defs.h",  "syscall.h", "fs.h",       "buf.h"};
+// The cross compiler that assembles a tree's swtch.S (tools/setup.sh installs it).
+constexpr const char kRiscvCompiler[] = "riscv64-linux-gnu-gcc";
 // RISC-V inline assembly that the platform maps onto a call (see BuildTree).
 constexpr const char kWfi[] = "asm volatile(\"wfi\")";
 // Symbols a module may leave to the executable or libc.
@@ -171,6 +175,8 @@ absl::Status ReadTreeSources(const std::string& tree, std::map<std::string, std:
   }
   // printf.c is not compiled, but the helpers a lab adds there are stubbed (BuildTree).
   if (std::string text; ReadFile(kernel + "/printf.c", &text)) (*sources)["printf.c"] = text;
+  // swtch.S is assembled for the RISC-V emulator (--swtch=1), not compiled into the module.
+  if (std::string text; ReadFile(kernel + "/swtch.S", &text)) (*sources)["swtch.S"] = text;
   return absl::OkStatus();
 }
 
@@ -319,6 +325,22 @@ absl::StatusOr<std::string> TreeSourcesFingerprint(const std::string& tree_arg) 
   return SourcesFingerprint(sources);
 }
 
+namespace {
+
+// BuildTree's record of the tree's swtch.S in the cache directory `dir`: swtch.elf, or swtch.err
+// saying why there is none.
+void FindSwtchRoutine(const std::string& dir, BuiltTree* built) {
+  if (access((dir + "/swtch.elf").c_str(), R_OK) == 0) {
+    built->swtch_elf = dir + "/swtch.elf";
+    built->swtch_error.clear();
+    built->notes.push_back("swtch.S: assembled for --swtch=1");
+  } else if (!ReadFile(dir + "/swtch.err", &built->swtch_error)) {
+    built->swtch_error = absl::StrCat(dir, "/swtch.err: ", std::strerror(errno));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::string& cache_arg,
                                     const std::function<void(const std::string&)>& progress) {
   absl::StatusOr<std::string> resolved = ResolveTree(tree_arg);
@@ -393,6 +415,7 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
   hash = Fnv(hash, kPlatformC);
   hash = Fnv(hash, kSimPlatformH);
   hash = Fnv(hash, built.tree);  // line tables name the tree's files by their path
+  hash = Fnv(hash, kRiscvCompiler);
   built.fingerprint = absl::StrFormat("%016x", hash);
 
   const std::string cache = cache_arg.empty() ? DefaultCacheDir() : cache_arg;
@@ -400,6 +423,7 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
   built.module_path = dir + "/kernel.so";
   if (access(built.module_path.c_str(), R_OK) == 0) {
     built.cached = true;
+    FindSwtchRoutine(dir, &built);
     return built;
   }
   if (!MakeDirectories(dir + "/platform")) {
@@ -418,6 +442,7 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
   if (lock.fd >= 0) flock(lock.fd, LOCK_EX);
   if (access(built.module_path.c_str(), R_OK) == 0) {
     built.cached = true;
+    FindSwtchRoutine(dir, &built);
     return built;
   }
   const std::string platform = dir + "/platform";
@@ -535,6 +560,42 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
                            "{ end; etext; trampoline; uservec; userret; };\n")) {
     return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
   }
+  // The tree's swtch.S, for --swtch=1: linked alone at the emulator's address. A tree whose
+  // swtch.S does not assemble still runs natively; --swtch=1 then says why it cannot.
+  if (sources.count("swtch.S")) {
+    std::vector<std::string> argv = {kRiscvCompiler,
+                                     "-ffreestanding",
+                                     "-nostdlib",
+                                     "-static",
+                                     "-fno-pic",
+                                     "-fno-pie",
+                                     "-no-pie",
+                                     "-Wl,--build-id=none",
+                                     "-Wl,-N",
+                                     "-Wl,--no-warn-rwx-segments",
+                                     absl::StrFormat("-Wl,-Ttext=%#x", kSwtchTextAddress),
+                                     "-Wl,-e,swtch",
+                                     "-I",
+                                     kernel,
+                                     kernel + "/swtch.S",
+                                     "-o",
+                                     dir + "/swtch.elf.tmp"};
+    std::string output;
+    const bool assembled = RunCommand(argv, &output) == 0;
+    if (!assembled ||
+        std::rename((dir + "/swtch.elf.tmp").c_str(), (dir + "/swtch.elf").c_str()) != 0) {
+      if (!WriteFileAtomically(
+              dir + "/swtch.err",
+              absl::StrCat(kernel, "/swtch.S does not assemble for RISC-V (", kRiscvCompiler,
+                           "): ", absl::StripAsciiWhitespace(output)))) {
+        return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
+      }
+    }
+  } else if (!WriteFileAtomically(dir + "/swtch.err",
+                                  absl::StrCat(built.tree, " has no kernel/swtch.S"))) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
+  }
+  FindSwtchRoutine(dir, &built);
   std::vector<std::string> link = {"clang",
                                    "-shared",
                                    "-Wl,-z,relro,-z,now",
@@ -560,6 +621,86 @@ void (*init_entry)() = nullptr;
 void InitBoot(int) {
   init_entry();
   sy_finish();
+}
+
+// --swtch=1 on a tree: every swtch() the tree makes also runs the tree's own swtch.S in the
+// emulator, on register files of its own (swtch_emu.h); a context is numbered by the order in
+// which the run first switches to or from it (never by its address).
+class EmulatedTreeSwtch {
+ public:
+  EmulatedTreeSwtch(const SwtchRoutine& routine, const uint64_t* layout, int contexts,
+                    bool plant_bug, sim::Simulator& sim)
+      : routine_(routine), layout_(layout), emu_(routine, contexts, plant_bug), sim_(sim) {
+    // allocproc's ra is a host address of the tree's code (forkret): shown by its name, the same
+    // in every process.
+    emu_.SetValueNamer([](uint64_t value) {
+      Dl_info info;
+      if (dladdr(reinterpret_cast<void*>(value), &info) != 0 && info.dli_sname != nullptr &&
+          reinterpret_cast<uint64_t>(info.dli_saddr) == value) {
+        return std::string(info.dli_sname);
+      }
+      return absl::StrFormat("%#x", value);
+    });
+  }
+
+  void Swtch(const void* old, const void* next, bool starts) {
+    const int from = Number(old);
+    const int to = Number(next);
+    if (starts) {
+      // What allocproc wrote through the tree's own struct context: ra = forkret and sp = the
+      // top of the kernel stack.
+      uint64_t ra = 0, sp = 0;
+      std::memcpy(&ra, static_cast<const char*>(next) + routine_.ra_offset, 8);
+      std::memcpy(&sp, static_cast<const char*>(next) + routine_.sp_offset, 8);
+      emu_.InitContext(to, ra, sp);
+    }
+    std::string why = emu_.Swtch(from, to);
+    // Moved, not copied: Fail() never returns.
+    if (!why.empty()) sim_.Fail("swtch-restores-registers", std::move(why));
+  }
+
+ private:
+  int Number(const void* context) {
+    auto [it, added] = numbers_.try_emplace(context, static_cast<int>(numbers_.size()));
+    if (added && it->second >= emu_.contexts()) {
+      sim_.Fail("swtch-restores-registers",
+                absl::StrFormat("swtch() was given more than NPROC + NCPU = %d different "
+                                "contexts: one is neither a process's nor a CPU's",
+                                emu_.contexts()));
+    }
+    if (added) emu_.SetName(it->second, NameOf(context));
+    return it->second;
+  }
+
+  // The tree's own name for a context: proc[i].context or cpus[i].context (xv6_context_layout).
+  std::string NameOf(const void* context) const {
+    const auto at = reinterpret_cast<uintptr_t>(context);
+    const uint64_t nproc = layout_[3], procs = layout_[4], proc_size = layout_[5];
+    const uint64_t cpus = layout_[6], cpu_size = layout_[7];
+    if (at >= procs && at < procs + nproc * proc_size) {
+      return absl::StrCat("proc[", (at - procs) / proc_size, "].context");
+    }
+    const uint64_t ncpu = static_cast<uint64_t>(emu_.contexts()) - nproc;
+    if (at >= cpus && at < cpus + ncpu * cpu_size) {
+      return absl::StrCat("cpus[", (at - cpus) / cpu_size, "].context");
+    }
+    return "a context outside proc[] and cpus[]";
+  }
+
+  SwtchRoutine routine_;
+  const uint64_t* layout_;  // the module's xv6_context_layout
+  EmulatedSwtch emu_;
+  sim::Simulator& sim_;
+  std::map<const void*, int> numbers_;  // looked up, never iterated
+};
+
+EmulatedTreeSwtch* active_swtch = nullptr;  // the running run's, if it emulates swtch.S
+
+// The platform's xv6_swtch_hook: the contracts' record of what runs where, then the emulated
+// swtch.S (which may fail the run).
+void OnSwtch(const void* old, const void* next, int starts) {
+  LockContracts::OnSwtch(old, next, starts);
+  if (active_swtch != nullptr) active_swtch->Swtch(old, next, starts != 0);
 }
 
 }  // namespace
@@ -605,8 +746,47 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
         "the threads' CPUs in messages, and a process's reads of its own fields without its lock "
         "(the module has no xv6_swtch_hook of the platform)");
   } else {
-    *swtch_hook = &LockContracts::OnSwtch;
+    *swtch_hook = &OnSwtch;
     tree->locks_.swtch_hook = true;
+  }
+  // The tree's swtch.S for --swtch=1, and the C side's struct context that it serves.
+  auto* layout = static_cast<const uint64_t*>(symbol("xv6_context_layout"));
+  tree->swtch_error_ = built.swtch_error;
+  if (swtch_hook == nullptr || layout == nullptr) {
+    tree->swtch_error_ = "the module has no xv6_swtch_hook or xv6_context_layout of the platform";
+  } else if (!built.swtch_elf.empty()) {
+    if (!ReadFile(built.swtch_elf, &tree->swtch_image_)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot read ", built.swtch_elf, ": ", std::strerror(errno)));
+    }
+    tree->swtch_elf_ = std::make_unique<emu::Elf>(
+        emu::ElfImage{"swtch.S", reinterpret_cast<const unsigned char*>(tree->swtch_image_.data()),
+                      tree->swtch_image_.size(), ""});
+    SwtchRoutine& r = tree->swtch_routine_;
+    r.elf = tree->swtch_elf_.get();
+    const emu::Symbol* swtch = r.elf->FindSymbol("swtch");
+    if (swtch == nullptr) {
+      tree->swtch_error_ = absl::StrCat(built.tree, "/kernel/swtch.S defines no `swtch`");
+    } else {
+      // swtch's code ends at the next symbol the linker placed above it (its data, or _edata).
+      r.begin = swtch->address;
+      r.end = UINT64_MAX;
+      for (const emu::Symbol& other : r.elf->symbols()) {
+        if (other.address > r.begin) r.end = std::min(r.end, other.address);
+      }
+      for (const emu::Segment& segment : r.elf->segments()) {
+        if (segment.address <= r.begin && r.begin < segment.address + segment.bytes.size()) {
+          r.end = std::min<uint64_t>(r.end, segment.address + segment.bytes.size());
+        }
+      }
+      r.ra_offset = layout[0];
+      r.sp_offset = layout[1];
+      r.context_size = layout[2];
+      r.planted_bug_word = r.elf->Find("swtch_planted_bug");
+      tree->swtch_contexts_ = static_cast<int>(layout[3]) + tree->ncpu_;
+      tree->context_layout_ = layout;
+      tree->swtch_error_.clear();
+    }
   }
   // The trampoline page: usertrapret jumps to TRAMPOLINE + (userret - trampoline).
   void* page = mmap(reinterpret_cast<void*>(kTrampoline), 4096, PROT_READ | PROT_WRITE,
@@ -698,6 +878,18 @@ sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
   if (options.max_steps == sim::SimOptions{}.max_steps) options.max_steps = 50'000'000;
   sim::Simulator simulator(options, decider);
   sim::Platform platform(simulator);
+  // The tree's swtch.S in the emulator at every swtch(), if asked for (or planted with a bug).
+  const bool swtch_bug = config.planted_bug == kSwtchForgetsS11Bug;
+  SY_CHECK(!(config.swtch_emulated || swtch_bug) || has_swtch_routine());
+  SY_CHECK(!swtch_bug || swtch_routine_.planted_bug_word.has_value());
+  std::optional<EmulatedTreeSwtch> swtch;
+  if (config.swtch_emulated || swtch_bug) {
+    swtch.emplace(swtch_routine_, context_layout_, swtch_contexts_, swtch_bug, simulator);
+  }
+  struct ActiveSwtch {
+    explicit ActiveSwtch(EmulatedTreeSwtch* s) { active_swtch = s; }
+    ~ActiveSwtch() { active_swtch = nullptr; }
+  } active(swtch.has_value() ? &*swtch : nullptr);
   // The ghost record of spin-lock ownership and its contracts (lock_contracts.h); destroyed
   // before the simulator.
   std::optional<LockContracts> locks;

@@ -9,11 +9,12 @@
 // the tree's own riscv.h definitions that it lacks, TreeRiscvDefinitions); the platform
 // (platform.c) is compiled without instrumentation. Objects and the module go to a cache directory
 // keyed by a hash of every source, the platform and the flags: an unchanged tree is not compiled
-// again. What a tree offers is detected, not assumed: its timer's scause (a machine-mode timervec's
-// software interrupt, or Sstc's supervisor timer), printf's return type, and the system calls
-// whose implementations live in files that are not compiled (sysfile.c, a lab's extra calls):
-// those return -1. Any other symbol the compiled files need and nobody defines is an error that
-// names it and the file that needs it.
+// again. The tree's kernel/swtch.S is assembled by the RISC-V cross compiler for --swtch=1
+// (TreeRunConfig::swtch_emulated). What a tree offers is detected, not assumed: its timer's scause
+// (a machine-mode timervec's software interrupt, or Sstc's supervisor timer), printf's return type,
+// and the system calls whose implementations live in files that are not compiled (sysfile.c, a
+// lab's extra calls): those return -1. Any other symbol the compiled files need and nobody defines
+// is an error that names it and the file that needs it.
 //
 // Run (LoadedTree). Loading the module runs the tree's own initialisation once (kinit, procinit,
 // trapinit, userinit) in a one-vCPU simulation and snapshots the kernel's memory after it; every
@@ -32,7 +33,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "arch/emu/elf_image.h"
 #include "kernel_models/xv6/lock_contracts.h"
+#include "kernel_models/xv6/swtch_emu.h"
 #include "sim/decider.h"
 #include "sim/module.h"
 #include "sim/simulator.h"
@@ -46,6 +49,11 @@ struct BuiltTree {
   std::string sources_fingerprint;  // hex hash of the tree's own sources (TreeSourcesFingerprint)
   bool cached = false;              // the module was already in the cache
   std::vector<std::string> notes;   // what was detected ("timer: Sstc stimecmp", ...)
+  // The tree's kernel/swtch.S assembled by the RISC-V cross compiler and linked alone at
+  // kSwtchTextAddress (for --swtch=1), or empty with swtch_error saying why not (no such file,
+  // the assembler's own message). A tree without one still runs natively.
+  std::string swtch_elf;
+  std::string swtch_error;
 };
 
 // Compiles `tree` (a directory holding kernel/proc.c, ...). `cache_dir` empty: the default,
@@ -54,9 +62,9 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree, const std::string& 
                                     const std::function<void(const std::string&)>& progress);
 
 // A hash (16 hex digits, FNV-1a: the same in every process) of the tree's sources that a build
-// reads: the compiled kernel/*.c and every header in kernel/. Reproducers record it, so that a
-// replay can say that the tree changed since. Errors: BuildTree's for a directory that is not a
-// tree.
+// reads: the compiled kernel/*.c, every header in kernel/ and kernel/swtch.S. Reproducers record
+// it, so that a replay can say that the tree changed since. Errors: BuildTree's for a directory
+// that is not a tree.
 absl::StatusOr<std::string> TreeSourcesFingerprint(const std::string& tree);
 
 // What the platform's riscv.h includes from the tree's own riscv.h, which it replaces: the tree's
@@ -76,12 +84,22 @@ absl::StatusOr<std::string> WriteBuiltinTree(const std::string& cache_dir);
 // trampoline page and physical memory sit at fixed addresses); asking for another is an error.
 absl::StatusOr<const class LoadedTree*> LoadTreeOnce(const std::string& tree);
 
+// switchyard's own tree's swtch-forgets-s11: the word `swtch_planted_bug` of its kernel/swtch.S.
+inline constexpr int kSwtchForgetsS11Bug = 20;
+
 struct TreeRunConfig {
   int cpus = 2;
   uint64_t timer_period = 300;  // ticks of virtual time between a vCPU's timer interrupts
   // Written into the tree's `xv6_planted_bug` before the run, if the tree has one (switchyard's
   // own tree does: kernel_models/xv6/builtin/kernel/proc.c); 0 is the correct kernel.
+  // kSwtchForgetsS11Bug is planted in its swtch.S instead, and runs that swtch.S.
   int planted_bug = 0;
+  // --swtch=1: every swtch() also runs the tree's own swtch.S in the RISC-V emulator
+  // (swtch_emu.h), which fails the run with swtch-restores-registers when a thread does not get
+  // its ra, sp and s0-s11 back, or a new one does not start at allocproc's ra and sp (a struct
+  // context whose fields are not where swtch.S loads them). Observes only: a run that passes
+  // has the same trace as without it. REQUIRES: has_swtch_routine().
+  bool swtch_emulated = false;
   // The spin-lock contracts on a ghost record of lock ownership (lock_contracts.h). Off only to
   // show what the tree's own checks (its panic()s) find by themselves.
   bool lock_contracts = true;
@@ -107,6 +125,10 @@ class LoadedTree {
 
   int ncpu() const { return ncpu_; }
   bool has_planted_bugs() const { return planted_bug_ != nullptr; }
+  // Whether --swtch=1 can run: the tree's swtch.S was assembled. If not, swtch_error() says why
+  // in one line.
+  bool has_swtch_routine() const { return swtch_elf_ != nullptr && swtch_error_.empty(); }
+  const std::string& swtch_error() const { return swtch_error_; }
   const BuiltTree& built() const { return built_; }
   // The address of a symbol the tree's module defines, or null: for tests that look at what the
   // tree's initialisation left (a run's memory is restored from the snapshot it took).
@@ -126,6 +148,12 @@ class LoadedTree {
   void (*describe_)(char*, int) = nullptr;
   int* planted_bug_ = nullptr;  // the tree's xv6_planted_bug, if it has one
   LockLayout locks_;
+  std::string swtch_image_;  // swtch.elf's bytes, which swtch_elf_ reads
+  std::unique_ptr<emu::Elf> swtch_elf_;
+  SwtchRoutine swtch_routine_;
+  int swtch_contexts_ = 0;                    // NPROC + NCPU
+  const uint64_t* context_layout_ = nullptr;  // the platform's xv6_context_layout
+  std::string swtch_error_;
 };
 
 }  // namespace switchyard::xv6

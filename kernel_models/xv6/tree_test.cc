@@ -379,6 +379,33 @@ TEST(TreeTest, RunsAreResetAndDeterministic) {
   EXPECT_EQ(first.kind, sim::Outcome::Kind::kPass);
 }
 
+// --swtch=1: the tree's own swtch.S runs in the emulator at every swtch(), and only observes: a
+// correct tree passes with the same trace as without it.
+TEST(TreeTest, TheTreesOwnSwtchRunsInTheEmulatorAndOnlyObserves) {
+  ASSERT_TRUE(OwnTree().has_swtch_routine()) << OwnTree().swtch_error();
+  TreeRunConfig emulated;
+  emulated.swtch_emulated = true;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    sim::Outcome native = RunTree(seed, 2, 0, seed % 2 == 0 ? 0 : 10);
+    sim::Outcome out = RunTree(seed, 2, 0, seed % 2 == 0 ? 0 : 10, emulated);
+    ASSERT_EQ(out.kind, sim::Outcome::Kind::kPass)
+        << "seed " << seed << ": " << out.invariant << ": " << out.message;
+    EXPECT_GT(out.switches, 10u);
+    EXPECT_EQ(out.trace_hash, native.trace_hash) << "seed " << seed;
+  }
+}
+
+// swtch-forgets-s11 is planted in the own tree's kernel/swtch.S (a word it tests), and turns the
+// emulator on by itself.
+TEST(TreeTest, ASwtchThatForgetsS11IsFound) {
+  sim::Outcome out = RunTree(1, 2, kSwtchForgetsS11Bug);
+  EXPECT_EQ(out.kind, sim::Outcome::Kind::kSafety);
+  EXPECT_EQ(out.invariant, "swtch-restores-registers");
+  EXPECT_NE(out.message.find("].context: s11 was"), std::string::npos) << out.message;
+  EXPECT_NE(out.message.find("swtch.S did not save or restore it"), std::string::npos)
+      << out.message;
+}
+
 TEST(TreeTest, ACachedTreeIsNotCompiledAgain) {
   OwnTree();
   auto built = BuildTree("kernel_models/xv6/builtin", Cache(), nullptr);
@@ -549,6 +576,69 @@ TEST(TreeTest, ACowLabTreeWithItsOwnPteBitAndPhystopArraysRuns) {
         std::exit((*loaded)->Run({}, decider, {}).trace_hash == first_hash ? 0 : 3);
       },
       ::testing::ExitedWithCode(0), "");
+}
+
+// A tree whose struct context declares sp before ra: swtch.S loads ra from the C side's sp, so a
+// new process would start at its stack address. With --swtch=1 the first swtch() into it says so
+// in struct context's terms (in a process of its own: one tree per process).
+TEST(TreeTest, AStructContextOutOfOrderWithSwtchSIsFoundInTheEmulator) {
+  const std::string tree = BrokenTree("context-order", "param.h", "");
+  std::string proc_h;
+  {
+    std::ifstream in(tree + "/kernel/proc.h");
+    std::stringstream text;
+    text << in.rdbuf();
+    proc_h = text.str();
+  }
+  const std::string in_order = "  uint64 ra;\n  uint64 sp;\n";
+  ASSERT_NE(proc_h.find(in_order), std::string::npos);
+  proc_h.replace(proc_h.find(in_order), in_order.size(), "  uint64 sp;\n  uint64 ra;\n");
+  std::ofstream(tree + "/kernel/proc.h") << proc_h;
+  auto built = BuildTree(tree, Cache(), nullptr);
+  ASSERT_TRUE(built.ok()) << built.status();
+  ASSERT_TRUE(built->swtch_error.empty()) << built->swtch_error;
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process, without OwnTree
+  EXPECT_EXIT(
+      {
+        auto loaded = LoadedTree::Load(*built);
+        if (!loaded.ok()) std::exit(1);
+        TreeRunConfig config;
+        config.swtch_emulated = true;
+        sim::RandomDecider decider(1);
+        sim::Outcome out = (*loaded)->Run(config, decider, {});
+        std::fprintf(stderr, "%s: %s\n", out.invariant.c_str(), out.message.c_str());
+        std::exit(out.invariant == "swtch-restores-registers" ? 0 : 2);
+      },
+      ::testing::ExitedWithCode(0),
+      "proc\\[0\\]\\.context, new from allocproc, started with ra=0x[0-9a-f]+ sp=forkret instead "
+      "of ra=forkret sp=0x[0-9a-f]+: struct context's field order disagrees with swtch.S's "
+      "offsets \\(the C side has ra at 8 and sp at 0\\)");
+}
+
+// A tree without a swtch.S, or one that does not assemble, still builds and runs natively; the
+// build says why --swtch=1 cannot run, in the assembler's own words.
+TEST(TreeTest, ASwtchThatDoesNotAssembleIsOnlyAReasonForSwtch) {
+  const std::string broken = BrokenTree("swtch-broken", "swtch.S", "\n        frobnicate a0, a1\n");
+  auto built = BuildTree(broken, Cache(), nullptr);
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_TRUE(built->swtch_elf.empty());
+  EXPECT_NE(built->swtch_error.find(broken + "/kernel/swtch.S does not assemble for RISC-V"),
+            std::string::npos)
+      << built->swtch_error;
+  EXPECT_NE(built->swtch_error.find("frobnicate"), std::string::npos) << built->swtch_error;
+
+  const std::string none = BrokenTree("swtch-none", "param.h", "");
+  ASSERT_EQ(std::remove((none + "/kernel/swtch.S").c_str()), 0);
+  auto without = BuildTree(none, Cache(), nullptr);
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_TRUE(without->swtch_elf.empty());
+  EXPECT_NE(without->swtch_error.find("has no kernel/swtch.S"), std::string::npos)
+      << without->swtch_error;
+  // Cached: the same answer without building again.
+  auto again = BuildTree(none, Cache(), nullptr);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->cached);
+  EXPECT_EQ(again->swtch_error, without->swtch_error);
 }
 
 }  // namespace

@@ -155,6 +155,19 @@ void xv6_csr_write(int number, unsigned long value) {
 // a new thread (allocproc's ra = forkret; sim/platform.h's SY_SAVED).
 void (*xv6_swtch_hook)(struct context* old, struct context* new, int starts);
 
+// For --swtch=1 (kernel_models/xv6/tree.cc): where the tree's struct context has the ra and sp
+// that allocproc writes, its size, and NPROC, so that the tree's own swtch.S runs in the emulator
+// on contexts laid out as the tree declares them; then where proc[] and cpus[] are and the size
+// of their elements, so that messages name a context as the tree does (proc[3].context).
+const unsigned long xv6_context_layout[8] = {__builtin_offsetof(struct context, ra),
+                                             __builtin_offsetof(struct context, sp),
+                                             sizeof(struct context),
+                                             NPROC,
+                                             (unsigned long)proc,
+                                             sizeof(struct proc),
+                                             (unsigned long)cpus,
+                                             sizeof(struct cpu)};
+
 void swtch(struct context* old, struct context* new) {
   if (xv6_swtch_hook != 0) {
     xv6_swtch_hook(old, new, ((struct sy_context*)new)->entry != SY_SAVED);
