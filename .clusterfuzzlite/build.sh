@@ -13,10 +13,11 @@
 # too, and a BUILD construct the reader does not know stops the build with a one-line error.
 #
 # Sanitizers. $SANITIZER is the cluster's choice, and it is already in $CFLAGS/$CXXFLAGS:
-#   - the simulator and everything else switchyard runs on the host (sim/, arch/, scenario/, the
-#     C++ models in kernel_models/, fuzz/) is compiled with the cluster's flags unchanged:
-#     SANITIZER=address gives AddressSanitizer (with LeakSanitizer), SANITIZER=undefined gives
-#     UndefinedBehaviorSanitizer, SANITIZER=coverage the cluster's coverage build;
+#   - the simulator and everything else switchyard runs on the host (base/, sim/, arch/,
+#     scenario/, the C++ models in kernel_models/, fuzz/) is compiled with the cluster's flags
+#     unchanged: SANITIZER=address gives AddressSanitizer (with LeakSanitizer),
+#     SANITIZER=undefined gives UndefinedBehaviorSanitizer, SANITIZER=coverage the cluster's
+#     coverage build;
 #   - code under test, listed in `instrumented_sources` below, is always compiled with
 #     -fsanitize=thread, whatever $SANITIZER is: not as a race detector but for its hooks
 #     (__tsan_read4, __tsan_func_entry, ...), which switchyard's own instrumentation runtime

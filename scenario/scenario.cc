@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "sim/check.h"
+#include "base/check.h"
 
 namespace switchyard::scenario {
 namespace {

@@ -2,10 +2,10 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "base/check.h"
 #include "kernel_models/xv6/tree.h"
 #include "kernel_models/xv6/xv6.h"
 #include "scenario/models.h"
-#include "sim/check.h"
 
 namespace switchyard::scenario {
 namespace {

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <vector>
 
-#include "sim/check.h"
+#include "base/check.h"
 #include "sim/instrumentation.h"
 
 namespace switchyard::sim {

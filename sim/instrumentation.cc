@@ -13,8 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/check.h"
 #include "sim/arena.h"
-#include "sim/check.h"
 
 namespace switchyard::sim {
 namespace {

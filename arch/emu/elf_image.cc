@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "sim/check.h"
+#include "base/check.h"
 
 namespace switchyard::emu {
 namespace {

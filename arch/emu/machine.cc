@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "sim/check.h"
+#include "base/check.h"
 
 // Unicorn 2.0.1 (Debian's libunicorn2) does not free the self-modifying-code bitmaps that
 // tb_invalidate_phys_page_fast allocates for pages written after translation when uc_close()

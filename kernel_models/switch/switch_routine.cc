@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "arch/emu/machine.h"
-#include "sim/check.h"
+#include "base/check.h"
 
 namespace switchyard::switch_routine {
 namespace {

@@ -1,6 +1,6 @@
 #include "kernel_models/uml/change_ring.h"
 
-#include "sim/check.h"
+#include "base/check.h"
 
 namespace switchyard::uml {
 

@@ -46,10 +46,10 @@
 #include <string>
 #include <vector>
 
+#include "base/check.h"
 #include "kernel_models/uml/change_ring.h"
 #include "kernel_models/uml/workload.h"
 #include "sim/arena.h"
-#include "sim/check.h"
 #include "sim/simulator.h"
 
 namespace switchyard::uml {

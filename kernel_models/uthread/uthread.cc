@@ -18,8 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "arch/emu/machine.h"
+#include "base/check.h"
 #include "kernel_models/uthread/ulib/hypercall.h"
-#include "sim/check.h"
 #include "sim/trace.h"
 
 namespace switchyard::uthread {

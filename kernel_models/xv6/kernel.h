@@ -35,10 +35,10 @@
 #include <string>
 #include <vector>
 
+#include "base/check.h"
 #include "kernel_models/xv6/swtch_emu.h"
 #include "kernel_models/xv6/workload.h"
 #include "sim/cell.h"
-#include "sim/check.h"
 #include "sim/simulator.h"
 
 namespace switchyard::xv6 {

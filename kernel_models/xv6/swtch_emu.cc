@@ -7,9 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "arch/emu/machine.h"
+#include "base/check.h"
 #include "kernel_models/xv6/swtch_riscv64.h"
 #include "kernel_models/xv6/swtch_riscv64_forgets_s11.h"
-#include "sim/check.h"
 
 namespace switchyard::xv6 {
 namespace {

@@ -32,9 +32,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "arch/emu/elf_image.h"
+#include "base/check.h"
 #include "kernel_models/xv6/builtin_sources.h"
 #include "kernel_models/xv6/platform_sources.h"
-#include "sim/check.h"
 #include "sim/platform.h"
 #include "sim/platform_host.h"
 

@@ -1,13 +1,13 @@
-#include "sim/check.h"
+#include "base/check.h"
 
 #include <cstdio>
 #include <cstdlib>
 
-namespace switchyard::sim {
+namespace switchyard::base {
 
 void CheckFailed(const char* file, int line, const char* condition) {
   std::fprintf(stderr, "switchyard: internal check failed at %s:%d: %s\n", file, line, condition);
   std::abort();
 }
 
-}  // namespace switchyard::sim
+}  // namespace switchyard::base
