@@ -136,8 +136,8 @@ ModelSpec Xv6Spec() {
        "the kernel: model (the built-in C++ model, every option below), builtin (switchyard's "
        "own xv6-compatible C tree, compiled at run time as yours is) or the directory of your "
        "own xv6-riscv tree (--kernel=~/xv6-riscv: its kernel/proc.c, spinlock.c, sleeplock.c, "
-       "kalloc.c, vm.c, trap.c, syscall.c, sysproc.c and bio.c, unmodified; a tree uses --cpus "
-       "and --swtch only)",
+       "kalloc.c, vm.c, trap.c, syscall.c, sysproc.c and bio.c, unmodified; a tree takes the "
+       "options below but --nproc (its NPROC), --timer_period and --semaphores)",
        1,
        0,
        {"model", "builtin"},
@@ -198,12 +198,12 @@ ModelSpec Xv6Spec() {
       (*o)["timer_period"] = std::max<int64_t>(o->at("timer_period"), 8 * o->at("nproc") + 20);
     }
   };
-  // A tree (builtin or the user's) takes --cpus and --swtch only: its workload and sizes are the
-  // tree's.
+  // A tree (builtin or the user's) takes the workload's options too, but not its sizes (NPROC is
+  // the tree's), its timer or the model's semaphores.
   m.option_applies = [](const Options& o, const std::string& name) {
     auto kernel = o.find("kernel");
-    return kernel == o.end() || kernel->second == kKernelModel || name == "kernel" ||
-           name == "cpus" || name == "swtch";
+    return kernel == o.end() || kernel->second == kKernelModel ||
+           (name != "nproc" && name != "timer_period" && name != "semaphores");
   };
   m.check = [](const Options& o) -> std::string {
     // Each tick costs cpu0 a wakeup() scan of every slot, and a preempted process waits for
@@ -281,6 +281,18 @@ ModelSpec Xv6Spec() {
     config.cpus = static_cast<int>(r.options.at("cpus"));
     config.planted_bug = TreeBug(r.bug);
     config.swtch_emulated = r.options.at("swtch") != 0;
+    xv6::TreeWorkload& w = config.workload;
+    w.children = static_cast<int32_t>(r.options.at("children"));
+    w.program_length = static_cast<int32_t>(r.options.at("program_length"));
+    w.depth = static_cast<int32_t>(r.options.at("depth"));
+    w.max_forks = static_cast<int32_t>(r.options.at("max_forks"));
+    w.compute_max = static_cast<int32_t>(r.options.at("compute_max"));
+    w.disk_latency_max = static_cast<int32_t>(r.options.at("disk_latency_max"));
+    w.sleep_ticks_max = static_cast<int32_t>(r.options.at("sleep_ticks_max"));
+    w.fork = r.options.at("fork") != 0;
+    w.disk = r.options.at("disk") != 0;
+    w.sleep_ticks = r.options.at("sleep_ticks") != 0;
+    w.kill = r.options.at("kill") != 0;
     return (*tree)->Run(config, r.decider, r.sim_options, r.after);
   };
   return m;

@@ -241,10 +241,11 @@ void LockContracts::Swtch(const void* old, const void* next, bool starts) {
   running_[cpu] = to;
   if (to < 0) return;
   Thread& t = threads_[to];
-  if (t.cpu != cpu) {
-    t.previous_cpu = t.cpu;
-  } else {
-    t.previous_cpu = -1;
+  if (t.cpu >= 0 && t.cpu != cpu) {
+    t.moved_from = t.cpu;
+    t.moved_to = cpu;
+    t.moved_left = t.left;
+    t.moved_at = sim_.step();
   }
   t.cpu = cpu;
   t.resumed = sim_.step();
@@ -275,9 +276,12 @@ std::string LockContracts::ThreadOf(int cpu) const {
   if (slot < 0) return absl::StrCat("cpu", cpu, "'s scheduler thread");
   const Thread& t = threads_[slot];
   std::string text = absl::StrCat("the kernel thread of proc[", slot, "] (pid ", PidOf(slot), ")");
-  if (t.previous_cpu >= 0) {
-    absl::StrAppend(&text, ", which ran on cpu", t.previous_cpu, " until step ", t.left,
-                    " and was resumed on cpu", t.cpu, " at step ", t.resumed);
+  if (t.moved_from >= 0) {
+    absl::StrAppend(&text, ", which ran on cpu", t.moved_from, " until step ", t.moved_left,
+                    " and was resumed on cpu", t.moved_to, " at step ", t.moved_at);
+    if (t.resumed != t.moved_at) {
+      absl::StrAppend(&text, " (last switched to on cpu", t.cpu, " at step ", t.resumed, ")");
+    }
   } else if (t.cpu >= 0) {
     absl::StrAppend(&text, ", which has run on cpu", t.cpu, " since step ", t.resumed);
   }

@@ -182,10 +182,14 @@ class LockContracts {
     bool has_found_on = false;  // saved at a switch away: given back when it runs again
     bool found_on = false;
     const void* where = nullptr;
-    int cpu = -1;           // the vCPU it runs or last ran on; -1: not since the run began
-    int previous_cpu = -1;  // the vCPU before that, if it moved
-    uint64_t left = 0;      // the step it last switched away (from previous_cpu if it moved)
-    uint64_t resumed = 0;   // the step it was last switched to
+    int cpu = -1;          // the vCPU it runs or last ran on; -1: not since the run began
+    uint64_t left = 0;     // the step it last switched away
+    uint64_t resumed = 0;  // the step it was last switched to
+    // Its last move to another vCPU (a stale mycpu() names the vCPU it moved from, however
+    // often it was switched out and back since): from moved_from, which it left at moved_left,
+    // to moved_to at step moved_at. moved_from -1: it has not moved.
+    int moved_from = -1, moved_to = -1;
+    uint64_t moved_left = 0, moved_at = 0;
   };
   static void Observe(void* self, const sim::Instrumentation::AtomicEvent& event);
   static void ObserveAccess(void* self, const sim::Instrumentation::AccessEvent& event);

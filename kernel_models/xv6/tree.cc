@@ -730,6 +730,13 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
   }
   tree->ncpu_ = *ncpu;
   tree->planted_bug_ = static_cast<int*>(symbol("xv6_planted_bug"));
+  tree->workload_ = static_cast<TreeWorkload*>(symbol("xv6_workload"));
+  auto* workload_size = static_cast<const uint64_t*>(symbol("xv6_workload_size"));
+  if (tree->workload_ == nullptr || workload_size == nullptr ||
+      *workload_size != sizeof(TreeWorkload)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        built.module_path, " is not a module of this version of the xv6 platform (its workload)"));
+  }
   tree->locks_ = LockLayout::Find(m);
   // Set before the initialisation, so that the snapshot every run starts from has it.
   auto* user_entry_hook = static_cast<void (**)(int, int)>(symbol("xv6_user_entry_hook"));
@@ -862,6 +869,11 @@ sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
   SY_CHECK(config.cpus >= 1 && config.cpus <= ncpu_);
   SY_CHECK(config.planted_bug == 0 || planted_bug_ != nullptr);
   if (planted_bug_ != nullptr) *planted_bug_ = config.planted_bug;
+  const TreeWorkload& w = config.workload;
+  SY_CHECK(w.children >= 0 && w.depth >= 0 && w.max_forks >= 0);
+  SY_CHECK(w.program_length >= 1 && w.compute_max >= 1 && w.disk_latency_max >= 1 &&
+           w.sleep_ticks_max >= 1);
+  *workload_ = w;
   options.cpus = config.cpus;
   if (options.accesses_per_tick == 0) options.accesses_per_tick = 10;
   // The no-progress budget must outlast the slowest a correct run can be: under PCT a vCPU of
@@ -870,8 +882,11 @@ sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
   // p->lock). 200,000 ticks (2,000,000 accesses at 10 a tick) leave such a vCPU about 10,000
   // steps of its own between two progress points; 20,000 ticks (the budget before the disk, whose
   // brelse() wakes up through all of proc[]) reported correct trees as no-progress.
+  // A long sleep or disk request of a correct run must fit in it too.
   if (options.progress_budget_ticks == sim::SimOptions{}.progress_budget_ticks) {
-    options.progress_budget_ticks = 200'000;
+    options.progress_budget_ticks = std::max<uint64_t>(
+        200'000, 4 * static_cast<uint64_t>(w.disk_latency_max) +
+                     (static_cast<uint64_t>(w.sleep_ticks_max) + 20) * config.timer_period);
   }
   // The same for the whole run: some 50,000 steps when the vCPUs share the work, up to 200 times
   // that when PCT leaves the one with work to do at the lowest priority for the whole run.

@@ -87,6 +87,20 @@ absl::StatusOr<const class LoadedTree*> LoadTreeOnce(const std::string& tree);
 // switchyard's own tree's swtch-forgets-s11: the word `swtch_planted_bug` of its kernel/swtch.S.
 inline constexpr int kSwtchForgetsS11Bug = 20;
 
+// The platform's user programs (platform/README.md), as the C++ model's workload options have
+// them (workload.h), with the same defaults. The layout of platform.c's struct xv6_workload.
+struct TreeWorkload {
+  int32_t children = 3;           // processes init forks
+  int32_t program_length = 6;     // most actions in a child's program (>= 1)
+  int32_t depth = 2;              // how deep forks nest below init's children
+  int32_t max_forks = 12;         // forks in the whole run, init's included
+  int32_t compute_max = 8;        // most user instructions in one compute action (>= 1)
+  int32_t disk_latency_max = 40;  // most ticks a disk request takes (>= 1)
+  int32_t sleep_ticks_max = 2;    // most ticks one sleep() asks for (>= 1)
+  // Which actions programs may draw (0 or 1).
+  int32_t fork = 1, disk = 1, sleep_ticks = 1, kill = 1;
+};
+
 struct TreeRunConfig {
   int cpus = 2;
   uint64_t timer_period = 300;  // ticks of virtual time between a vCPU's timer interrupts
@@ -100,6 +114,7 @@ struct TreeRunConfig {
   // context whose fields are not where swtch.S loads them). Observes only: a run that passes
   // has the same trace as without it. REQUIRES: has_swtch_routine().
   bool swtch_emulated = false;
+  TreeWorkload workload;
   // The spin-lock contracts on a ghost record of lock ownership (lock_contracts.h). Off only to
   // show what the tree's own checks (its panic()s) find by themselves.
   bool lock_contracts = true;
@@ -146,7 +161,8 @@ class LoadedTree {
   void (*start_)() = nullptr;
   int (*check_cpu_proc_)(char*, int, int) = nullptr;
   void (*describe_)(char*, int) = nullptr;
-  int* planted_bug_ = nullptr;  // the tree's xv6_planted_bug, if it has one
+  int* planted_bug_ = nullptr;        // the tree's xv6_planted_bug, if it has one
+  TreeWorkload* workload_ = nullptr;  // the platform's xv6_workload
   LockLayout locks_;
   std::string swtch_image_;  // swtch.elf's bytes, which swtch_elf_ reads
   std::unique_ptr<emu::Elf> swtch_elf_;

@@ -406,6 +406,39 @@ TEST(TreeTest, ASwtchThatForgetsS11IsFound) {
       << out.message;
 }
 
+// The workload's options reach the tree's user programs: without children nothing is forked, and
+// with more forks than the own tree's NPROC (16) holds, fork() fails in some runs (allocproc's
+// search finds no UNUSED slot and releases every p->lock it took) and the tree still runs clean.
+TEST(TreeTest, TheWorkloadsOptionsReachTheTreesPrograms) {
+  auto* failures = static_cast<int*>(OwnTree().Symbol("xv6_fork_failures"));
+  ASSERT_NE(failures, nullptr);
+  TreeRunConfig none;
+  none.workload.children = 0;
+  sim::Outcome alone = RunTree(1, 2, 0, 0, none);
+  ASSERT_EQ(alone.kind, sim::Outcome::Kind::kPass) << alone.invariant << ": " << alone.message;
+  TreeRunConfig defaults;
+  sim::Outcome usual = RunTree(1, 2, 0, 0, defaults);
+  EXPECT_LT(alone.step * 4, usual.step);
+
+  TreeRunConfig crowded;
+  crowded.workload.children = 14;
+  crowded.workload.max_forks = 200;
+  crowded.workload.depth = 4;
+  crowded.workload.program_length = 10;
+  int runs_with_failures = 0;
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    sim::Outcome out = RunTree(seed, 2, 0, seed % 2 == 0 ? 0 : 10, crowded);
+    ASSERT_EQ(out.kind, sim::Outcome::Kind::kPass)
+        << "seed " << seed << ": " << out.invariant << ": " << out.message;
+    if (*failures > 0) ++runs_with_failures;
+  }
+  EXPECT_GT(runs_with_failures, 0);
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    RunTree(seed, 2, 0, 0, defaults);
+    EXPECT_EQ(*failures, 0) << "seed " << seed;
+  }
+}
+
 TEST(TreeTest, ACachedTreeIsNotCompiledAgain) {
   OwnTree();
   auto built = BuildTree("kernel_models/xv6/builtin", Cache(), nullptr);

@@ -47,6 +47,23 @@
 // below etext), which no user program's pc can be.
 #define XV6_KERNEL_PC (KERNBASE + 0x800L)
 
+// The user programs' options: switchyard's --children, --program_length, --depth, --max_forks,
+// --compute_max, --disk_latency_max, --sleep_ticks_max and which actions programs may draw
+// (--fork, --disk, --sleep_ticks, --kill), as the C++ model's workload has them. The host writes
+// them before every run (kernel_models/xv6/tree.h: TreeWorkload, the same layout; it checks
+// xv6_workload_size).
+struct xv6_workload {
+  int children;          // processes init forks
+  int program_length;    // most actions in a child's program
+  int depth;             // how deep forks nest below init's children
+  int max_forks;         // forks in the whole run
+  int compute_max;       // most user instructions in one compute action
+  int disk_latency_max;  // most ticks a disk request takes
+  int sleep_ticks_max;   // most ticks one sleep() asks for
+  int fork, disk, sleep_ticks, kill;  // may programs draw them
+} xv6_workload = {3, 6, 2, 12, 8, 40, 2, 1, 1, 1, 1};
+const unsigned long xv6_workload_size = sizeof xv6_workload;
+
 #ifndef XV6_TIMER_SCAUSE
 #define XV6_TIMER_SCAUSE 0x8000000000000001L
 #endif
@@ -214,7 +231,6 @@ void plicinithart(void) {}
 #define XV6_DISK_BLOCKS 2
 #define XV6_FILL_BLOCK 1000
 #define XV6_DISK_QUEUE 8
-#define XV6_DISK_LATENCY_MAX 40  // ticks
 // What the blocks hold before anybody writes: not the zeros a recycled buffer holds, so that a
 // buffer recycled without being read (b->valid left set) shows.
 #define XV6_DISK_FIRST_WORD 1000001
@@ -253,7 +269,7 @@ void virtio_disk_rw(struct buf* b, int write) {
   disk.write[slot] = (char)write;
   __tsan_write_range(&b->disk, sizeof b->disk);
   b->disk = 1;
-  sy_after(1 + sy_choose("xv6-disk-latency", XV6_DISK_LATENCY_MAX), disk_finished,
+  sy_after(1 + sy_choose("xv6-disk-latency", (uint64)xv6_workload.disk_latency_max), disk_finished,
            (void*)(long)slot);
   for (;;) {
     __tsan_read_range(&b->disk, sizeof b->disk);
@@ -562,7 +578,14 @@ enum {
   CHILD_AFTER_SYSCALL,  // where usertrap returns (it advances epc by 4)
   CHILD_EXIT = 110,
 };
-#define INIT_CHILDREN 3
+
+// A forked child's depth, in its trapframe's s5 (fork copies it): init's children are 1.
+#define DEPTH s5
+// Forks drawn so far in this run, init's included (module data: restored before every run).
+static int forks;
+// fork() calls that returned -1 in this run (a full proc[], or kalloc out of pages): read by tests
+// that the workload reaches allocproc's failure paths.
+int xv6_fork_failures;
 
 // Ghost records of what each pid asked for, keyed by pid modulo their size: the exit status it
 // passed to exit(), and whether anybody tried to kill it; and which pids fork() has handed out
@@ -620,7 +643,7 @@ static void user_step(struct proc* p) {
       // In one run in eight, fill the buffer cache first (read(-1)): the children's blocks then
       // recycle buffers that hold other valid blocks. It costs about 2.5 times a run's points
       // (each brelse() wakes up through all of proc[]), so not every run pays it.
-      if (sy_choose("xv6-fill-cache", 8) == 0) {
+      if (xv6_workload.disk && sy_choose("xv6-fill-cache", 8) == 0) {
         tf->a0 = (uint64)-1;
         ecall(p, cpu, SYS_read);
       } else {
@@ -629,18 +652,25 @@ static void user_step(struct proc* p) {
       break;
     case INIT_FILLED:
       tf->s3 = 0;  // children forked so far
-      jump(tf, INIT_FORK);
+      jump(tf, tf->s3 < (uint64)xv6_workload.children && forks < xv6_workload.max_forks
+                   ? INIT_FORK
+                   : INIT_WAIT);
       break;
     case INIT_FORK:
+      forks += 1;
       ecall(p, cpu, SYS_fork);
       break;
     case INIT_FORKED:
       if (tf->a0 == 0) {  // the child
+        tf->DEPTH = 1;
         jump(tf, CHILD_START);
       } else {
         if ((int)tf->a0 > 0) forked((int)tf->a0);
+        if ((int)tf->a0 < 0) xv6_fork_failures += 1;
         tf->s3 += 1;
-        jump(tf, tf->s3 < INIT_CHILDREN ? INIT_FORK : INIT_WAIT);
+        jump(tf, tf->s3 < (uint64)xv6_workload.children && forks < xv6_workload.max_forks
+                     ? INIT_FORK
+                     : INIT_WAIT);
       }
       break;
     case INIT_WAIT:
@@ -667,7 +697,8 @@ static void user_step(struct proc* p) {
       break;
     }
     case CHILD_START:
-      tf->s2 = 1 + sy_choose("xv6-user-actions", 4);  // actions before exit
+      // actions before exit
+      tf->s2 = 1 + sy_choose("xv6-user-actions", (uint64)xv6_workload.program_length);
       jump(tf, CHILD_NEXT);
       break;
     case CHILD_NEXT: {
@@ -676,32 +707,49 @@ static void user_step(struct proc* p) {
         break;
       }
       tf->s2 -= 1;
-      switch (sy_choose("xv6-user-action", 7)) {
-        case 0:
-          tf->s4 = 1 + sy_choose("xv6-compute", 8);
+      // The actions the options allow, always in this order.
+      enum { COMPUTE, SLEEP, KILL, GETPID, READ, WRITE, FORK };
+      int enabled[7];
+      int n = 0;
+      enabled[n++] = COMPUTE;
+      if (xv6_workload.sleep_ticks) enabled[n++] = SLEEP;
+      if (xv6_workload.kill) enabled[n++] = KILL;
+      enabled[n++] = GETPID;
+      if (xv6_workload.disk) enabled[n++] = READ;
+      if (xv6_workload.disk) enabled[n++] = WRITE;
+      if (xv6_workload.fork && tf->DEPTH <= (uint64)xv6_workload.depth) enabled[n++] = FORK;
+      switch (enabled[sy_choose("xv6-user-action", (uint64)n)]) {
+        case COMPUTE:
+          tf->s4 = 1 + sy_choose("xv6-compute", (uint64)xv6_workload.compute_max);
           jump(tf, CHILD_COMPUTE);
           return;
-        case 1:
+        case SLEEP:
           tf->a7 = SYS_sleep;
-          tf->a0 = 1 + sy_choose("xv6-sleep-ticks", 2);
+          tf->a0 = 1 + sy_choose("xv6-sleep-ticks", (uint64)xv6_workload.sleep_ticks_max);
           break;
-        case 2:  // any pid but init's: siblings, exited ones, ones that do not exist yet
+        case KILL:  // any pid but init's: siblings, exited ones, ones that do not exist yet
           tf->a7 = SYS_kill;
           tf->a0 = 2 + sy_choose("xv6-kill-pid", 8);
           break;
-        case 3:
+        case GETPID:
           tf->a7 = SYS_getpid;
           break;
-        case 4:
+        case READ:
           tf->a7 = SYS_read;
           tf->a0 = sy_choose("xv6-disk-block", XV6_DISK_BLOCKS);
           break;
-        case 5:
+        case WRITE:
           tf->a7 = SYS_write;
           tf->a0 = sy_choose("xv6-disk-block", XV6_DISK_BLOCKS);
           tf->a1 = 1 + sy_choose("xv6-disk-value", 1000000);
           break;
         default:
+          // The whole run's fork budget spent: the action is dropped, as the model's is.
+          if (forks >= xv6_workload.max_forks) {
+            jump(tf, CHILD_NEXT);
+            return;
+          }
+          forks += 1;
           tf->a7 = SYS_fork;
           break;
       }
@@ -722,11 +770,13 @@ static void user_step(struct proc* p) {
       ecall(p, cpu, (int)tf->a7);
       break;
     case CHILD_AFTER_SYSCALL:
-      if (tf->s6 == SYS_fork && tf->a0 == 0) {  // a grandchild starts over
+      if (tf->s6 == SYS_fork && tf->a0 == 0) {  // a grandchild starts over, one deeper
+        tf->DEPTH += 1;
         jump(tf, CHILD_START);
         break;
       }
       if (tf->s6 == SYS_fork && (int)tf->a0 > 0) forked((int)tf->a0);
+      if (tf->s6 == SYS_fork && (int)tf->a0 < 0) xv6_fork_failures += 1;
       jump(tf, CHILD_NEXT);
       break;
     case CHILD_EXIT: {
