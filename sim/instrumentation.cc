@@ -285,7 +285,8 @@ void Instrumentation::Plain(const void* address, size_t size, bool write, const 
   if (Attribute(sim, address, size, write, pc, &cell) != Filter::kPoint) return;
   ++g_counters.points;
   sim->InstrumentedAccess(cell, write ? AccessKind::kWrite : AccessKind::kRead, pc, false);
-  if (access_observer_ != nullptr) {
+  if (access_observer_ != nullptr &&
+      Overlaps(access_ranges_, access_range_count_, reinterpret_cast<uintptr_t>(address), size)) {
     access_observer_(access_observer_context_, AccessEvent{address, size, write, pc});
   }
   if (write) {
@@ -319,9 +320,21 @@ void Instrumentation::SetAtomicObserver(AtomicObserver observer, void* context) 
   atomic_observer_context_ = context;
 }
 
-void Instrumentation::SetAccessObserver(AccessObserver observer, void* context) {
+void Instrumentation::SetRanges(absl::Span<const Range> ranges, Range* out, int* count) {
+  SY_CHECK(ranges.size() <= static_cast<size_t>(kMaxObservedRanges));
+  *count = ranges.size() == 0 ? -1 : static_cast<int>(ranges.size());
+  int i = 0;
+  for (const Range& r : ranges) {
+    SY_CHECK(r.begin < r.end);
+    out[i++] = r;
+  }
+}
+
+void Instrumentation::SetAccessObserver(AccessObserver observer, void* context,
+                                        absl::Span<const Range> ranges) {
   access_observer_ = observer;
   access_observer_context_ = context;
+  SetRanges(ranges, access_ranges_, &access_range_count_);
 }
 
 void Instrumentation::AtomicChanged() {
@@ -332,16 +345,21 @@ void Instrumentation::Settle() {
   if (Simulator* sim = Simulator::points(); sim != nullptr) Sync(sim);
 }
 
-void Instrumentation::SetFunctionObserver(FunctionObserver observer, void* context) {
+void Instrumentation::SetFunctionObserver(FunctionObserver observer, void* context,
+                                          absl::Span<const Range> ranges) {
   function_observer_ = observer;
   function_observer_context_ = context;
+  SetRanges(ranges, function_ranges_, &function_range_count_);
 }
 
 void Instrumentation::FunctionEntry(const void* caller_pc, const void* pc) {
   Simulator* sim = Simulator::points();
   if (sim == nullptr) return;
   Sync(sim);
-  if (function_observer_ != nullptr) function_observer_(function_observer_context_, true, pc);
+  if (function_observer_ != nullptr &&
+      Overlaps(function_ranges_, function_range_count_, reinterpret_cast<uintptr_t>(pc), 1)) {
+    function_observer_(function_observer_context_, true, pc);
+  }
   const uint32_t fiber = sim->current()->id;
   if (fiber >= call_stacks.size()) call_stacks.resize(fiber + 1);
   CallStackFrames& s = call_stacks[fiber];
@@ -355,7 +373,10 @@ void Instrumentation::FunctionEntry(const void* caller_pc, const void* pc) {
 void Instrumentation::FunctionExit(const void* pc) {
   Simulator* sim = Simulator::points();
   if (sim == nullptr || run_serial != Simulator::serial()) return;
-  if (function_observer_ != nullptr) function_observer_(function_observer_context_, false, pc);
+  if (function_observer_ != nullptr &&
+      Overlaps(function_ranges_, function_range_count_, reinterpret_cast<uintptr_t>(pc), 1)) {
+    function_observer_(function_observer_context_, false, pc);
+  }
   const uint32_t fiber = sim->current()->id;
   if (fiber >= call_stacks.size()) return;
   CallStackFrames& s = call_stacks[fiber];

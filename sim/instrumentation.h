@@ -67,6 +67,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/types/span.h"
 #include "sim/simulator.h"
 
 namespace switchyard::sim {
@@ -137,16 +138,26 @@ class Instrumentation {
     const void* pc;  // the instrumented code that makes it
   };
   using AccessObserver = void (*)(void* context, const AccessEvent& event);
+  // Address or code ranges an observer is told about: [begin, end).
+  struct Range {
+    uintptr_t begin, end;
+  };
+  static constexpr int kMaxObservedRanges = 4;
   // Sets the observer of plain accesses (null: none). One per process; a run that sets one
-  // clears it when it ends.
-  static void SetAccessObserver(AccessObserver observer, void* context);
+  // clears it when it ends. `ranges` (at most kMaxObservedRanges; empty: every access): it is told
+  // only of accesses that overlap one of them, and the others cost no call.
+  static void SetAccessObserver(AccessObserver observer, void* context,
+                                absl::Span<const Range> ranges = {});
 
   // Function entry and exit of instrumented code during a run, on the fiber that runs it; `pc` is
   // an address inside the function (compare it with the function's code range). Not a point:
   // the observer sees where a thread stands, e.g. the entry and the exit of push_off().
   using FunctionObserver = void (*)(void* context, bool entry, const void* pc);
-  // Sets the observer of function entry and exit (null: none). One per process.
-  static void SetFunctionObserver(FunctionObserver observer, void* context);
+  // Sets the observer of function entry and exit (null: none). One per process. `ranges` (at
+  // most kMaxObservedRanges; empty: every function): it is told only of functions whose `pc` lies
+  // in one of them.
+  static void SetFunctionObserver(FunctionObserver observer, void* context,
+                                  absl::Span<const Range> ranges = {});
 
   // Counters since the process started, for benchmarks and tests.
   struct Counters {
@@ -183,6 +194,21 @@ class Instrumentation {
   static inline void* access_observer_context_ = nullptr;
   static inline FunctionObserver function_observer_ = nullptr;
   static inline void* function_observer_context_ = nullptr;
+  // The observers' ranges; a count of -1: all.
+  static inline Range access_ranges_[kMaxObservedRanges];
+  static inline int access_range_count_ = -1;
+  static inline Range function_ranges_[kMaxObservedRanges];
+  static inline int function_range_count_ = -1;
+  static void SetRanges(absl::Span<const Range> ranges, Range* out, int* count);
+  // Whether [address, address + size) overlaps one of `count` ranges (count -1: yes).
+  [[gnu::always_inline]] static bool Overlaps(const Range* ranges, int count, uintptr_t address,
+                                              size_t size) {
+    if (count < 0) return true;
+    for (int i = 0; i < count; ++i) {
+      if (address + size > ranges[i].begin && address < ranges[i].end) return true;
+    }
+    return false;
+  }
 };
 
 }  // namespace switchyard::sim

@@ -126,9 +126,26 @@ LockContracts::LockContracts(const LockLayout& layout, sim::Simulator& sim, bool
   SY_CHECK(active == nullptr);
   active = this;
   Instrumentation::SetAtomicObserver(&LockContracts::Observe, this);
-  Instrumentation::SetAccessObserver(&LockContracts::ObserveAccess, this);
-  if (layout.push_off_begin != 0) {
-    Instrumentation::SetFunctionObserver(&LockContracts::ObserveFunction, this);
+  // Told only of what they check (an access elsewhere, a function other than push_off() and
+  // pop_off(), costs the hooks no call): cpus[] and proc[], push_off() and pop_off().
+  std::vector<Instrumentation::Range> data, code;
+  if (layout.cpus != 0) {
+    data.push_back(
+        {layout.cpus, layout.cpus + static_cast<uintptr_t>(layout.ncpu) * layout.sizeof_cpu});
+  }
+  if (layout.proc != 0) {
+    data.push_back(
+        {layout.proc, layout.proc + static_cast<uintptr_t>(layout.nproc) * layout.sizeof_proc});
+  }
+  if (!data.empty()) Instrumentation::SetAccessObserver(&LockContracts::ObserveAccess, this, data);
+  if (layout.push_off_begin < layout.push_off_end) {
+    code.push_back({layout.push_off_begin, layout.push_off_end});
+  }
+  if (layout.pop_off_begin < layout.pop_off_end) {
+    code.push_back({layout.pop_off_begin, layout.pop_off_end});
+  }
+  if (layout.push_off_begin != 0 && !code.empty()) {
+    Instrumentation::SetFunctionObserver(&LockContracts::ObserveFunction, this, code);
   }
 }
 
@@ -154,7 +171,8 @@ void LockContracts::AddInvariants() {
   sim_.AddInvariant("cpu-proc-agrees", [this](std::string* why) { return CpuProcAgrees(why); });
 }
 
-bool LockContracts::CpuProcAgrees(std::string* why) const {
+bool LockContracts::CpuProcAgrees(std::string* why) {
+  if (!cpu_proc_dirty_) return true;
   const LockLayout& l = layout_;
   auto proc_of = [this](uintptr_t p) -> int {  // the slot c->proc names; -1: null; -2: elsewhere
     if (p == 0) return -1;
@@ -208,6 +226,7 @@ bool LockContracts::CpuProcAgrees(std::string* why) const {
                               ", whose p->state is not RUNNING outside its p->lock");
     return false;
   }
+  cpu_proc_dirty_ = false;
   return true;
 }
 
@@ -220,6 +239,7 @@ void LockContracts::OnSwtch(const void* old, const void* next, int starts) {
 }
 
 void LockContracts::Swtch(const void* old, const void* next, bool starts) {
+  cpu_proc_dirty_ = true;
   const int cpu = sim_.cpu();
   const int from = ProcSlotOfContext(old);
   const int to = ProcSlotOfContext(next);
@@ -292,6 +312,7 @@ void LockContracts::ObserveAccess(void* self, const Instrumentation::AccessEvent
   auto* contracts = static_cast<LockContracts*>(self);
   const auto a = reinterpret_cast<uintptr_t>(event.address);
   const LockLayout& l = contracts->layout_;
+  if (event.write) contracts->cpu_proc_dirty_ = true;  // into cpus[] or proc[]: the only ranges
   if (l.cpus != 0 && event.write && a + event.size > l.cpus &&
       a < l.cpus + static_cast<uintptr_t>(l.ncpu) * l.sizeof_cpu) {
     contracts->CheckCpuWrite(contracts->sim_.cpu(), event);
@@ -440,6 +461,9 @@ void LockContracts::Observe(void* self, const Instrumentation::AtomicEvent& even
 }
 
 void LockContracts::OnAtomic(const Instrumentation::AtomicEvent& e) {
+  if (IsProcLock(reinterpret_cast<uintptr_t>(e.address) - layout_.lock_locked)) {
+    cpu_proc_dirty_ = true;
+  }
   const auto pc = reinterpret_cast<uintptr_t>(e.pc);
   const uintptr_t lock = reinterpret_cast<uintptr_t>(e.address) - layout_.lock_locked;
   if (pc >= layout_.acquire_begin && pc < layout_.acquire_end) {

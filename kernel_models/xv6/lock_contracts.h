@@ -201,7 +201,12 @@ class LockContracts {
   int SlotAt(uintptr_t address, size_t field) const;
   int ProcSlotOfContext(const void* context) const;  // -1: a CPU's scheduler context
   bool Holds(int cpu, uintptr_t lock) const;
-  bool CpuProcAgrees(std::string* why) const;
+  bool CpuProcAgrees(std::string* why);
+  // What cpu-proc-agrees reads has changed since it last held: a swtch (running_), a write into
+  // cpus[] or proc[] (c->proc, p->state) or an atomic there (p->lock, the lock record). Set when
+  // the hook sees the access, which is before the store lands; the store lands before the step
+  // that checks invariants next. Until then the invariant holds as it did.
+  bool cpu_proc_dirty_ = true;
   int PidOf(int slot) const;  // the tree's p->pid, read only to name a process in messages
   // "the kernel thread of proc[3] (pid 4), which ran on cpu0 until step ...", or a scheduler
   std::string ThreadOf(int cpu) const;

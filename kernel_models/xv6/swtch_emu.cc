@@ -51,7 +51,30 @@ EmulatedSwtch::EmulatedSwtch(const SwtchRoutine& routine, int contexts, bool pla
   SY_CHECK(contexts >= 1 && contexts <= kMaxContexts);
   SY_CHECK(!plant_bug || routine.planted_bug_word.has_value());
   Init(routine, contexts, std::nullopt);
+  cpu_->Snapshot();
   if (plant_bug) cpu_->Write32(*routine.planted_bug_word, 1);
+  resettable_ = true;
+}
+
+void EmulatedSwtch::Reset(bool plant_bug) {
+  SY_CHECK(resettable_);
+  SY_CHECK(!plant_bug || routine_.planted_bug_word.has_value());
+  cpu_->Restore();  // also removes the step hook
+  InstallStepHook();
+  live_.assign(contexts_, {});
+  expected_.assign(contexts_, {});
+  started_.assign(contexts_, false);
+  fresh_.assign(contexts_, false);
+  names_.assign(contexts_, "");
+  switches_ = 0;
+  if (plant_bug) cpu_->Write32(*routine_.planted_bug_word, 1);
+}
+
+void EmulatedSwtch::InstallStepHook() {
+  // Stop before the first instruction outside swtch: the thread's code is not emulated.
+  cpu_->SetStepHook([this](uint64_t pc) {
+    if (pc < routine_.begin || pc >= routine_.end) cpu_->Stop();
+  });
 }
 
 void EmulatedSwtch::Init(const SwtchRoutine& routine, int contexts,
@@ -79,10 +102,7 @@ void EmulatedSwtch::Init(const SwtchRoutine& routine, int contexts,
   const uint64_t memory_size = (memory_end - kSwtchTextAddress + 4095) & ~uint64_t{4095};
   cpu_ = std::make_unique<emu::Machine>(emu::Isa::kRiscv64, *routine.elf, kSwtchTextAddress,
                                         memory_size);
-  // Stop before the first instruction outside swtch: the thread's code is not emulated.
-  cpu_->SetStepHook([this](uint64_t pc) {
-    if (pc < routine_.begin || pc >= routine_.end) cpu_->Stop();
-  });
+  InstallStepHook();
 }
 
 EmulatedSwtch::~EmulatedSwtch() = default;

@@ -68,6 +68,12 @@ class EmulatedSwtch {
   EmulatedSwtch(const SwtchRoutine& routine, int contexts, bool plant_bug);
   ~EmulatedSwtch();
 
+  // Back to what the routine constructor made (memory as loaded, no context started or named,
+  // the planted bug as asked now), keeping the code Unicorn has translated: a tree's runs reuse
+  // one emulator instead of creating one each (emulator creation is most of --swtch=1's cost).
+  // REQUIRES: made by the routine constructor.
+  void Reset(bool plant_bug);
+
   // allocproc: context `c` will start at `ra` on stack `sp` (written through the C side's
   // struct context layout).
   void InitContext(int c, uint64_t ra, uint64_t sp);
@@ -91,6 +97,7 @@ class EmulatedSwtch {
  private:
   using RegisterFile = std::array<uint64_t, kRegs>;
   void Init(const SwtchRoutine& routine, int contexts, std::optional<uint64_t> context_base);
+  void InstallStepHook();
   uint64_t ContextAddress(int c) const;
   RegisterFile Fresh(int c) const;
   std::string Name(int c) const;
@@ -106,6 +113,7 @@ class EmulatedSwtch {
   std::vector<std::string> names_;      // SetName's, or empty
   std::function<std::string(uint64_t)> value_namer_;
   uint64_t switches_ = 0;
+  bool resettable_ = false;  // made by the routine constructor, with a snapshot to Reset to
 };
 
 }  // namespace switchyard::xv6

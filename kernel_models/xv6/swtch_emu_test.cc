@@ -66,6 +66,23 @@ TEST(SwtchEmuTest, AnyRoutineWithTheCSidesLayout) {
   }
 }
 
+// Reset brings back what the constructor made: the same switches give the same instructions and
+// registers, and nothing started or named before is remembered.
+TEST(SwtchEmuTest, ResetForgetsTheRunBefore) {
+  EmulatedSwtch e(EmulatedSwtch::BuiltinRoutine(EmulatedSwtch::Variant::kCorrect), 3,
+                  /*plant_bug=*/false);
+  for (int round = 0; round < 3; ++round) {
+    if (round > 0) e.Reset(false);
+    EXPECT_EQ(e.switches(), 0u);
+    EXPECT_EQ(e.instructions(), 0u);
+    e.Start(0);
+    e.InitContext(2, 0x80001000, 0x80100000);
+    ASSERT_EQ(e.Swtch(0, 2), "");
+    ASSERT_EQ(e.Swtch(2, 0), "");
+    EXPECT_EQ(e.instructions(), 58u);
+  }
+}
+
 TEST(SwtchEmuTest, RunsTwentyNineInstructionsPerSwitch) {
   EmulatedSwtch e(EmulatedSwtch::Variant::kCorrect, 2);
   e.Start(0);

@@ -628,9 +628,10 @@ void InitBoot(int) {
 // which the run first switches to or from it (never by its address).
 class EmulatedTreeSwtch {
  public:
-  EmulatedTreeSwtch(const SwtchRoutine& routine, const uint64_t* layout, int contexts,
-                    bool plant_bug, sim::Simulator& sim)
-      : routine_(routine), layout_(layout), emu_(routine, contexts, plant_bug), sim_(sim) {
+  // `emu`: the tree's emulator, Reset for this run.
+  EmulatedTreeSwtch(const SwtchRoutine& routine, const uint64_t* layout, EmulatedSwtch& emu,
+                    sim::Simulator& sim)
+      : routine_(routine), layout_(layout), emu_(emu), sim_(sim) {
     // allocproc's ra is a host address of the tree's code (forkret): shown by its name, the same
     // in every process.
     emu_.SetValueNamer([](uint64_t value) {
@@ -689,7 +690,7 @@ class EmulatedTreeSwtch {
 
   SwtchRoutine routine_;
   const uint64_t* layout_;  // the module's xv6_context_layout
-  EmulatedSwtch emu_;
+  EmulatedSwtch& emu_;
   sim::Simulator& sim_;
   std::map<const void*, int> numbers_;  // looked up, never iterated
 };
@@ -899,7 +900,11 @@ sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
   SY_CHECK(!swtch_bug || swtch_routine_.planted_bug_word.has_value());
   std::optional<EmulatedTreeSwtch> swtch;
   if (config.swtch_emulated || swtch_bug) {
-    swtch.emplace(swtch_routine_, context_layout_, swtch_contexts_, swtch_bug, simulator);
+    if (swtch_emu_ == nullptr) {
+      swtch_emu_ = std::make_unique<EmulatedSwtch>(swtch_routine_, swtch_contexts_, false);
+    }
+    swtch_emu_->Reset(swtch_bug);
+    swtch.emplace(swtch_routine_, context_layout_, *swtch_emu_, simulator);
   }
   struct ActiveSwtch {
     explicit ActiveSwtch(EmulatedTreeSwtch* s) { active_swtch = s; }

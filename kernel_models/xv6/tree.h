@@ -169,6 +169,8 @@ class LoadedTree {
   SwtchRoutine swtch_routine_;
   int swtch_contexts_ = 0;                    // NPROC + NCPU
   const uint64_t* context_layout_ = nullptr;  // the platform's xv6_context_layout
+  // The emulator --swtch=1 runs swtch.S in: made at the first such run, Reset for each.
+  mutable std::unique_ptr<EmulatedSwtch> swtch_emu_;
   std::string swtch_error_;
 };
 

@@ -404,6 +404,11 @@ TEST(TreeTest, ASwtchThatForgetsS11IsFound) {
   EXPECT_NE(out.message.find("].context: s11 was"), std::string::npos) << out.message;
   EXPECT_NE(out.message.find("swtch.S did not save or restore it"), std::string::npos)
       << out.message;
+  // The tree's emulator is reused run after run: the next run's swtch.S saves s11 again.
+  TreeRunConfig emulated;
+  emulated.swtch_emulated = true;
+  sim::Outcome clean = RunTree(1, 2, 0, 0, emulated);
+  EXPECT_EQ(clean.kind, sim::Outcome::Kind::kPass) << clean.invariant << ": " << clean.message;
 }
 
 // The workload's options reach the tree's user programs: without children nothing is forked, and
