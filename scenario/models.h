@@ -71,7 +71,7 @@ struct ModelSpec {
   std::function<void(Options* options, const std::set<std::string>& given)> adjust;
   // Checks relations between options that ranges cannot express; returns "" or one line.
   std::function<std::string(const Options&)> check;
-  // Whether option `name` has any effect under `options` (a user's xv6 tree takes --cpus only),
+  // Whether option `name` has any effect under `options` (a user's xv6 tree has no --nproc),
   // so that a run's description leaves out those that do not. Optional: null, all of them.
   std::function<bool(const Options& options, const std::string& name)> option_applies;
   // How many vCPUs the options ask for (PCT needs it before the run).

@@ -262,6 +262,15 @@ ModelSpec Xv6Spec() {
                           " is planted only in the C++ model; switchyard's own C tree has ",
                           TreeBugNames());
     }
+    // Planted in the tree's swtch.S, which runs in the emulator.
+    if (TreeBug(bug) == xv6::kSwtchForgetsS11Bug) {
+      absl::StatusOr<const xv6::LoadedTree*> tree = TreeFor(o, "");
+      if (!tree.ok()) return std::string(tree.status().message());
+      if (!(*tree)->has_swtch_routine()) {
+        return absl::StrCat("--bug=", bug,
+                            " needs the tree's swtch.S in the emulator: ", (*tree)->swtch_error());
+      }
+    }
     return "";
   };
   m.cpus = [](const Options& o) { return static_cast<int>(o.at("cpus")); };

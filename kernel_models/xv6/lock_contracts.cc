@@ -461,8 +461,17 @@ void LockContracts::Observe(void* self, const Instrumentation::AtomicEvent& even
 }
 
 void LockContracts::OnAtomic(const Instrumentation::AtomicEvent& e) {
-  if (IsProcLock(reinterpret_cast<uintptr_t>(e.address) - layout_.lock_locked)) {
-    cpu_proc_dirty_ = true;
+  // Any atomic in cpus[] or proc[] (p->lock, and c->proc or p->state if a tree writes them
+  // atomically) may change what cpu-proc-agrees reads.
+  {
+    const auto a = reinterpret_cast<uintptr_t>(e.address);
+    const LockLayout& l = layout_;
+    if ((l.cpus != 0 && a + e.size > l.cpus &&
+         a < l.cpus + static_cast<uintptr_t>(l.ncpu) * l.sizeof_cpu) ||
+        (l.proc != 0 && a + e.size > l.proc &&
+         a < l.proc + static_cast<uintptr_t>(l.nproc) * l.sizeof_proc)) {
+      cpu_proc_dirty_ = true;
+    }
   }
   const auto pc = reinterpret_cast<uintptr_t>(e.pc);
   const uintptr_t lock = reinterpret_cast<uintptr_t>(e.address) - layout_.lock_locked;

@@ -179,9 +179,13 @@ std::string EmulatedSwtch::Swtch(int old_context, int new_context) {
   if (!returned) return "swtch.S stopped inside itself: " + cpu_->fault();
   RegisterFile now;
   for (int i = 0; i < kRegs; ++i) now[i] = cpu_->Reg(kUcRegs[i]);
+  // A fresh context's ra is allocproc's (a tree's is a host address): shown through the namer.
+  auto show = [this](uint64_t value) {
+    return value_namer_ ? value_namer_(value) : absl::StrFormat("%#x", value);
+  };
   // swtch's ret jumped to the new thread's ra.
   if (cpu_->pc() != (now[0] & ~uint64_t{1})) {  // jalr clears bit 0
-    return absl::StrFormat("swtch.S returned to %#x, not to ra=%#x", cpu_->pc(), now[0]);
+    return absl::StrCat("swtch.S returned to ", show(cpu_->pc()), ", not to ra=", show(now[0]));
   }
   bool was_fresh = fresh_[new_context];
   const RegisterFile& want = expected_[new_context];
@@ -189,9 +193,6 @@ std::string EmulatedSwtch::Swtch(int old_context, int new_context) {
   started_[new_context] = true;
   fresh_[new_context] = false;
   if (was_fresh) {
-    auto show = [this](uint64_t value) {
-      return value_namer_ ? value_namer_(value) : absl::StrFormat("%#x", value);
-    };
     if (now[0] != want[0] || now[1] != want[1]) {
       return absl::StrFormat(
           "%s, new from allocproc, started with ra=%s sp=%s instead of ra=%s sp=%s: "

@@ -69,7 +69,8 @@ class EmulatedSwtch {
   ~EmulatedSwtch();
 
   // Back to what the routine constructor made (memory as loaded, no context started or named,
-  // the planted bug as asked now), keeping the code Unicorn has translated: a tree's runs reuse
+  // the planted bug as asked now; SetValueNamer's namer stays), keeping the code Unicorn has
+  // translated: a tree's runs reuse
   // one emulator instead of creating one each (emulator creation is most of --swtch=1's cost).
   // REQUIRES: made by the routine constructor.
   void Reset(bool plant_bug);

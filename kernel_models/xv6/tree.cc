@@ -327,6 +327,59 @@ absl::StatusOr<std::string> TreeSourcesFingerprint(const std::string& tree_arg) 
 
 namespace {
 
+// The tree's swtch.S, for --swtch=1: assembled and linked alone at the emulator's address into
+// `dir`/swtch.elf, or `dir`/swtch.err saying in one line why not (no such file, the assembler's
+// own messages). A tree whose swtch.S does not assemble still runs natively. A cross compiler
+// that is not installed leaves neither file, so that a later build tries again once it is.
+// --discard-all: a local label inside swtch (a loop's) is not taken for the end of its code.
+absl::Status AssembleSwtch(const std::string& dir, const std::string& kernel, bool has_swtch,
+                           const std::string& tree) {
+  if (!has_swtch) {
+    if (!WriteFileAtomically(dir + "/swtch.err", absl::StrCat(tree, " has no kernel/swtch.S"))) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
+    }
+    return absl::OkStatus();
+  }
+  const std::string tmp = absl::StrCat(dir, "/swtch.elf.tmp", getpid());
+  std::vector<std::string> argv = {kRiscvCompiler,
+                                   "-ffreestanding",
+                                   "-nostdlib",
+                                   "-static",
+                                   "-fno-pic",
+                                   "-fno-pie",
+                                   "-no-pie",
+                                   "-Wl,--build-id=none",
+                                   "-Wl,-N",
+                                   "-Wl,--no-warn-rwx-segments",
+                                   "-Wl,--discard-all",
+                                   absl::StrFormat("-Wl,-Ttext=%#x", kSwtchTextAddress),
+                                   "-Wl,-e,swtch",
+                                   "-I",
+                                   kernel,
+                                   kernel + "/swtch.S",
+                                   "-o",
+                                   tmp};
+  std::string output;
+  const int status = RunCommand(argv, &output);
+  if (status == 127 && absl::StartsWith(output, "cannot run ")) return absl::OkStatus();
+  if (status == 0 && std::rename(tmp.c_str(), (dir + "/swtch.elf").c_str()) == 0) {
+    return absl::OkStatus();
+  }
+  std::remove(tmp.c_str());
+  // The assembler's lines joined into one.
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(output, '\n', absl::SkipWhitespace())) {
+    lines.emplace_back(absl::StripAsciiWhitespace(line));
+  }
+  if (!WriteFileAtomically(
+          dir + "/swtch.err",
+          absl::StrCat(kernel, "/swtch.S cannot be assembled and linked for RISC-V (",
+                       kRiscvCompiler, "): ", absl::StrJoin(lines, "; ")))) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
+  }
+  return absl::OkStatus();
+}
+
 // BuildTree's record of the tree's swtch.S in the cache directory `dir`: swtch.elf, or swtch.err
 // saying why there is none.
 void FindSwtchRoutine(const std::string& dir, BuiltTree* built) {
@@ -334,6 +387,9 @@ void FindSwtchRoutine(const std::string& dir, BuiltTree* built) {
     built->swtch_elf = dir + "/swtch.elf";
     built->swtch_error.clear();
     built->notes.push_back("swtch.S: assembled for --swtch=1");
+  } else if (access((dir + "/swtch.err").c_str(), R_OK) != 0) {
+    built->swtch_error = absl::StrCat("the RISC-V cross compiler ", kRiscvCompiler,
+                                      " is not installed (tools/setup.sh installs it)");
   } else if (!ReadFile(dir + "/swtch.err", &built->swtch_error)) {
     built->swtch_error = absl::StrCat(dir, "/swtch.err: ", std::strerror(errno));
   }
@@ -423,6 +479,14 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
   built.module_path = dir + "/kernel.so";
   if (access(built.module_path.c_str(), R_OK) == 0) {
     built.cached = true;
+    // Built when the cross compiler was missing: try its swtch.S again.
+    if (access((dir + "/swtch.elf").c_str(), R_OK) != 0 &&
+        access((dir + "/swtch.err").c_str(), R_OK) != 0) {
+      if (absl::Status s = AssembleSwtch(dir, kernel, sources.count("swtch.S") != 0, built.tree);
+          !s.ok()) {
+        return s;
+      }
+    }
     FindSwtchRoutine(dir, &built);
     return built;
   }
@@ -560,40 +624,10 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
                            "{ end; etext; trampoline; uservec; userret; };\n")) {
     return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
   }
-  // The tree's swtch.S, for --swtch=1: linked alone at the emulator's address. A tree whose
-  // swtch.S does not assemble still runs natively; --swtch=1 then says why it cannot.
-  if (sources.count("swtch.S")) {
-    std::vector<std::string> argv = {kRiscvCompiler,
-                                     "-ffreestanding",
-                                     "-nostdlib",
-                                     "-static",
-                                     "-fno-pic",
-                                     "-fno-pie",
-                                     "-no-pie",
-                                     "-Wl,--build-id=none",
-                                     "-Wl,-N",
-                                     "-Wl,--no-warn-rwx-segments",
-                                     absl::StrFormat("-Wl,-Ttext=%#x", kSwtchTextAddress),
-                                     "-Wl,-e,swtch",
-                                     "-I",
-                                     kernel,
-                                     kernel + "/swtch.S",
-                                     "-o",
-                                     dir + "/swtch.elf.tmp"};
-    std::string output;
-    const bool assembled = RunCommand(argv, &output) == 0;
-    if (!assembled ||
-        std::rename((dir + "/swtch.elf.tmp").c_str(), (dir + "/swtch.elf").c_str()) != 0) {
-      if (!WriteFileAtomically(
-              dir + "/swtch.err",
-              absl::StrCat(kernel, "/swtch.S does not assemble for RISC-V (", kRiscvCompiler,
-                           "): ", absl::StripAsciiWhitespace(output)))) {
-        return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
-      }
-    }
-  } else if (!WriteFileAtomically(dir + "/swtch.err",
-                                  absl::StrCat(built.tree, " has no kernel/swtch.S"))) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot write into ", dir));
+  // The tree's swtch.S, for --swtch=1 (AssembleSwtch).
+  if (absl::Status s = AssembleSwtch(dir, kernel, sources.count("swtch.S") != 0, built.tree);
+      !s.ok()) {
+    return s;
   }
   FindSwtchRoutine(dir, &built);
   std::vector<std::string> link = {"clang",
@@ -757,16 +791,23 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
     *swtch_hook = &OnSwtch;
     tree->locks_.swtch_hook = true;
   }
-  // The tree's swtch.S for --swtch=1, and the C side's struct context that it serves.
+  // The tree's swtch.S for --swtch=1, and the C side's struct context that it serves. Anything
+  // wrong here only makes --swtch=1 an error (swtch_error_): the tree still runs natively.
   auto* layout = static_cast<const uint64_t*>(symbol("xv6_context_layout"));
   tree->swtch_error_ = built.swtch_error;
+  const int swtch_contexts = layout == nullptr ? 0 : static_cast<int>(layout[3]) + tree->ncpu_;
   if (swtch_hook == nullptr || layout == nullptr) {
     tree->swtch_error_ = "the module has no xv6_swtch_hook or xv6_context_layout of the platform";
-  } else if (!built.swtch_elf.empty()) {
-    if (!ReadFile(built.swtch_elf, &tree->swtch_image_)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot read ", built.swtch_elf, ": ", std::strerror(errno)));
-    }
+  } else if (built.swtch_elf.empty()) {
+    // swtch_error_ says why.
+  } else if (!ReadFile(built.swtch_elf, &tree->swtch_image_)) {
+    tree->swtch_error_ = absl::StrCat("cannot read ", built.swtch_elf, ": ", std::strerror(errno));
+  } else if (swtch_contexts > EmulatedSwtch::kMaxContexts) {
+    tree->swtch_error_ =
+        absl::StrFormat("NPROC + NCPU is %d, more contexts than the emulated swtch keeps (%d)",
+                        swtch_contexts, EmulatedSwtch::kMaxContexts);
+  } else {
+    // The linker's own output (AssembleSwtch), which emu::Elf checks.
     tree->swtch_elf_ = std::make_unique<emu::Elf>(
         emu::ElfImage{"swtch.S", reinterpret_cast<const unsigned char*>(tree->swtch_image_.data()),
                       tree->swtch_image_.size(), ""});
@@ -776,11 +817,17 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
     if (swtch == nullptr) {
       tree->swtch_error_ = absl::StrCat(built.tree, "/kernel/swtch.S defines no `swtch`");
     } else {
-      // swtch's code ends at the next symbol the linker placed above it (its data, or _edata).
+      // swtch's code: its size if swtch.S gives one (.size), else up to the next symbol the
+      // linker placed above it (its data, or _edata; local labels were discarded), and never
+      // past its segment.
       r.begin = swtch->address;
       r.end = UINT64_MAX;
-      for (const emu::Symbol& other : r.elf->symbols()) {
-        if (other.address > r.begin) r.end = std::min(r.end, other.address);
+      if (swtch->size > 0) {
+        r.end = r.begin + swtch->size;
+      } else {
+        for (const emu::Symbol& other : r.elf->symbols()) {
+          if (other.address > r.begin) r.end = std::min(r.end, other.address);
+        }
       }
       for (const emu::Segment& segment : r.elf->segments()) {
         if (segment.address <= r.begin && r.begin < segment.address + segment.bytes.size()) {
@@ -791,7 +838,7 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
       r.sp_offset = layout[1];
       r.context_size = layout[2];
       r.planted_bug_word = r.elf->Find("swtch_planted_bug");
-      tree->swtch_contexts_ = static_cast<int>(layout[3]) + tree->ncpu_;
+      tree->swtch_contexts_ = swtch_contexts;
       tree->context_layout_ = layout;
       tree->swtch_error_.clear();
     }

@@ -132,8 +132,9 @@ class LoadedTree {
 
   // One run from the snapshot. REQUIRES: 1 <= config.cpus <= the tree's NCPU; a planted bug
   // only for a tree that has xv6_planted_bug (has_planted_bugs()). Left at their defaults,
-  // options.accesses_per_tick becomes 10, the no-progress budget 200,000 ticks and
-  // max_steps 50,000,000 (see Run for why).
+  // options.accesses_per_tick becomes 10, the no-progress budget 200,000 ticks (more if the
+  // workload's longest sleep or disk request needs it) and max_steps 50,000,000 (see Run for
+  // why). --swtch=1 or kSwtchForgetsS11Bug: REQUIRES has_swtch_routine().
   // `after` (optional) inspects the finished run, as xv6::Run's does.
   sim::Outcome Run(const TreeRunConfig& config, sim::Decider& decider, sim::SimOptions options,
                    const std::function<void(const sim::Simulator&)>& after = nullptr) const;

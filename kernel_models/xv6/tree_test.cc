@@ -653,6 +653,44 @@ TEST(TreeTest, AStructContextOutOfOrderWithSwtchSIsFoundInTheEmulator) {
       "offsets \\(the C side has ra at 8 and sp at 0\\)");
 }
 
+// A swtch.S with a label of its own inside swtch (a loop's, a restore path's) is one routine: the
+// label is not taken for the end of swtch's code, and the tree runs clean under --swtch=1.
+TEST(TreeTest, ASwtchWithLabelsInsideRunsWhole) {
+  const std::string tree = BrokenTree("swtch-labels", "param.h", "");
+  std::string swtch_s;
+  {
+    std::ifstream in(tree + "/kernel/swtch.S");
+    std::stringstream text;
+    text << in.rdbuf();
+    swtch_s = text.str();
+  }
+  const std::string loads = "        ld ra, 0(a1)\n";
+  ASSERT_NE(swtch_s.find(loads), std::string::npos);
+  swtch_s.replace(swtch_s.find(loads), loads.size(), "restore:\n" + loads);
+  std::ofstream(tree + "/kernel/swtch.S") << swtch_s;
+  auto built = BuildTree(tree, Cache(), nullptr);
+  ASSERT_TRUE(built.ok()) << built.status();
+  ASSERT_TRUE(built->swtch_error.empty()) << built->swtch_error;
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process, without OwnTree
+  EXPECT_EXIT(
+      {
+        auto loaded = LoadedTree::Load(*built);
+        if (!loaded.ok() || !(*loaded)->has_swtch_routine()) std::exit(1);
+        TreeRunConfig config;
+        config.swtch_emulated = true;
+        for (uint64_t seed = 0; seed < 5; ++seed) {
+          sim::RandomDecider decider(seed);
+          sim::Outcome out = (*loaded)->Run(config, decider, {});
+          if (out.kind != sim::Outcome::Kind::kPass) {
+            std::fprintf(stderr, "%s: %s\n", out.invariant.c_str(), out.message.c_str());
+            std::exit(2);
+          }
+        }
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
 // A tree without a swtch.S, or one that does not assemble, still builds and runs natively; the
 // build says why --swtch=1 cannot run, in the assembler's own words.
 TEST(TreeTest, ASwtchThatDoesNotAssembleIsOnlyAReasonForSwtch) {
@@ -660,10 +698,13 @@ TEST(TreeTest, ASwtchThatDoesNotAssembleIsOnlyAReasonForSwtch) {
   auto built = BuildTree(broken, Cache(), nullptr);
   ASSERT_TRUE(built.ok()) << built.status();
   EXPECT_TRUE(built->swtch_elf.empty());
-  EXPECT_NE(built->swtch_error.find(broken + "/kernel/swtch.S does not assemble for RISC-V"),
-            std::string::npos)
+  EXPECT_NE(
+      built->swtch_error.find(broken + "/kernel/swtch.S cannot be assembled and linked for RISC-V"),
+      std::string::npos)
       << built->swtch_error;
+  // The assembler's own message, on the same line.
   EXPECT_NE(built->swtch_error.find("frobnicate"), std::string::npos) << built->swtch_error;
+  EXPECT_EQ(built->swtch_error.find('\n'), std::string::npos) << built->swtch_error;
 
   const std::string none = BrokenTree("swtch-none", "param.h", "");
   ASSERT_EQ(std::remove((none + "/kernel/swtch.S").c_str()), 0);

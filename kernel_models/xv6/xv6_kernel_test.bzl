@@ -109,8 +109,8 @@ _xv6_kernel_test = rule(
     implementation = _xv6_kernel_test_impl,
     test = True,
     attrs = {
-        # Any files: a filegroup of a whole kernel/ (swtch.S, kernel.ld) is fine; only .c and .h
-        # files of kernel/ are read.
+        # Any files: a filegroup of a whole kernel/ (kernel.ld) is fine; the .c and .h files of
+        # kernel/ are read, and kernel/swtch.S (for --swtch=1 in explore_args: list it too).
         "srcs": attr.label_list(allow_files = True, mandatory = True),
         "cpus": attr.int(default = 2),
         "runs": attr.int(default = 200),

@@ -22,7 +22,7 @@ tree=$2
 label=$3
 shift 3
 
-# The files BuildTree (tree.cc) compiles; it also reads every kernel/*.h.
+# The files BuildTree (tree.cc) compiles; it also reads every kernel/*.h and kernel/swtch.S.
 compiled="proc.c spinlock.c sleeplock.c kalloc.c vm.c trap.c syscall.c sysproc.c bio.c"
 
 runfiles_tree=$(cd "$tree" && pwd -P) || exit 2

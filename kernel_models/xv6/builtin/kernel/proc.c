@@ -47,7 +47,7 @@
 //                             copies the parent's memory and registers: another CPU runs the
 //                             child with its trapframe not yet written
 //  20 swtch-forgets-s11       swtch.S does not save s11 (a word in swtch.S, not xv6_planted_bug:
-//                             it runs only in the emulator, under --swtch=1)
+//                             swtch.S runs only in the emulator, which planting it turns on)
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
