@@ -3,7 +3,7 @@ switchyard and of other workspaces (load("@switchyard//kernel_models/xv6:xv6_ker
 "xv6_kernel_test")).
 
 xv6_kernel_test(name, srcs, cpus = 2, runs = 200, time = "", seed = 0, strategy = "random",
-                jobs = 1, keep_going = False, explore_args = [], **kwargs)
+                jobs = 1, keep_going = False, swtch = False, explore_args = [], **kwargs)
 
 Args:
   srcs: the tree's kernel/*.c and kernel/*.h, as files, a glob or filegroups, e.g.
@@ -19,6 +19,10 @@ Args:
   time: a wall-clock budget instead ("30s", "2m"): how many seeds run then depends on the
     machine, so the default is a fixed number of runs.
   seed, strategy ("random" or "pct"), jobs, keep_going: explore's flags of the same names.
+  swtch: also run the tree's own kernel/swtch.S in the RISC-V emulator at every swtch()
+    (`--swtch=1`: a swtch.S that loses a register, or a struct context whose ra and sp are not
+    where swtch.S loads them, fails the test). srcs must then hold kernel/swtch.S too, and the
+    RISC-V cross compiler (riscv64-linux-gnu-gcc) must be on the PATH of the test.
   explore_args: any other `switchyard explore` flags (["--pct_depth=3"]).
   **kwargs: the test's attributes (size, timeout, tags, ...). size defaults to "medium".
 
@@ -38,7 +42,8 @@ test.outputs/, with the `replay` command that shows it. A tree that does not com
 test with the compiler's messages and exit 2.
 
 Errors at analysis (the build stops with one line naming what is wrong): srcs without
-kernel/proc.c, without another file switchyard needs, or with kernel/ files of two trees.
+kernel/proc.c, without another file switchyard needs (kernel/swtch.S with swtch = True), or with
+kernel/ files of two trees.
 """
 
 # The files tree.cc's BuildTree reads by name (kCompiled and kHeaders there): keep in step.
@@ -68,11 +73,11 @@ def _kernel_dir(ctx):
         elif directory.endswith("/kernel") or directory == "kernel":
             fail("xv6_kernel_test %s: srcs hold kernel/ files of two trees: %s and %s" %
                  (ctx.label, kernel, f.short_path))
-    missing = [n for n in _COMPILED + _HEADERS if n not in names]
+    missing = [n for n in _COMPILED + _HEADERS + (["swtch.S"] if ctx.attr.swtch else []) if n not in names]
     if missing:
         fail("xv6_kernel_test %s: srcs have no %s in %s (switchyard compiles kernel/%s and " %
              (ctx.label, ", ".join(missing), kernel, ", ".join(_COMPILED)) +
-             "needs the headers %s)" % ", ".join(_HEADERS))
+             "needs the headers %s%s)" % (", ".join(_HEADERS), "; with swtch = True it also assembles kernel/swtch.S" if ctx.attr.swtch else ""))
     return kernel[:-len("/kernel")] if kernel != "kernel" else "."
 
 def _xv6_kernel_test_impl(ctx):
@@ -82,6 +87,8 @@ def _xv6_kernel_test_impl(ctx):
     flags.append("--time=" + ctx.attr.time if ctx.attr.time else "--runs=%d" % ctx.attr.runs)
     if ctx.attr.keep_going:
         flags.append("--keep_going")
+    if ctx.attr.swtch:
+        flags.append("--swtch=1")
     flags += ctx.attr.explore_args
     switchyard = ctx.executable._switchyard
     script = ctx.actions.declare_file(ctx.label.name)
@@ -110,8 +117,9 @@ _xv6_kernel_test = rule(
     test = True,
     attrs = {
         # Any files: a filegroup of a whole kernel/ (kernel.ld) is fine; the .c and .h files of
-        # kernel/ are read, and kernel/swtch.S (for --swtch=1 in explore_args: list it too).
+        # kernel/ are read, and kernel/swtch.S with swtch = True.
         "srcs": attr.label_list(allow_files = True, mandatory = True),
+        "swtch": attr.bool(default = False),
         "cpus": attr.int(default = 2),
         "runs": attr.int(default = 200),
         "time": attr.string(default = ""),
