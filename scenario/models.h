@@ -89,6 +89,10 @@ struct ModelSpec {
   // user's), so that the code is loaded in the process that resolved the scenario (whose views
   // and messages then name its file:line) before any isolated run.
   bool prepare_always = false;
+  // Whether these options run code whose only points are its memory accesses (an xv6 tree,
+  // compiled with instrumentation): --granularity=coarse is then refused, since a run would make
+  // almost no points and check almost nothing. Optional: null, coarse is always allowed.
+  std::function<bool(const Options& options)> access_granularity_only;
   // A hash of the user's code as this scenario runs it (an xv6 tree's sources: the user's tree
   // or switchyard's own), recorded in reproducers so that a replay can say that it changed; ""
   // when the options run no such code. Optional.

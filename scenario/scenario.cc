@@ -119,6 +119,13 @@ absl::Status Resolve(Scenario* s) {
       s->burst_max = run_length;
     }
   }
+  if (s->granularity == "coarse" && m->access_granularity_only &&
+      m->access_granularity_only(s->options)) {
+    return absl::InvalidArgumentError(
+        "--granularity=coarse: this code's points are its memory accesses (it is compiled with "
+        "instrumentation), so a coarse run would make almost none and check almost nothing; use "
+        "the default --granularity=access");
+  }
   if (!s->bug.empty() && m->check_bug) {
     std::string problem = m->check_bug(s->options, s->bug);
     if (!problem.empty()) return absl::InvalidArgumentError(problem);

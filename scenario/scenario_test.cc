@@ -37,6 +37,19 @@ TEST(Resolve, FillsDefaultsAndRejectsBadInput) {
   Scenario unknown_option;
   unknown_option.options["frobs"] = 1;
   EXPECT_NE(Resolve(&unknown_option).message().find("has no option 'frobs'"), std::string::npos);
+  // A tree's points are its memory accesses: coarse granularity would check almost nothing. The
+  // check comes before the tree is compiled.
+  Scenario coarse_tree;
+  coarse_tree.options["kernel"] = 1;  // builtin
+  coarse_tree.granularity = "coarse";
+  EXPECT_NE(Resolve(&coarse_tree)
+                .message()
+                .find("--granularity=coarse: this code's points are its "
+                      "memory accesses"),
+            std::string::npos);
+  Scenario coarse_model;
+  coarse_model.granularity = "coarse";
+  EXPECT_TRUE(Resolve(&coarse_model).ok());
 }
 
 TEST(Resolve, SwarmDrawsDependOnlyOnTheSeed) {

@@ -219,6 +219,9 @@ ModelSpec Xv6Spec() {
     return "";
   };
   m.prepare_always = true;  // switchyard's own tree is compiled as a user's is
+  // A tree's points are its instrumented accesses (the platform's CSR points aside): a coarse run
+  // of the builtin tree makes 8 steps.
+  m.access_granularity_only = [](const Options& o) { return o.at("kernel") != kKernelModel; };
   m.user_file_option = "kernel";
   m.user_file_value = kKernelDirectory;
   m.prepare = [](const Options& o, const std::string& user_file) -> std::string {
