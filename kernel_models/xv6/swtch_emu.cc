@@ -176,6 +176,13 @@ std::string EmulatedSwtch::Swtch(int old_context, int new_context) {
   if (why == emu::StopReason::kCountExhausted) {
     return absl::StrFormat("swtch.S did not return within %d instructions", kSwtchBudget);
   }
+  if (!returned && why == emu::StopReason::kHypercall) {
+    // Unicorn reports an ecall, and an instruction the CPU cannot execute, as an interrupt.
+    return absl::StrFormat(
+        "swtch.S trapped before it returned (an ecall, or an instruction the CPU cannot execute), "
+        "at %#x",
+        cpu_->pc());
+  }
   if (!returned) return "swtch.S stopped inside itself: " + cpu_->fault();
   RegisterFile now;
   for (int i = 0; i < kRegs; ++i) now[i] = cpu_->Reg(kUcRegs[i]);

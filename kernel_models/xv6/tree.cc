@@ -841,6 +841,13 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
       tree->swtch_contexts_ = swtch_contexts;
       tree->context_layout_ = layout;
       tree->swtch_error_.clear();
+      // What EmulatedSwtch requires, as errors of --swtch=1 rather than checks that abort.
+      if (r.end <= r.begin) {
+        tree->swtch_error_ = absl::StrCat(built.tree, "/kernel/swtch.S: `swtch` has no code");
+      } else if (r.context_size < 16 || r.context_size > 4096) {
+        tree->swtch_error_ = absl::StrCat("struct context is ", r.context_size,
+                                          " bytes: the emulated swtch takes 16 to 4096");
+      }
     }
   }
   // The trampoline page: usertrapret jumps to TRAMPOLINE + (userret - trampoline).
