@@ -47,22 +47,7 @@ LockLayout LockLayout::Find(const sim::Module& m) {
     l.skipped.push_back("every spin-lock contract (the module has no xv6_layout of the platform)");
     return l;
   }
-  if (!FunctionRange(m.Symbol("acquire"), &l.acquire_begin, &l.acquire_end) ||
-      !FunctionRange(m.Symbol("release"), &l.release_begin, &l.release_end)) {
-    l.skipped.push_back(
-        "lock-order, no-lock-held-in-user-mode, interrupts-off-while-holding-spinlock, "
-        "release-by-non-owner and release-clears-owner (the tree defines no acquire() or no "
-        "release(), which the ghost record of lock ownership watches)");
-    return l;
-  }
-  if (!FunctionRange(m.Symbol("push_off"), &l.push_off_begin, &l.push_off_end) ||
-      !FunctionRange(m.Symbol("pop_off"), &l.pop_off_begin, &l.pop_off_end)) {
-    l.push_off_begin = l.push_off_end = l.pop_off_begin = l.pop_off_end = 0;
-    l.skipped.push_back(
-        "push-off-disables-interrupts and pop-off-restores-interrupts (the tree defines no "
-        "push_off() or no pop_off())");
-  }
-  l.enabled = true;
+  // The tree's sizes and offsets, whatever contracts it can have (--swtch=1 needs them too).
   l.nproc = static_cast<int>(layout[XV6_LAYOUT_NPROC]);
   l.sizeof_proc = layout[XV6_LAYOUT_SIZEOF_PROC];
   l.proc_lock = layout[XV6_LAYOUT_PROC_LOCK];
@@ -89,6 +74,25 @@ LockLayout LockLayout::Find(const sim::Module& m) {
   }
   l.proc = reinterpret_cast<uintptr_t>(m.Symbol("proc"));
   l.cpus = reinterpret_cast<uintptr_t>(m.Symbol("cpus"));
+  l.context_ra = layout[XV6_LAYOUT_CONTEXT_RA];
+  l.context_sp = layout[XV6_LAYOUT_CONTEXT_SP];
+  l.sizeof_context = layout[XV6_LAYOUT_SIZEOF_CONTEXT];
+  if (!FunctionRange(m.Symbol("acquire"), &l.acquire_begin, &l.acquire_end) ||
+      !FunctionRange(m.Symbol("release"), &l.release_begin, &l.release_end)) {
+    l.skipped.push_back(
+        "lock-order, no-lock-held-in-user-mode, interrupts-off-while-holding-spinlock, "
+        "release-by-non-owner and release-clears-owner (the tree defines no acquire() or no "
+        "release(), which the ghost record of lock ownership watches)");
+    return l;
+  }
+  if (!FunctionRange(m.Symbol("push_off"), &l.push_off_begin, &l.push_off_end) ||
+      !FunctionRange(m.Symbol("pop_off"), &l.pop_off_begin, &l.pop_off_end)) {
+    l.push_off_begin = l.push_off_end = l.pop_off_begin = l.pop_off_end = 0;
+    l.skipped.push_back(
+        "push-off-disables-interrupts and pop-off-restores-interrupts (the tree defines no "
+        "push_off() or no pop_off())");
+  }
+  l.enabled = true;
   l.wait_lock = reinterpret_cast<uintptr_t>(m.Symbol("wait_lock"));
   if (l.wait_lock == 0 || l.proc == 0) {
     l.skipped.push_back(
@@ -129,14 +133,8 @@ LockContracts::LockContracts(const LockLayout& layout, sim::Simulator& sim, bool
   // Told only of what they check (an access elsewhere, a function other than push_off() and
   // pop_off(), costs the hooks no call): cpus[] and proc[], push_off() and pop_off().
   std::vector<Instrumentation::Range> data, code;
-  if (layout.cpus != 0) {
-    data.push_back(
-        {layout.cpus, layout.cpus + static_cast<uintptr_t>(layout.ncpu) * layout.sizeof_cpu});
-  }
-  if (layout.proc != 0) {
-    data.push_back(
-        {layout.proc, layout.proc + static_cast<uintptr_t>(layout.nproc) * layout.sizeof_proc});
-  }
+  if (layout.cpus_end() > layout.cpus) data.push_back({layout.cpus, layout.cpus_end()});
+  if (layout.proc_end() > layout.proc) data.push_back({layout.proc, layout.proc_end()});
   if (!data.empty()) Instrumentation::SetAccessObserver(&LockContracts::ObserveAccess, this, data);
   if (layout.push_off_begin < layout.push_off_end) {
     code.push_back({layout.push_off_begin, layout.push_off_end});
@@ -313,14 +311,10 @@ void LockContracts::ObserveAccess(void* self, const Instrumentation::AccessEvent
   const auto a = reinterpret_cast<uintptr_t>(event.address);
   const LockLayout& l = contracts->layout_;
   if (event.write) contracts->cpu_proc_dirty_ = true;  // into cpus[] or proc[]: the only ranges
-  if (l.cpus != 0 && event.write && a + event.size > l.cpus &&
-      a < l.cpus + static_cast<uintptr_t>(l.ncpu) * l.sizeof_cpu) {
+  if (event.write && l.InCpus(a, event.size)) {
     contracts->CheckCpuWrite(contracts->sim_.cpu(), event);
   }
-  if (l.proc != 0 && a + event.size > l.proc &&
-      a < l.proc + static_cast<uintptr_t>(l.nproc) * l.sizeof_proc) {
-    contracts->CheckProcAccess(contracts->sim_.cpu(), event);
-  }
+  if (l.InProcs(a, event.size)) contracts->CheckProcAccess(contracts->sim_.cpu(), event);
 }
 
 void LockContracts::CheckCpuWrite(int cpu, const Instrumentation::AccessEvent& e) {
@@ -463,15 +457,9 @@ void LockContracts::Observe(void* self, const Instrumentation::AtomicEvent& even
 void LockContracts::OnAtomic(const Instrumentation::AtomicEvent& e) {
   // Any atomic in cpus[] or proc[] (p->lock, and c->proc or p->state if a tree writes them
   // atomically) may change what cpu-proc-agrees reads.
-  {
-    const auto a = reinterpret_cast<uintptr_t>(e.address);
-    const LockLayout& l = layout_;
-    if ((l.cpus != 0 && a + e.size > l.cpus &&
-         a < l.cpus + static_cast<uintptr_t>(l.ncpu) * l.sizeof_cpu) ||
-        (l.proc != 0 && a + e.size > l.proc &&
-         a < l.proc + static_cast<uintptr_t>(l.nproc) * l.sizeof_proc)) {
-      cpu_proc_dirty_ = true;
-    }
+  if (const auto a = reinterpret_cast<uintptr_t>(e.address);
+      layout_.InCpus(a, e.size) || layout_.InProcs(a, e.size)) {
+    cpu_proc_dirty_ = true;
   }
   const auto pc = reinterpret_cast<uintptr_t>(e.pc);
   const uintptr_t lock = reinterpret_cast<uintptr_t>(e.address) - layout_.lock_locked;

@@ -101,6 +101,9 @@ enum LayoutIndex {
   XV6_LAYOUT_CPU_NOFF,
   XV6_LAYOUT_CPU_INTENA,
   XV6_LAYOUT_RUNNING,
+  XV6_LAYOUT_CONTEXT_RA,
+  XV6_LAYOUT_CONTEXT_SP,
+  XV6_LAYOUT_SIZEOF_CONTEXT,
   XV6_LAYOUT_COUNT,
 };
 
@@ -125,7 +128,22 @@ struct LockLayout {
   size_t proc_context = 0;  // where a process's kernel thread is saved: identifies the thread
   // struct cpu's fields, for naming them in messages.
   size_t cpu_proc = 0, cpu_context = 0, cpu_noff = 0, cpu_intena = 0;
-  int running = 0;                      // the tree's RUNNING
+  int running = 0;  // the tree's RUNNING
+  // struct context: where allocproc's ra and sp are, and its size (for --swtch=1).
+  size_t context_ra = 0, context_sp = 0, sizeof_context = 0;
+  // The ends of cpus[] and proc[] (0: the tree has none), and whether [a, a + size) overlaps them.
+  uintptr_t cpus_end() const {
+    return cpus == 0 ? 0 : cpus + static_cast<uintptr_t>(ncpu) * sizeof_cpu;
+  }
+  uintptr_t proc_end() const {
+    return proc == 0 ? 0 : proc + static_cast<uintptr_t>(nproc) * sizeof_proc;
+  }
+  bool InCpus(uintptr_t a, size_t size) const {
+    return cpus != 0 && a + size > cpus && a < cpus_end();
+  }
+  bool InProcs(uintptr_t a, size_t size) const {
+    return proc != 0 && a + size > proc && a < proc_end();
+  }
   bool swtch_hook = false;              // the platform tells each switch (LoadedTree sets it)
   const sim::Module* module = nullptr;  // for naming locks by symbol
   std::vector<std::string> skipped;     // "lock-order (the tree has no `wait_lock`...)"

@@ -662,8 +662,8 @@ void InitBoot(int) {
 // which the run first switches to or from it (never by its address).
 class EmulatedTreeSwtch {
  public:
-  // `emu`: the tree's emulator, Reset for this run.
-  EmulatedTreeSwtch(const SwtchRoutine& routine, const uint64_t* layout, EmulatedSwtch& emu,
+  // `emu`: the tree's emulator, Reset for this run; `layout`: the tree's (LockLayout::Find).
+  EmulatedTreeSwtch(const SwtchRoutine& routine, const LockLayout& layout, EmulatedSwtch& emu,
                     sim::Simulator& sim)
       : routine_(routine), layout_(layout), emu_(emu), sim_(sim) {
     // allocproc's ra is a host address of the tree's code (forkret): shown by its name, the same
@@ -707,23 +707,17 @@ class EmulatedTreeSwtch {
     return it->second;
   }
 
-  // The tree's own name for a context: proc[i].context or cpus[i].context (xv6_context_layout).
+  // The tree's own name for a context: proc[i].context or cpus[i].context.
   std::string NameOf(const void* context) const {
+    const LockLayout& l = layout_;
     const auto at = reinterpret_cast<uintptr_t>(context);
-    const uint64_t nproc = layout_[3], procs = layout_[4], proc_size = layout_[5];
-    const uint64_t cpus = layout_[6], cpu_size = layout_[7];
-    if (at >= procs && at < procs + nproc * proc_size) {
-      return absl::StrCat("proc[", (at - procs) / proc_size, "].context");
-    }
-    const uint64_t ncpu = static_cast<uint64_t>(emu_.contexts()) - nproc;
-    if (at >= cpus && at < cpus + ncpu * cpu_size) {
-      return absl::StrCat("cpus[", (at - cpus) / cpu_size, "].context");
-    }
+    if (l.InProcs(at, 1)) return absl::StrCat("proc[", (at - l.proc) / l.sizeof_proc, "].context");
+    if (l.InCpus(at, 1)) return absl::StrCat("cpus[", (at - l.cpus) / l.sizeof_cpu, "].context");
     return "a context outside proc[] and cpus[]";
   }
 
   SwtchRoutine routine_;
-  const uint64_t* layout_;  // the module's xv6_context_layout
+  const LockLayout& layout_;
   EmulatedSwtch& emu_;
   sim::Simulator& sim_;
   std::map<const void*, int> numbers_;  // looked up, never iterated
@@ -791,13 +785,14 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
     *swtch_hook = &OnSwtch;
     tree->locks_.swtch_hook = true;
   }
-  // The tree's swtch.S for --swtch=1, and the C side's struct context that it serves. Anything
-  // wrong here only makes --swtch=1 an error (swtch_error_): the tree still runs natively.
-  auto* layout = static_cast<const uint64_t*>(symbol("xv6_context_layout"));
+  // The tree's swtch.S for --swtch=1, and the C side's struct context that it serves (from the
+  // platform's xv6_layout). Anything wrong here only makes --swtch=1 an error (swtch_error_):
+  // the tree still runs natively.
+  const LockLayout& layout = tree->locks_;
   tree->swtch_error_ = built.swtch_error;
-  const int swtch_contexts = layout == nullptr ? 0 : static_cast<int>(layout[3]) + tree->ncpu_;
-  if (swtch_hook == nullptr || layout == nullptr) {
-    tree->swtch_error_ = "the module has no xv6_swtch_hook or xv6_context_layout of the platform";
+  const int swtch_contexts = layout.nproc + tree->ncpu_;
+  if (swtch_hook == nullptr || layout.sizeof_context == 0) {
+    tree->swtch_error_ = "the module has no xv6_swtch_hook or xv6_layout of the platform";
   } else if (built.swtch_elf.empty()) {
     // swtch_error_ says why.
   } else if (!ReadFile(built.swtch_elf, &tree->swtch_image_)) {
@@ -834,12 +829,11 @@ absl::StatusOr<std::unique_ptr<LoadedTree>> LoadedTree::Load(const BuiltTree& bu
           r.end = std::min<uint64_t>(r.end, segment.address + segment.bytes.size());
         }
       }
-      r.ra_offset = layout[0];
-      r.sp_offset = layout[1];
-      r.context_size = layout[2];
+      r.ra_offset = layout.context_ra;
+      r.sp_offset = layout.context_sp;
+      r.context_size = layout.sizeof_context;
       r.planted_bug_word = r.elf->Find("swtch_planted_bug");
       tree->swtch_contexts_ = swtch_contexts;
-      tree->context_layout_ = layout;
       tree->swtch_error_.clear();
       // What EmulatedSwtch requires, as errors of --swtch=1 rather than checks that abort.
       if (r.end <= r.begin) {
@@ -958,7 +952,7 @@ sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
       swtch_emu_ = std::make_unique<EmulatedSwtch>(swtch_routine_, swtch_contexts_, false);
     }
     swtch_emu_->Reset(swtch_bug);
-    swtch.emplace(swtch_routine_, context_layout_, *swtch_emu_, simulator);
+    swtch.emplace(swtch_routine_, locks_, *swtch_emu_, simulator);
   }
   struct ActiveSwtch {
     explicit ActiveSwtch(EmulatedTreeSwtch* s) { active_swtch = s; }

@@ -168,8 +168,7 @@ class LoadedTree {
   std::string swtch_image_;  // swtch.elf's bytes, which swtch_elf_ reads
   std::unique_ptr<emu::Elf> swtch_elf_;
   SwtchRoutine swtch_routine_;
-  int swtch_contexts_ = 0;                    // NPROC + NCPU
-  const uint64_t* context_layout_ = nullptr;  // the platform's xv6_context_layout
+  int swtch_contexts_ = 0;  // NPROC + NCPU
   // The emulator --swtch=1 runs swtch.S in: made at the first such run, Reset for each.
   mutable std::unique_ptr<EmulatedSwtch> swtch_emu_;
   std::string swtch_error_;

@@ -463,6 +463,20 @@ std::string BrokenTree(const std::string& name, const std::string& file,
   return root;
 }
 
+// A copy of the own tree with the text `from` in one file replaced by `to` (which must be there).
+std::string EditedTree(const std::string& name, const std::string& file, const std::string& from,
+                       const std::string& to) {
+  const std::string root = BrokenTree(name, file, "");
+  std::stringstream text;
+  text << std::ifstream(root + "/kernel/" + file).rdbuf();
+  std::string edited = text.str();
+  const size_t at = edited.find(from);
+  EXPECT_NE(at, std::string::npos) << file << " has no " << from;
+  if (at != std::string::npos) edited.replace(at, from.size(), to);
+  std::ofstream(root + "/kernel/" + file) << edited;
+  return root;
+}
+
 TEST(TreeTest, BadTreesAreClearErrors) {
   auto not_a_tree = BuildTree("kernel_models/xv6", Cache(), nullptr);
   ASSERT_FALSE(not_a_tree.ok());
@@ -620,18 +634,8 @@ TEST(TreeTest, ACowLabTreeWithItsOwnPteBitAndPhystopArraysRuns) {
 // new process would start at its stack address. With --swtch=1 the first swtch() into it says so
 // in struct context's terms (in a process of its own: one tree per process).
 TEST(TreeTest, AStructContextOutOfOrderWithSwtchSIsFoundInTheEmulator) {
-  const std::string tree = BrokenTree("context-order", "param.h", "");
-  std::string proc_h;
-  {
-    std::ifstream in(tree + "/kernel/proc.h");
-    std::stringstream text;
-    text << in.rdbuf();
-    proc_h = text.str();
-  }
-  const std::string in_order = "  uint64 ra;\n  uint64 sp;\n";
-  ASSERT_NE(proc_h.find(in_order), std::string::npos);
-  proc_h.replace(proc_h.find(in_order), in_order.size(), "  uint64 sp;\n  uint64 ra;\n");
-  std::ofstream(tree + "/kernel/proc.h") << proc_h;
+  const std::string tree = EditedTree("context-order", "proc.h", "  uint64 ra;\n  uint64 sp;\n",
+                                      "  uint64 sp;\n  uint64 ra;\n");
   auto built = BuildTree(tree, Cache(), nullptr);
   ASSERT_TRUE(built.ok()) << built.status();
   ASSERT_TRUE(built->swtch_error.empty()) << built->swtch_error;
@@ -656,18 +660,8 @@ TEST(TreeTest, AStructContextOutOfOrderWithSwtchSIsFoundInTheEmulator) {
 // A swtch.S with a label of its own inside swtch (a loop's, a restore path's) is one routine: the
 // label is not taken for the end of swtch's code, and the tree runs clean under --swtch=1.
 TEST(TreeTest, ASwtchWithLabelsInsideRunsWhole) {
-  const std::string tree = BrokenTree("swtch-labels", "param.h", "");
-  std::string swtch_s;
-  {
-    std::ifstream in(tree + "/kernel/swtch.S");
-    std::stringstream text;
-    text << in.rdbuf();
-    swtch_s = text.str();
-  }
-  const std::string loads = "        ld ra, 0(a1)\n";
-  ASSERT_NE(swtch_s.find(loads), std::string::npos);
-  swtch_s.replace(swtch_s.find(loads), loads.size(), "restore:\n" + loads);
-  std::ofstream(tree + "/kernel/swtch.S") << swtch_s;
+  const std::string tree = EditedTree("swtch-labels", "swtch.S", "        ld ra, 0(a1)\n",
+                                      "restore:\n        ld ra, 0(a1)\n");
   auto built = BuildTree(tree, Cache(), nullptr);
   ASSERT_TRUE(built.ok()) << built.status();
   ASSERT_TRUE(built->swtch_error.empty()) << built->swtch_error;

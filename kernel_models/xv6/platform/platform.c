@@ -172,19 +172,6 @@ void xv6_csr_write(int number, unsigned long value) {
 // a new thread (allocproc's ra = forkret; sim/platform.h's SY_SAVED).
 void (*xv6_swtch_hook)(struct context* old, struct context* new, int starts);
 
-// For --swtch=1 (kernel_models/xv6/tree.cc): where the tree's struct context has the ra and sp
-// that allocproc writes, its size, and NPROC, so that the tree's own swtch.S runs in the emulator
-// on contexts laid out as the tree declares them; then where proc[] and cpus[] are and the size
-// of their elements, so that messages name a context as the tree does (proc[3].context).
-const unsigned long xv6_context_layout[8] = {__builtin_offsetof(struct context, ra),
-                                             __builtin_offsetof(struct context, sp),
-                                             sizeof(struct context),
-                                             NPROC,
-                                             (unsigned long)proc,
-                                             sizeof(struct proc),
-                                             (unsigned long)cpus,
-                                             sizeof(struct cpu)};
-
 void swtch(struct context* old, struct context* new) {
   if (xv6_swtch_hook != 0) {
     xv6_swtch_hook(old, new, ((struct sy_context*)new)->entry != SY_SAVED);
@@ -921,7 +908,7 @@ void xv6_platform_start(void) { sy_set_trap(xv6_trap); }
 #define XV6_SPINLOCK_CPU_OFFSET ((unsigned long)-1)
 #endif
 const unsigned long xv6_layout[] = {
-    20,  // entries
+    23,  // entries
     NPROC,
     sizeof(struct proc),
     __builtin_offsetof(struct proc, lock),
@@ -941,6 +928,10 @@ const unsigned long xv6_layout[] = {
     __builtin_offsetof(struct cpu, noff),
     __builtin_offsetof(struct cpu, intena),
     RUNNING,  // enum procstate: 3 in trees before USED was added, 4 after
+    // struct context as swtch.S sees it, for --swtch=1 (kernel_models/xv6/tree.cc)
+    __builtin_offsetof(struct context, ra),
+    __builtin_offsetof(struct context, sp),
+    sizeof(struct context),
 };
 
 int xv6_ncpu = NCPU;
