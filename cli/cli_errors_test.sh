@@ -84,7 +84,7 @@ printf '{"format": "switchyard-reproducer", "version": 1, "model"' >truncated.js
 printf 'not json at all' >malformed.json
 sed 's/"version": 1/"version": 7/' "$good" >future.json
 sed 's/"model": "xv6"/"model": "linux"/' "$good" >othermodel.json
-sed 's/"model_fingerprint": "xv6-3"/"model_fingerprint": "xv6-0"/' "$good" >oldmodel.json
+sed 's/"model_fingerprint": "xv6-4"/"model_fingerprint": "xv6-0"/' "$good" >oldmodel.json
 python3 - "$good" >shortlog.json <<'PY' 2>/dev/null || head -c 300 "$good" >shortlog.json
 import json, sys
 d = json.load(open(sys.argv[1])); d["decisions"] = d["decisions"][:0]; d["decisions"].append([0, 2, 5])

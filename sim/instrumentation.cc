@@ -35,6 +35,15 @@ struct CallStackFrames {
 // Process-wide: regions outlive runs (a module is loaded once and reset before every run).
 std::vector<Region> regions;
 std::vector<std::pair<uintptr_t, size_t>> private_ranges;
+// The current run's model ranges (DeclareForRun), valid while Simulator::serial() is
+// run_ranges_serial.
+struct RunRange {
+  uintptr_t base;
+  size_t size;
+  Instrumentation::RunMemory kind;
+};
+std::vector<RunRange> run_ranges;
+uint64_t run_ranges_serial = 0;
 uintptr_t arena_base = 0;
 size_t arena_size = 0;
 Instrumentation::Counters g_counters;
@@ -150,7 +159,7 @@ void CheckForeignThread(const void* pc) {
   sim->Fail(freed ? "heap-use-after-free" : "heap-buffer-overflow", std::move(message));
 }
 
-enum class Filter { kPoint, kOwnStack, kPrivate };
+enum class Filter { kPoint, kOwnStack, kPrivate, kPerCpuOff };
 
 // Decides whether an access is a point and, if so, its cell id.
 [[gnu::always_inline]] inline Filter Attribute(Simulator* sim, const void* address, size_t size,
@@ -167,6 +176,20 @@ enum class Filter { kPoint, kOwnStack, kPrivate };
       return Filter::kPrivate;
     }
   }
+  if (run_ranges_serial == Simulator::serial()) {
+    for (const RunRange& r : run_ranges) {
+      if (!InRange(a, r.base, r.size)) continue;
+      if (r.kind == Instrumentation::RunMemory::kPrivate) {
+        ++g_counters.private_ranges;
+        return Filter::kPrivate;
+      }
+      if (!sim->intr_get()) {
+        ++g_counters.per_cpu_interrupts_off;
+        return Filter::kPerCpuOff;
+      }
+      break;  // per-CPU memory with interrupts on: a point like any shared access
+    }
+  }
   if (Instrumentation::CellOf(a, cell)) {
     if (*cell >> Instrumentation::kGranuleBits == Instrumentation::kArenaRegion) {
       const Arena::State state = Arena::Classify(address, size);
@@ -176,18 +199,19 @@ enum class Filter { kPoint, kOwnStack, kPrivate };
     }
     return Filter::kPoint;
   }
+  // The simulator's own state, read by one of its always-inline helpers (CoarsePoint,
+  // CoarseSpin) that the compiler inlined into instrumented code: never memory of the code under
+  // test. Before the search of the fibers' stacks: models make it at every acquire() and release().
+  if (InRange(a, reinterpret_cast<uintptr_t>(sim), sizeof(Simulator))) {
+    ++g_counters.private_ranges;
+    return Filter::kPrivate;
+  }
   if (const Fiber* owner = sim->FiberOwningStack(a); owner != nullptr) {
     const uintptr_t granule =
         (a - reinterpret_cast<uintptr_t>(owner->stack.base())) >> Instrumentation::kGranuleShift;
     *cell = Instrumentation::kStackRegion << Instrumentation::kGranuleBits |
             (owner->id & 0xFFu) << 16 | (granule & 0xFFFFu);
     return Filter::kPoint;
-  }
-  // The simulator's own state, read by one of its always-inline helpers (CoarsePoint) that the
-  // compiler inlined into instrumented code: never memory of the code under test.
-  if (InRange(a, reinterpret_cast<uintptr_t>(sim), sizeof(Simulator))) {
-    ++g_counters.private_ranges;
-    return Filter::kPrivate;
   }
   FailUnattributed(sim, address, size, write, pc);
 }
@@ -222,6 +246,15 @@ void Instrumentation::DeclarePrivate(uintptr_t base, size_t size) {
   private_ranges.emplace_back(base, size);
 }
 
+void Instrumentation::DeclareForRun(const void* base, size_t size, RunMemory kind) {
+  if (run_ranges_serial != Simulator::serial()) {
+    run_ranges.clear();
+    run_ranges_serial = Simulator::serial();
+  }
+  SY_CHECK(size != 0);
+  run_ranges.push_back({reinterpret_cast<uintptr_t>(base), size, kind});
+}
+
 void Instrumentation::SetArena(uintptr_t base, size_t size) {
   SY_CHECK(arena_size == 0 && size != 0 && size <= (size_t{1} << (kGranuleShift + kGranuleBits)));
   arena_base = base;
@@ -231,6 +264,7 @@ void Instrumentation::SetArena(uintptr_t base, size_t size) {
 void Instrumentation::Clear() {
   regions.clear();
   private_ranges.clear();
+  run_ranges.clear();
 }
 
 bool Instrumentation::CellOf(uintptr_t address, uint32_t* cell) {

@@ -20,8 +20,15 @@
 //     coarse granularity;
 //   - the running fiber's own stack (its locals: no other vCPU can name them, or if it can, the
 //     code passed it a pointer, which is a write the filter does not see; see below);
-//   - ranges declared private (DeclarePrivate: per-CPU state, read-only data), and the running
-//     Simulator object itself (its always-inline helpers, inlined into instrumented code).
+//   - ranges declared private (DeclarePrivate: read-only data; DeclareForRun: a model's own
+//     configuration and ghost state), and the running Simulator object itself (its always-inline
+//     helpers, inlined into instrumented code);
+//   - per-CPU memory (DeclareForRun, RunMemory::kPerCpu: xv6's struct cpu, a hart's sepc) while
+//     the running vCPU has interrupts off. A CPU shares such memory only with its own interrupt
+//     handlers, so another vCPU running just before the access is the same execution as it
+//     running at the next shared access; only an interrupt arriving there makes a difference.
+//     With interrupts on it is a point like any shared access. This keeps schedules dense in
+//     the choices that matter.
 // Another fiber's stack is shared memory: a process's kernel stack that another CPU reads is a
 // real race.
 //
@@ -92,6 +99,15 @@ class Instrumentation {
   // Memory that code under test may touch but that is never a point (read-only data, a CPU's own
   // state). Its accesses are neither points nor recorded.
   static void DeclarePrivate(uintptr_t base, size_t size);
+  // What a model's memory in the current run is (DeclareForRun).
+  enum class RunMemory {
+    kPrivate,  // never a point: the model's configuration, ghost and hardware state
+    kPerCpu,   // a point only while the running vCPU has interrupts on (see the header comment)
+  };
+  // Declares [base, base+size) of the current run's model as `kind`. Declarations last until the
+  // next Simulator is created (Simulator::serial()), so a model declares them after creating its
+  // simulator, and they never outlive the run's memory. REQUIRES: size > 0.
+  static void DeclareForRun(const void* base, size_t size, RunMemory kind);
   // The per-run heap of models (sim/arena.h): region kArenaRegion, whatever else is registered,
   // so that its cell ids do not depend on what the process loaded before. Set once per process.
   static void SetArena(uintptr_t base, size_t size);
@@ -161,10 +177,11 @@ class Instrumentation {
 
   // Counters since the process started, for benchmarks and tests.
   struct Counters {
-    uint64_t points = 0;          // accesses that were points
-    uint64_t own_stack = 0;       // filtered: the running fiber's own stack
-    uint64_t private_ranges = 0;  // filtered: DeclarePrivate
-    uint64_t outside_run = 0;     // hooks called with no simulator at a point
+    uint64_t points = 0;                  // accesses that were points
+    uint64_t own_stack = 0;               // filtered: the running fiber's own stack
+    uint64_t private_ranges = 0;          // filtered: DeclarePrivate, DeclareForRun kPrivate
+    uint64_t per_cpu_interrupts_off = 0;  // filtered: DeclareForRun kPerCpu, interrupts off
+    uint64_t outside_run = 0;             // hooks called with no simulator at a point
   };
   static const Counters& counters();
 

@@ -54,14 +54,24 @@ def instrumented_module(name, srcs, hdrs = [], copts = [], compiler = "clang", *
         **kwargs
     )
 
-def instrumented_library(name, srcs, hdrs, deps, ignorelist, headers = [], **kwargs):
+def instrumented_library(
+        name,
+        srcs,
+        hdrs,
+        deps,
+        ignorelist,
+        headers = [],
+        atomics = False,
+        plain_srcs = [],
+        **kwargs):
     """A cc_library whose `srcs` (C++) are compiled with -fsanitize=thread by clang, always.
 
     For a model's own code, linked into switchyard (not loaded as a module): every load and store
     in the functions of `srcs` calls the runtime's __tsan_* hooks. Functions defined in headers
     (the standard library, Abseil, sim/ and the model's own headers) are left uninstrumented by
-    `ignorelist` (clang's -fsanitize-ignorelist), and function entry/exit and atomics are not
-    instrumented, so that every copy of an inline function in the executable is the same code:
+    `ignorelist` (clang's -fsanitize-ignorelist), and function entry/exit (and atomics, unless
+    `atomics`) are not instrumented, so that every copy of an inline function in the executable
+    is the same code:
     the linker keeps one copy of each, and the simulator must never run an instrumented one.
     Nothing is inlined (-fno-inline): clang instruments a header's function once it is inlined
     into an instrumented one, whatever the ignorelist says, and the simulator's inline accessors
@@ -80,6 +90,14 @@ def instrumented_library(name, srcs, hdrs, deps, ignorelist, headers = [], **kwa
       deps: cc_library deps (for the link and for users' includes).
       ignorelist: the -fsanitize-ignorelist file.
       headers: every other header the sources include (labels of files), for the sandbox.
+      plain_srcs: .cc files of the same library that make no points (checkers, the bug table,
+        the workload generator, the entry point): compiled into the same archive by the same
+        compiler, with inlining and without instrumentation, so that the checks that run at
+        every step cost what ordinary code costs.
+      atomics: instrument the atomics written in `srcs` too (__tsan_atomic*: a point each, and a
+        failed test-and-set a spin-wait iteration), for a model whose locks are atomics, as
+        xv6's spin locks are. Off by default: the ignorelist keeps headers' atomics
+        uninstrumented either way.
       **kwargs: passed to the cc_library (visibility, ...).
     """
     archive = "lib%s_instrumented.a" % name
@@ -95,18 +113,33 @@ def instrumented_library(name, srcs, hdrs, deps, ignorelist, headers = [], **kwa
         "-fsanitize=thread",
         "-fsanitize-ignorelist=$(location %s)" % ignorelist,
         "-mllvm -tsan-instrument-func-entry-exit=0",
-        "-mllvm -tsan-instrument-atomics=0",
+    ] + ([] if atomics else ["-mllvm -tsan-instrument-atomics=0"]) + [
         "-fno-inline",
         "-I.",
     ])
+    plain_flags = " ".join([
+        "-std=c++20",
+        "-O2",
+        "-g1",
+        "-fPIC",
+        "-fno-omit-frame-pointer",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-I.",
+    ])
+    commands = [_compile_each(name, srcs, "clang++", flags), "instrumented=\"$$objects\""]
+    if plain_srcs:
+        commands.append(_compile_each(name + "_plain", plain_srcs, "clang++", plain_flags))
+    else:
+        commands.append("objects=''")
     native.genrule(
         name = name + "_objects",
-        srcs = srcs + hdrs + headers + [ignorelist],
+        srcs = srcs + plain_srcs + hdrs + headers + [ignorelist],
         outs = [archive],
-        cmd = " && ".join([
-            _compile_each(name, srcs, "clang++", flags),
+        cmd = " && ".join(commands + [
             "rm -f $@",
-            "ar rcs $@ $$objects",
+            "ar rcs $@ $$instrumented $$objects",
         ]),
     )
     native.cc_library(

@@ -257,6 +257,12 @@ class Simulator {
   // A preemption point for one failed iteration of a spin-wait: this vCPU cannot make progress
   // until another runs, so the simulator prefers another vCPU.
   void Spin();
+  // Spin() at coarse granularity, for a spin-wait on an instrumented atomic (xv6's acquire()):
+  // at access granularity the iteration's failed test-and-set or compare-and-swap was its spin
+  // step already (InstrumentedAccess), and this does nothing. Always inlined, as CoarsePoint.
+  [[gnu::always_inline]] void CoarseSpin() {
+    if (options_.granularity == Granularity::kCoarse) Spin();
+  }
   // `wfi`: stop this vCPU until an interrupt is pending for it (even if interrupts are off).
   void WaitForInterrupt();
   // The model's swtch: saves the running fiber `from` and resumes `to` on this vCPU. Returns when

@@ -32,7 +32,8 @@ std::string LostWakeupReproducer() {
   DIR* d = opendir(dir.c_str());
   std::string found;
   while (dirent* e = d != nullptr ? readdir(d) : nullptr) {
-    if (absl::StartsWith(e->d_name, "xv6-wakeup-without-lock")) found = dir + "/" + e->d_name;
+    if (absl::StartsWith(e->d_name, "xv6-wakeup-without-lock-no-progress"))
+      found = dir + "/" + e->d_name;
   }
   if (d != nullptr) closedir(d);
   return found;
@@ -117,7 +118,8 @@ bool LineTablesAreExact() {
 TEST(InterleavingTest, LostWakeupRowShowsWakeupBesideTheSleeperInItsWindow) {
   if (!LineTablesAreExact()) GTEST_SKIP() << "ASan build: recorded addresses have line 0";
   std::string path = LostWakeupReproducer();
-  ASSERT_FALSE(path.empty()) << "no xv6-wakeup-without-lock reproducer in corpora/reproducers";
+  ASSERT_FALSE(path.empty())
+      << "no xv6-wakeup-without-lock-no-progress reproducer (a lost wakeup) in corpora/reproducers";
   RunView view = ReplayView(path);
   ASSERT_EQ(view.outcome.kind, sim::Outcome::Kind::kLiveness);
   ASSERT_EQ(view.cpus(), 2);

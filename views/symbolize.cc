@@ -198,6 +198,37 @@ std::string FindSymbolizer() {
   return "";
 }
 
+namespace {
+
+// How far before an address of line 0 its nearest line is looked for, in bytes of code.
+constexpr uintptr_t kLineSearchBytes = 48;
+
+// The frames of one llvm-symbolizer answer outside the simulator's own headers, innermost first;
+// the innermost frame when every frame is the simulator's.
+std::vector<const nlohmann::json*> ModelFrames(const nlohmann::json& answer) {
+  std::vector<const nlohmann::json*> model_frames;
+  auto symbol = answer.is_object() ? answer.find("Symbol") : answer.end();
+  if (symbol == answer.end() || !symbol->is_array()) return model_frames;
+  const nlohmann::json& frames = *symbol;
+  for (const nlohmann::json& f : frames) {
+    if (!f.is_object()) continue;
+    std::string file = WorkspaceRelative(f.value("FileName", ""));
+    if (!IsSimulatorFrame(file)) model_frames.push_back(&f);
+  }
+  if (model_frames.empty() && !frames.empty() && frames[0].is_object()) {
+    model_frames.push_back(&frames[0]);
+  }
+  return model_frames;
+}
+
+// The innermost model frame of an answer, or null.
+const nlohmann::json* ModelFrame(const nlohmann::json& answer) {
+  std::vector<const nlohmann::json*> frames = ModelFrames(answer);
+  return frames.empty() ? nullptr : frames[0];
+}
+
+}  // namespace
+
 Symbolized Symbolize(const std::vector<const void*>& pcs) {
   Symbolized result;
   std::set<const void*> unique(pcs.begin(), pcs.end());
@@ -269,32 +300,66 @@ Symbolized Symbolize(const std::vector<const void*>& pcs) {
       result.note = absl::StrCat(symbolizer, " gave an unexpected answer for ", path);
       continue;
     }
+    // Addresses the line table gives line 0 (code the optimiser merged from several lines), by
+    // index into module.pcs.
+    std::vector<size_t> line_zero;
     for (size_t i = 0; i < module.pcs.size(); ++i) {
       SourceLocation& loc = result.locations[module.pcs[i].first];
-      const nlohmann::json& frames = answers[i].value("Symbol", nlohmann::json::array());
-      std::vector<const nlohmann::json*> model_frames;
-      for (const nlohmann::json& f : frames) {
-        std::string file = WorkspaceRelative(f.value("FileName", ""));
-        if (!IsSimulatorFrame(file)) model_frames.push_back(&f);
-      }
-      if (model_frames.empty() && !frames.empty()) model_frames.push_back(&frames[0]);
-      if (model_frames.empty()) continue;
-      const nlohmann::json& f = *model_frames[0];
-      std::string function = ShortFunction(f.value("FunctionName", ""));
+      const nlohmann::json* f = ModelFrame(answers[i]);
+      if (f == nullptr) continue;
+      std::string function = ShortFunction(f->value("FunctionName", ""));
       if (function != "?") loc.function = function;
-      loc.file = WorkspaceRelative(f.value("FileName", ""));
-      loc.line = f.value("Line", 0);
+      loc.file = WorkspaceRelative(f->value("FileName", ""));
+      loc.line = f->value("Line", 0);
       if (!loc.has_line()) {
+        if (!loc.file.empty() && loc.file != "??") {
+          line_zero.push_back(i);
+        } else {
+          missing_lines = true;
+        }
         loc.file.clear();
-        missing_lines = true;
         continue;
       }
+      std::vector<const nlohmann::json*> model_frames = ModelFrames(answers[i]);
       for (size_t k = 1; k < model_frames.size(); ++k) {
         absl::StrAppend(&loc.inlined_into, k == 1 ? "" : " < ",
                         ShortFunction(model_frames[k]->value("FunctionName", "")));
       }
       loc.text = sources.Line(loc.file, loc.line);
       if (loc.text.empty()) missing_text = true;
+    }
+    // Line 0: the nearest instruction before it, in the same function, that has a line (the
+    // line that reaches the merged code, as a profiler's annotation shows it).
+    if (line_zero.empty()) continue;
+    std::vector<std::string> before = {symbolizer, "--output-style=JSON", "--inlines",
+                                       absl::StrCat("--obj=", path)};
+    for (size_t i : line_zero) {
+      for (uintptr_t k = 1; k <= kLineSearchBytes; ++k) {
+        before.push_back(absl::StrFormat("0x%x", module.pcs[i].second - k));
+      }
+    }
+    nlohmann::json earlier;
+    out.clear();
+    if (RunCapture(before, &out)) {
+      earlier = nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
+    }
+    if (!earlier.is_array() || earlier.size() != line_zero.size() * kLineSearchBytes) {
+      missing_lines = true;
+      continue;
+    }
+    for (size_t n = 0; n < line_zero.size(); ++n) {
+      SourceLocation& loc = result.locations[module.pcs[line_zero[n]].first];
+      for (size_t k = 0; k < kLineSearchBytes && !loc.has_line(); ++k) {
+        const nlohmann::json* f = ModelFrame(earlier[n * kLineSearchBytes + k]);
+        if (f == nullptr || ShortFunction(f->value("FunctionName", "")) != loc.function) break;
+        if (f->value("Line", 0) <= 0) continue;
+        loc.file = WorkspaceRelative(f->value("FileName", ""));
+        loc.line = f->value("Line", 0);
+        loc.line_before = true;
+        loc.text = sources.Line(loc.file, loc.line);
+        if (loc.text.empty()) missing_text = true;
+      }
+      if (!loc.has_line()) missing_lines = true;
     }
   }
   if (result.note.empty() && missing_lines) {

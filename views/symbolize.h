@@ -10,6 +10,10 @@
 // into (the outer frames are kept as `inlined_into`). The line's text is read from the source
 // file when it can be found (see SourceRoots).
 //
+// An address the line table gives line 0 (optimised code merged from several lines, as the
+// instrumented models' -O2 code has at a few accesses) takes the line of the nearest instruction
+// before it in the same function.
+//
 // Degrades, never fails: without llvm-symbolizer a location is the module and offset; without
 // line tables (a stripped binary, or one built without -g1) it is the function
 // name; `note` says which, once.
@@ -30,6 +34,9 @@ struct SourceLocation {
   std::string inlined_into;  // outer frames of an inlined chain, innermost first: "sched < yield"
   // Without a line: "sleep+0x1c" (a dynamic symbol) or "module+0x1234" (offset in the module).
   std::string fallback;
+  // The line table gives the address line 0 (the optimiser merged code of several lines there):
+  // `line` is that of the nearest instruction before it in the same function.
+  bool line_before = false;
 
   bool has_line() const { return line > 0; }
   // "sleep proc.cc:301"; without a line table "sleep+0x1c" or "sleep (switchyard+0x1c3f0)";

@@ -36,8 +36,8 @@
 // slots left over when the workload ends ("no-leaked-procs"), and the simulator's generic
 // switch checks and liveness outcomes.
 //
-// Checkers read cells with peek(): contract checks are ghost code and must not add points, and
-// the per-step invariants run on the hot path.
+// This file is compiled without instrumentation (instrumented.ignorelist): contract checks are
+// ghost code and must not add points, and the per-step invariants run on the hot path.
 #include "absl/strings/str_cat.h"
 #include "kernel_models/xv6/kernel.h"
 
@@ -77,14 +77,14 @@ void Kernel::AddInvariants() {
       const sim::Fiber* running = sim_.CurrentOn(i);
       uint32_t id = sim_.FiberId(running);
       proc* thread = id < proc_of_fiber_.size() ? proc_of_fiber_[id] : nullptr;
-      proc* p = cpus_[i].proc.peek();
+      proc* p = cpus_[i].proc;
       // The scheduler sets c->proc just before its swtch() and clears it just after,
       // holding p->lock throughout: inside that window it runs with c->proc == p.
-      bool scheduler_window = thread == nullptr && p != nullptr && p->lock.locked.peek() &&
-                              p->lock.cpu.peek() == &cpus_[i];
+      bool scheduler_window =
+          thread == nullptr && p != nullptr && p->lock.locked && p->lock.cpu == &cpus_[i];
       if (p != thread && !scheduler_window) {
         *why = absl::StrCat("cpu", i, " runs ", sim_.FiberName(running), " but its c->proc is ",
-                            p == nullptr ? std::string("0") : absl::StrCat("pid ", p->pid.peek()));
+                            p == nullptr ? std::string("0") : absl::StrCat("pid ", p->pid));
         return 0;
       }
       if (config_.check_contracts && locks_held_[i] != 0 && sim_.InterruptsEnabledOn(i)) {
@@ -102,16 +102,16 @@ void Kernel::AddInvariants() {
       const proc& p = proc_[i];
       if (p.context == nullptr) continue;
       const int on = sim_.RunningOn(p.context);
-      const procstate state = p.state.peek();
-      const bool locked = p.lock.locked.peek();
+      const procstate state = p.state;
+      const bool locked = p.lock.locked;
       if (!locked && (state == RUNNING) != (on >= 0)) {
-        *why = state == RUNNING ? absl::StrCat("pid ", p.pid.peek(), " is RUNNING but on no CPU")
-                                : absl::StrCat("pid ", p.pid.peek(), " is ", StateName(state),
+        *why = state == RUNNING ? absl::StrCat("pid ", p.pid, " is RUNNING but on no CPU")
+                                : absl::StrCat("pid ", p.pid, " is ", StateName(state),
                                                " but its thread runs on cpu", on);
         return 0;
       }
-      if (state == RUNNABLE && on >= 0 && !(locked && p.lock.cpu.peek() == &cpus_[on])) {
-        *why = absl::StrCat("pid ", p.pid.peek(),
+      if (state == RUNNABLE && on >= 0 && !(locked && p.lock.cpu == &cpus_[on])) {
+        *why = absl::StrCat("pid ", p.pid,
                             " is RUNNABLE, so any CPU may run it, but its thread still runs "
                             "on cpu",
                             on, " without holding its p->lock");
@@ -132,35 +132,35 @@ void Kernel::CheckPopOffRestored(bool intr_after) {
   if (!config_.check_contracts) return;
   bool before = intr_before_push_off_[cpuid()];
   if (intr_after == before) return;
-  proc* p = mycpu()->proc.peek();
+  proc* p = mycpu()->proc;
   sim_.Fail("pop-off-restores-interrupts",
             absl::StrCat("the outermost pop_off() on cpu", cpuid(),
-                         p != nullptr ? absl::StrCat(" in pid ", p->pid.peek()) : "",
+                         p != nullptr ? absl::StrCat(" in pid ", p->pid) : "",
                          " leaves interrupts ", intr_after ? "on" : "off", ", but they were ",
                          before ? "on" : "off", " before the matching push_off()"));
 }
 
 void Kernel::CheckIntenaRestored() {
   if (!config_.check_contracts) return;
-  int now = mycpu()->intena.peek();
+  int now = mycpu()->intena;
   int want = ghost().intena_at_sched;
   if (now == want) return;
-  proc* p = mycpu()->proc.peek();
+  proc* p = mycpu()->proc;
   sim_.Fail("intena-belongs-to-thread",
-            absl::StrCat("pid ", p != nullptr ? p->pid.peek() : 0, " returns from sched() on cpu",
-                         cpuid(), " with c->intena=", now, ", but it called sched() with intena=",
-                         want, ": it inherits the scheduler's interrupt state"));
+            absl::StrCat("pid ", p != nullptr ? p->pid : 0, " returns from sched() on cpu", cpuid(),
+                         " with c->intena=", now, ", but it called sched() with intena=", want,
+                         ": it inherits the scheduler's interrupt state"));
 }
 
 void Kernel::CheckUserModeEntry(bool interrupts_on) {
   if (!config_.check_contracts) return;
   const cpu* c = mycpu();
-  if (locks_held_[cpuid()] == 0 && c->noff.peek() == 0 && interrupts_on) return;
-  proc* p = c->proc.peek();
+  if (locks_held_[cpuid()] == 0 && c->noff == 0 && interrupts_on) return;
+  proc* p = c->proc;
   sim_.Fail("user-mode-holds-no-locks",
-            absl::StrCat("pid ", p != nullptr ? p->pid.peek() : 0, " returns to user mode on cpu",
-                         cpuid(), " holding ", locks_held_[cpuid()], " spinlock(s), noff=",
-                         c->noff.peek(), ", interrupts ", interrupts_on ? "on" : "off"));
+            absl::StrCat("pid ", p != nullptr ? p->pid : 0, " returns to user mode on cpu", cpuid(),
+                         " holding ", locks_held_[cpuid()], " spinlock(s), noff=", c->noff,
+                         ", interrupts ", interrupts_on ? "on" : "off"));
 }
 
 void Kernel::CheckNewProcessEntry() {
@@ -168,7 +168,7 @@ void Kernel::CheckNewProcessEntry() {
   proc* p = myproc();
   const sim::Simulator::InterruptsOff& off = sim_.InterruptsOffBy(cpuid());
   sim_.Fail("new-process-interruptible",
-            absl::StrCat("new pid ", p != nullptr ? p->pid.peek() : 0,
+            absl::StrCat("new pid ", p != nullptr ? p->pid : 0,
                          " returns to user mode for the first time on cpu", cpuid(),
                          " with interrupts off (turned off in ", off.Where(), " by ",
                          ThreadName(off.fiber), ")"));
@@ -184,11 +184,11 @@ std::string Kernel::ThreadName(uint32_t fiber) const {
 void Kernel::CheckUserCode() {
   if (!config_.check_contracts) return;
   const int c = cpuid();
-  const proc* p = mycpu()->proc.peek();
+  const proc* p = mycpu()->proc;
   if (!sim_.intr_get()) {
     const sim::Simulator::InterruptsOff& off = sim_.InterruptsOffBy(c);
     std::string message =
-        absl::StrCat("pid ", p != nullptr ? p->pid.peek() : 0, " runs user code on cpu", c,
+        absl::StrCat("pid ", p != nullptr ? p->pid : 0, " runs user code on cpu", c,
                      " with interrupts off: the timer cannot preempt it; they were turned off in ",
                      off.Where(), " by ", ThreadName(off.fiber));
     sim_.Fail("user-mode-interruptible", std::move(message));
@@ -199,14 +199,14 @@ void Kernel::CheckUserCode() {
 void Kernel::CheckTimerDelivered() {
   if (!config_.check_contracts) return;
   const int c = cpuid();
-  const proc* p = mycpu()->proc.peek();
+  const proc* p = mycpu()->proc;
   const uint64_t since = sim_.TimerPendingSince(c);
   const uint64_t bound = kTimerPendingTicksMax * config_.timer_period;
   if (since != UINT64_MAX && sim_.now() - since > bound) {
     std::string message =
         absl::StrCat("cpu", c, "'s timer interrupt has been pending since time ", since, " (",
                      sim_.now() - since, " ticks, more than ", bound, ") while pid ",
-                     p != nullptr ? p->pid.peek() : 0, " runs user code");
+                     p != nullptr ? p->pid : 0, " runs user code");
     sim_.FailLiveness("timer-delivered", std::move(message));
   }
 }
@@ -216,29 +216,41 @@ void Kernel::CheckLockOrder(const spinlock* lk) {
   if (lk != &wait_lock_) return;
   for (int i = 0; i < config_.nproc; ++i) {
     const spinlock& held = proc_[i].lock;
-    if (!held.locked.peek() || held.cpu.peek() != mycpu()) continue;
+    if (!held.locked || held.cpu != mycpu()) continue;
     sim_.Fail("lock-order", absl::StrCat("cpu", cpuid(), " acquires wait_lock while holding the ",
-                                         "p->lock of pid ", proc_[i].pid.peek(),
+                                         "p->lock of pid ", proc_[i].pid,
                                          "; wait_lock must be acquired before any p->lock"));
   }
 }
 
 void Kernel::CheckSleepHoldsLock(const spinlock* lk) {
   if (!config_.check_contracts) return;
-  if (lk->locked.peek() && lk->cpu.peek() == mycpu()) return;
+  if (lk->locked && lk->cpu == mycpu()) return;
   sim_.Fail("sleep-holds-lock", absl::StrCat("sleep() on cpu", cpuid(), " is called without ",
                                              "holding its lock '", lk->name, "'"));
 }
 
 void Kernel::CheckUniquePid(const proc* p) {
   if (!config_.check_contracts) return;
-  int pid = p->pid.peek();
+  int pid = p->pid;
   for (int i = 0; i < config_.nproc; ++i) {
     const proc& other = proc_[i];
-    if (&other == p || other.state.peek() == UNUSED || other.pid.peek() != pid) continue;
+    if (&other == p || other.state == UNUSED || other.pid != pid) continue;
     sim_.Fail("unique-pids", absl::StrCat("allocproc() gives pid ", pid, " to proc[", p - proc_,
                                           "], but proc[", i, "] has it too"));
   }
+}
+
+// The workload's end (init's last wait() returned): every process but init was reaped.
+void Kernel::CheckWorkloadDone() {
+  for (int i = 0; i < config_.nproc; ++i) {
+    const proc& p = proc_[i];
+    if (&p == initproc_ || p.state == UNUSED) continue;
+    std::string message = absl::StrCat("the workload ended but proc[", i, "] (pid ", p.pid, ") is ",
+                                       StateName(p.state), "; a zombie or a leaked slot");
+    sim_.Fail("no-leaked-procs", std::move(message));
+  }
+  sim_.Finish();
 }
 
 }  // namespace switchyard::xv6

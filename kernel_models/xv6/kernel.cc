@@ -2,6 +2,7 @@
 #include "kernel_models/xv6/kernel.h"
 
 #include "absl/strings/str_cat.h"
+#include "sim/instrumentation.h"
 
 namespace switchyard::xv6 {
 
@@ -14,6 +15,15 @@ Kernel::Kernel(const Config& config, sim::Simulator& sim)
   SY_CHECK(config.ncpu >= 1 && config.ncpu <= kMaxCpus);
   SY_CHECK(config.nproc >= 2 && config.nproc <= kMaxProcs);
   SY_CHECK(config.ncpu == sim.cpus());
+  // The model's own members are never points; struct cpu and sepc are per-CPU (kernel.h).
+  sim::Instrumentation::DeclareForRun(this,
+                                      static_cast<size_t>(reinterpret_cast<const char*>(&cpus_) -
+                                                          reinterpret_cast<const char*>(this)),
+                                      sim::Instrumentation::RunMemory::kPrivate);
+  sim::Instrumentation::DeclareForRun(cpus_, sizeof cpus_,
+                                      sim::Instrumentation::RunMemory::kPerCpu);
+  sim::Instrumentation::DeclareForRun(sepc_, sizeof sepc_,
+                                      sim::Instrumentation::RunMemory::kPerCpu);
   sim.SetMachine(this);
   initlock(&pid_lock_, "nextpid");
   initlock(&wait_lock_, "wait_lock");
@@ -50,9 +60,11 @@ void Kernel::SchedulerMain(void* arg) {
   Kernel* k = static_cast<Kernel*>(arg);
   if (k->cpuid() == 0) {
     k->userinit();  // first user process
-    k->started_ = true;
+    __sync_synchronize();
+    k->started_ = 1;
   } else {
-    while (!k->started_) k->sim_.Spin();
+    while (k->started_ == 0) k->sim_.Spin();
+    __sync_synchronize();
   }
   k->scheduler();
 }
@@ -64,9 +76,10 @@ void Kernel::ForkretMain(void* arg) {
 }
 
 void Kernel::panic(const char* site) {
-  proc* p = cpus_[cpuid()].proc.peek();
+  sim::Simulator::Ghost report;  // the message, not the kernel's work: never a point
+  proc* p = cpus_[cpuid()].proc;
   std::string message = absl::StrCat("panic(\"", site, "\") on cpu", cpuid(),
-                                     p != nullptr ? absl::StrCat(" in pid ", p->pid.peek()) : "");
+                                     p != nullptr ? absl::StrCat(" in pid ", p->pid) : "");
   sim_.Fail(absl::StrCat("panic: ", site), std::move(message));
 }
 
@@ -106,7 +119,7 @@ std::string Kernel::DescribeStuck() {
   for (int i = 0; i < config_.nproc; ++i) {
     const proc& p = proc_[i];
     if (p.state == UNUSED) continue;
-    absl::StrAppend(&out, out.empty() ? "" : "; ", "pid ", p.pid.peek(), " ", StateName(p.state));
+    absl::StrAppend(&out, out.empty() ? "" : "; ", "pid ", p.pid, " ", StateName(p.state));
     if (p.state == SLEEPING) absl::StrAppend(&out, " on ", ChanName(p.chan));
     if (p.lock.locked) absl::StrAppend(&out, ", its lock held");
   }
@@ -116,7 +129,7 @@ std::string Kernel::DescribeStuck() {
     int holder = lk->cpu == nullptr ? -1 : static_cast<int>(lk->cpu - cpus_);
     absl::StrAppend(&out, out.empty() ? "" : "; ", "cpu", i, " spins on lock '", lk->name, "'");
     for (int j = 0; j < config_.nproc; ++j) {
-      if (lk == &proc_[j].lock) absl::StrAppend(&out, " of pid ", proc_[j].pid.peek());
+      if (lk == &proc_[j].lock) absl::StrAppend(&out, " of pid ", proc_[j].pid);
     }
     if (lk->locked) {
       absl::StrAppend(&out, " held by cpu", holder);
@@ -125,18 +138,6 @@ std::string Kernel::DescribeStuck() {
     }
   }
   return out.empty() ? "no processes" : out;
-}
-
-void Kernel::CheckWorkloadDone() {
-  for (int i = 0; i < config_.nproc; ++i) {
-    const proc& p = proc_[i];
-    if (&p == initproc_ || p.state.peek() == UNUSED) continue;
-    std::string message =
-        absl::StrCat("the workload ended but proc[", i, "] (pid ", p.pid.peek(), ") is ",
-                     StateName(p.state.peek()), "; a zombie or a leaked slot");
-    sim_.Fail("no-leaked-procs", std::move(message));
-  }
-  sim_.Finish();
 }
 
 }  // namespace switchyard::xv6

@@ -12,16 +12,21 @@
 // What is left out, on purpose: page tables and user memory (the workload's "user mode" is a
 // program the process interprets), files, and the file system.
 //
-// Preemption points. State that CPUs share lives in sim::Cell (lock words, p->state, p->chan,
-// p->killed, p->xstate, p->pid, p->parent, ticks, nextpid, semaphore counts, b->disk): at
-// access granularity (the default) each read and write of one is a point where another CPU may
-// run and an interrupt may arrive. Per-CPU state that a CPU shares only with its own interrupt
-// handlers (c->proc, c->noff, c->intena, the hart's sepc) lives in sim::CpuCell, whose accesses
-// are points only while interrupts are on. The explicit points left are the ones no shared access
-// stands for: an interrupt window between intr_on() and intr_off() in the scheduler, each step of
-// user-mode computation, and failed spin-lock iterations. At coarse granularity the hand-placed
-// CoarsePoints in acquire() and release() are the only other points (how the model ran before
-// cells).
+// Preemption points. The model's kernel code (kernel.cc, proc.cc, spinlock.cc, swtch.cc, trap.cc,
+// user.cc and virtio_disk.cc) is compiled with ThreadSanitizer instrumentation
+// (sim/instrumented.bzl), the one mechanism that makes the points of every model and of a user's
+// tree (sim/instrumentation.h). At access granularity (the default) every load, store and atomic
+// it makes of the kernel's memory (the Kernel's "kernel memory" members below, in the run's heap
+// arena: sim/arena.h) is a point where another CPU may run and an interrupt may arrive: lock
+// words (an amoswap, as xv6's __sync_lock_test_and_set), p->state, p->chan, the process table
+// scans, ticks, semaphore counts, the disk's used ring alike. Per-CPU memory that a CPU shares only
+// with its own interrupt handlers (struct cpu: c->proc, c->noff, c->intena; the hart's sepc) makes
+// points only while interrupts are on (Instrumentation::RunMemory::kPerCpu). The model's own
+// state (configuration, workload, the interpreted user mode, ghost state, sstatus.SPP) is
+// declared private: never a point. The explicit points left are the ones no access stands for:
+// an interrupt window between intr_on() and intr_off() in the scheduler, and each step of
+// user-mode computation. At coarse granularity the hand-placed CoarsePoints in acquire() and
+// release() are the only other points.
 //
 // Contracts. Ghost state (never read by the modelled kernel) records what xv6's comments
 // promise, and checkers compare the kernel's real state with it (see checkers.cc).
@@ -38,7 +43,7 @@
 #include "base/check.h"
 #include "kernel_models/xv6/swtch_emu.h"
 #include "kernel_models/xv6/workload.h"
-#include "sim/cell.h"
+#include "sim/arena.h"
 #include "sim/simulator.h"
 
 namespace switchyard::xv6 {
@@ -90,16 +95,16 @@ struct Config {
 
 // Mutual exclusion lock (kernel/spinlock.h).
 struct spinlock {
-  sim::Cell<bool> locked = false;  // Is the lock held?
+  unsigned int locked = 0;  // Is the lock held?
   const char* name = "";
-  sim::Cell<struct cpu*> cpu = nullptr;  // the cpu holding the lock
+  struct cpu* cpu = nullptr;  // the cpu holding the lock
 };
 
 enum procstate { UNUSED, USED, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
 
 // A disk request buffer (kernel/buf.h), one per process here.
 struct buf {
-  sim::Cell<int> disk = 0;  // does the disk "own" buf?
+  int disk = 0;  // does the disk "own" buf?
   int blockno = 0;
 };
 
@@ -107,30 +112,29 @@ struct proc {
   spinlock lock;
 
   // p->lock must be held when using these:
-  sim::Cell<procstate> state = UNUSED;
-  sim::Cell<const void*> chan = nullptr;  // if non-zero, sleeping on chan
-  sim::Cell<int> killed = 0;
-  sim::Cell<int> xstate = 0;
-  sim::Cell<int> pid = 0;
+  procstate state = UNUSED;
+  const void* chan = nullptr;  // if non-zero, sleeping on chan
+  int killed = 0;
+  int xstate = 0;
+  int pid = 0;
 
   // wait_lock must be held when using this:
-  sim::Cell<proc*> parent = nullptr;
+  proc* parent = nullptr;
 
   // these are private to the process, so p->lock need not be held.
   sim::Fiber* context = nullptr;  // the kernel thread; swtch() here to run the process
   int trapframe_epc = 0;          // p->trapframe->epc: the user pc to return to
   char name[16] = {};
   buf b;
-  UserProcess user;                // the program it runs in user mode, and its bookkeeping
   class Kernel* kernel = nullptr;  // the model's back pointer, for the thread entry
 };
 
 // Per-CPU state (kernel/proc.h).
 struct cpu {
-  sim::CpuCell<struct proc*> proc = nullptr;  // The process running on this cpu, or null.
-  sim::Fiber* context = nullptr;              // swtch() here to enter scheduler().
-  sim::CpuCell<int> noff = 0;                 // Depth of push_off() nesting.
-  sim::CpuCell<int> intena = 0;               // Were interrupts enabled before push_off()?
+  struct proc* proc = nullptr;    // The process running on this cpu, or null.
+  sim::Fiber* context = nullptr;  // swtch() here to enter scheduler().
+  int noff = 0;                   // Depth of push_off() nesting.
+  int intena = 0;                 // Were interrupts enabled before push_off()?
 };
 
 // Ghost state for the contracts of spinlock.c and proc.c, per kernel thread: what sched()
@@ -144,7 +148,7 @@ struct ThreadGhost {
 // A counting semaphore built on sleep/wakeup, the way xv6's pipes and sleeplocks are.
 struct semaphore {
   spinlock lock;
-  sim::Cell<int> count = 0;
+  int count = 0;
 };
 
 class Kernel : public sim::Machine {
@@ -234,35 +238,38 @@ class Kernel : public sim::Machine {
   const char* StateName(procstate s) const;
   void CheckWorkloadDone();
 
+  struct WakeupSeen {
+    const void* chan = nullptr;
+    uint64_t step = 0;
+    int cpu = -1;
+    procstate state[kMaxProcs] = {};
+    uint64_t state_step[kMaxProcs] = {};  // 0: this wakeup did not read it
+  };
+  // The running thread's user mode (user.cc).
+  UserProcess& user(const proc* p) { return user_[p - proc_]; }
+  void EmulateSwtch(int old_context, int new_context);
+  void EmulateAllocContext(int context);
+  WakeupSeen& LastWakeupOn(const void* chan);
+  void NoteWakeupRead(const void* chan, const proc* p, procstate seen);
+
+  // ---- The model's own state, not the kernel's memory: declared private for the run (never a
+  // point). Every member from config_ up to cpus_. ----
   Config config_;
   sim::Simulator& sim_;
   // swtch.cc: --swtch=emulated. Contexts: proc i is i, CPU i's scheduler is nproc + i.
   std::unique_ptr<EmulatedSwtch> swtch_emu_;
-  void EmulateSwtch(int old_context, int new_context);
-  void EmulateAllocContext(int context);
   sim::StreamId workload_stream_;
   sim::StreamId disk_stream_;
   Workload workload_;
-
-  cpu cpus_[kMaxCpus];
-  proc proc_[kMaxProcs];
-  proc* initproc_ = nullptr;
-  sim::Cell<int> nextpid_ = 1;
-  spinlock pid_lock_;
-  // helps ensure that wakeups of wait()ing parents are not lost. helps obey the memory model
-  // when using p->parent. must be acquired before any p->lock.
-  spinlock wait_lock_;
-  spinlock tickslock_;
-  sim::Cell<unsigned> ticks_ = 0;
-  sim::Cell<bool> started_ = false;
-  std::vector<semaphore> sems_;
+  // Each process's user mode, by proc index: the program it runs, its pc and its own record of
+  // its children. User memory, interpreted by the model (workload.cc), never the kernel's.
+  UserProcess user_[kMaxProcs];
   // Hardware state: is this CPU in user mode (sstatus.SPP clear)? Traps clear it.
   bool user_mode_[kMaxCpus] = {};
-  // Each hart's sepc: a trap sets it to the interrupted pc, sret jumps to it. Reading it is an
-  // instruction like any other, so an interrupt may arrive just before (a cell: a point).
-  sim::CpuCell<int> sepc_[kMaxCpus];
   const spinlock* spinning_on_[kMaxCpus] = {};  // for liveness reports
-  std::vector<proc*> proc_of_fiber_;            // by simulator fiber id; null for scheduler threads
+  // Ghost state. The vectors' elements are on the host heap: code that touches them runs inside a
+  // sim::Simulator::Ghost (no access is a point there, and none is checked).
+  std::vector<proc*> proc_of_fiber_;  // by simulator fiber id; null for scheduler threads
   // Contract ghosts: per kernel thread, by simulator fiber id; per CPU, how many spinlocks it
   // holds.
   std::vector<ThreadGhost> ghost_;
@@ -271,32 +278,39 @@ class Kernel : public sim::Machine {
   // sched() hands it to the thread and back, as it does c->intena; the scheduler thread adopts
   // the nesting it resumes into.
   bool intr_before_push_off_[kMaxCpus] = {};
-
   // Workload bookkeeping, by pid: the exit status each process's program ends with, and whether
   // a kill was sent to it (then -1 is an acceptable status too).
   std::vector<int> expected_status_;
+  std::vector<bool> kill_sent_;
   // Ghost, for explaining a lost wakeup (ExplainStuck): the last wakeup() on each channel and
   // what it read of each process's state, and when each process last entered sleep() and set
   // SLEEPING. Steps, never part of the trace.
-  struct WakeupSeen {
-    const void* chan = nullptr;
-    uint64_t step = 0;
-    int cpu = -1;
-    procstate state[kMaxProcs] = {};
-    uint64_t state_step[kMaxProcs] = {};  // 0: this wakeup did not read it
-  };
-  WakeupSeen& LastWakeupOn(const void* chan);
-  void NoteWakeupRead(const void* chan, const proc* p, procstate seen);
   std::vector<WakeupSeen> last_wakeups_;
   uint64_t sleep_entered_[kMaxProcs] = {};
   uint64_t sleeping_set_[kMaxProcs] = {};
-  std::vector<bool> kill_sent_;
 
+  // ---- The kernel's memory: xv6's globals. Every access is a point; struct cpu and the harts'
+  // sepc are per-CPU (points only while interrupts are on). ----
+  cpu cpus_[kMaxCpus];
+  // Each hart's sepc: a trap sets it to the interrupted pc, sret jumps to it. Reading it is an
+  // instruction like any other, so an interrupt may arrive just before.
+  int sepc_[kMaxCpus] = {};
+  proc proc_[kMaxProcs];
+  proc* initproc_ = nullptr;
+  int nextpid_ = 1;
+  spinlock pid_lock_;
+  // helps ensure that wakeups of wait()ing parents are not lost. helps obey the memory model
+  // when using p->parent. must be acquired before any p->lock.
+  spinlock wait_lock_;
+  spinlock tickslock_;
+  unsigned ticks_ = 0;
+  int started_ = 0;
+  sim::ArenaVector<semaphore> sems_;
   // The disk: requests in flight complete after a latency drawn by the decider; the device puts
   // them on the used ring and raises the interrupt line.
   struct {
     spinlock vdisk_lock;
-    std::vector<buf*> used;  // completed requests not yet seen by virtio_disk_intr
+    sim::ArenaVector<buf*> used;  // completed requests not yet seen by virtio_disk_intr
   } disk_;
 };
 

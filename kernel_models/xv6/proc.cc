@@ -42,6 +42,7 @@ found:
   // Set up new context to start executing at forkret, which returns to user space.
   if (p->context == nullptr) {
     p->context = sim_.CreateFiber(absl::StrCat("proc[", p - proc_, "]"), &Kernel::ForkretMain, p);
+    sim::Simulator::Ghost checker_state;
     uint32_t id = sim_.FiberId(p->context);
     if (proc_of_fiber_.size() <= id) proc_of_fiber_.resize(id + 1, nullptr);
     proc_of_fiber_[id] = p;
@@ -60,7 +61,7 @@ void Kernel::freeproc(proc* p) {
   p->chan = nullptr;
   p->killed = 0;
   p->xstate = 0;
-  p->user = UserProcess{};
+  user(p) = UserProcess{};
   p->state = UNUSED;
 }
 
@@ -68,7 +69,7 @@ void Kernel::freeproc(proc* p) {
 void Kernel::userinit() {
   proc* p = allocproc();
   initproc_ = p;
-  p->user.program = workload_.init_program();
+  user(p).program = workload_.init_program();
   std::snprintf(p->name, sizeof p->name, "initcode");
   p->state = RUNNABLE;
   release(&p->lock);
@@ -89,13 +90,13 @@ int Kernel::fork(const Program* program) {
     acquire(&wait_lock_);
     np->parent = p;
     release(&wait_lock_);
-    np->user.program = program;
+    user(np).program = program;
     std::snprintf(np->name, sizeof np->name, "%s", p->name);
     sim_.Note("fork", static_cast<uint64_t>(p->pid), static_cast<uint64_t>(pid));
     return pid;
   }
   // The child runs its own program (the model's stand-in for copying the parent's memory).
-  np->user.program = program;
+  user(np).program = program;
   std::snprintf(np->name, sizeof np->name, "%s", p->name);
   int pid = np->pid;
   release(&np->lock);
@@ -236,15 +237,20 @@ void Kernel::sched() {
   if (sim_.intr_get()) panic("sched interruptible");
 
   int intena = mycpu()->intena;
-  // Ghost: what this thread must get back, whichever CPU it resumes on.
-  ghost().intena_at_sched = intena;
-  ghost().intr_before_push_off = intr_before_push_off_[cpuid()];
+  {
+    sim::Simulator::Ghost checker_state;  // what this thread must get back, on any CPU
+    ghost().intena_at_sched = intena;
+    ghost().intr_before_push_off = intr_before_push_off_[cpuid()];
+  }
   // The planted bug: let go of p->lock before the switch. Another CPU's scheduler can now pick
   // the process while this CPU is still running on its kernel stack.
   if (config_.bug == Bug::kSchedReleasesEarly) release(&p->lock);
   EmulateSwtch(static_cast<int>(p - proc_), config_.nproc + cpuid());
   sim_.Switch(p->context, mycpu()->context);  // swtch(&p->context, &mycpu()->context)
-  intr_before_push_off_[cpuid()] = ghost().intr_before_push_off;
+  {
+    sim::Simulator::Ghost checker_state;
+    intr_before_push_off_[cpuid()] = ghost().intr_before_push_off;
+  }
   if (config_.bug != Bug::kSchedForgetsIntena) mycpu()->intena = intena;
   CheckIntenaRestored();
 }
@@ -260,7 +266,10 @@ void Kernel::yield() {
 
 // A fork child's very first scheduling by scheduler() will swtch to forkret.
 void Kernel::forkret() {
-  ghost().new_process = true;
+  {
+    sim::Simulator::Ghost checker_state;
+    ghost().new_process = true;
+  }
   // Still holding p->lock from scheduler.
   if (config_.bug != Bug::kForkretKeepsLock) release(&myproc()->lock);
   usertrapret();
@@ -295,10 +304,13 @@ void Kernel::sleep(const void* chan, spinlock* lk) {
 
 // Wake up all processes sleeping on chan. Must be called without any p->lock.
 void Kernel::wakeup(const void* chan) {
-  WakeupSeen& seen = LastWakeupOn(chan);  // ghost, for ExplainStuck
-  seen.step = sim_.step();
-  seen.cpu = cpuid();
-  for (uint64_t& step : seen.state_step) step = 0;
+  {
+    sim::Simulator::Ghost checker_state;  // for ExplainStuck
+    WakeupSeen& seen = LastWakeupOn(chan);
+    seen.step = sim_.step();
+    seen.cpu = cpuid();
+    for (uint64_t& step : seen.state_step) step = 0;
+  }
   for (proc* p = proc_; p < &proc_[config_.nproc]; p++) {
     if (p == myproc()) continue;
     if (config_.bug == Bug::kWakeupWithoutLock) {
@@ -316,7 +328,11 @@ void Kernel::wakeup(const void* chan) {
     }
     // For the marker only (the kernel never looks): the sleeper may hold its lock because it is
     // inside sleep(), between release(lk) and sched(): the window a lost wakeup needs.
-    bool raced = p->lock.locked.peek();
+    bool raced;
+    {
+      sim::Simulator::Ghost marker;  // the kernel never looks
+      raced = p->lock.locked != 0;
+    }
     acquire(&p->lock);
     procstate state = p->state;
     NoteWakeupRead(chan, p, state);  // ghost, for ExplainStuck
@@ -339,24 +355,25 @@ Kernel::WakeupSeen& Kernel::LastWakeupOn(const void* chan) {
 }
 
 void Kernel::NoteWakeupRead(const void* chan, const proc* p, procstate seen) {
+  sim::Simulator::Ghost checker_state;  // for ExplainStuck
   WakeupSeen& w = LastWakeupOn(chan);
   w.state[p - proc_] = seen;
   w.state_step[p - proc_] = sim_.step();
 }
 
 // For each process asleep at a liveness failure: the last wakeup() on its channel, and why it
-// did not wake it. Reads ghost state and peeks cells: it runs after the run has ended.
+// did not wake it. It runs after the run has ended: its reads are not points.
 std::vector<sim::StuckExplanation> Kernel::ExplainStuck() {
   std::vector<sim::StuckExplanation> out;
   for (int i = 0; i < config_.nproc; ++i) {
     const proc& p = proc_[i];
-    if (p.state.peek() != SLEEPING || p.context == nullptr) continue;
-    const void* chan = p.chan.peek();
+    if (p.state != SLEEPING || p.context == nullptr) continue;
+    const void* chan = p.chan;
     sim::StuckExplanation e;
     e.fiber = sim_.FiberId(p.context);
     e.waits_for = ChanName(chan);
     e.slept_step = sleeping_set_[i];
-    std::string who = absl::StrCat("pid ", p.pid.peek());
+    std::string who = absl::StrCat("pid ", p.pid);
     const WakeupSeen* w = nullptr;
     for (const WakeupSeen& candidate : last_wakeups_) {
       if (candidate.chan == chan) w = &candidate;

@@ -6,9 +6,13 @@ namespace switchyard::xv6 {
 // The simulator delivers an interrupt on the current thread's stack with interrupts off; where
 // it came from (user or kernel mode) decides the path, as stvec does.
 void Kernel::Trap(int cpuid, int line) {
-  // The hart saves the interrupted pc in sepc: the user pc, or somewhere in the kernel.
-  proc* p = cpus_[cpuid].proc.peek();
-  sepc_[cpuid].poke(user_mode_[cpuid] && p != nullptr ? p->user.pc : kKernelPc);
+  // The hart saves the interrupted pc in sepc: the user pc, or somewhere in the kernel. The
+  // hardware's work, not the kernel's: never a point.
+  {
+    sim::Simulator::Ghost hart;
+    proc* p = cpus_[cpuid].proc;
+    sepc_[cpuid] = user_mode_[cpuid] && p != nullptr ? user(p).pc : kKernelPc;
+  }
   if (user_mode_[cpuid]) {
     usertrap_interrupt(line);
   } else {
@@ -55,8 +59,13 @@ void Kernel::usertrapret() {
   // set S Exception Program Counter to the saved user pc.
   sepc_[cpuid()] = myproc()->trapframe_epc;
   // sret: jump to sepc and set SIE from SPIE, in one instruction.
-  myproc()->user.pc = sepc_[cpuid()].peek();
+  proc* p = myproc();
+  {
+    sim::Simulator::Ghost hart;  // the hardware's work, not the kernel's
+    user(p).pc = sepc_[cpuid()];
+  }
   sim_.intr_on();
+  sim::Simulator::Ghost check;  // contract checks, not the kernel's work: never points
   if (ghost().new_process) {
     ghost().new_process = false;
     CheckNewProcessEntry();

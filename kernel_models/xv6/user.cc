@@ -8,11 +8,15 @@ namespace switchyard::xv6 {
 void Kernel::UserMain() {
   for (;;) {
     proc* p = myproc();
-    const std::vector<Action>& actions = p->user.program->actions;
-    if (p->user.pc < 0 || p->user.pc >= static_cast<int>(actions.size())) {
+    UserProcess& u = user(p);
+    const int pc = u.pc;
+    Action action{};
+    if (!FetchAction(u, &action)) {
       // usertrap(): unexpected scause 0xc (instruction page fault): setkilled(p); exit(-1).
-      sim_.Note("page-fault", static_cast<uint64_t>(p->pid.peek()),
-                static_cast<uint64_t>(p->user.pc));
+      {
+        sim::Simulator::Ghost trace;  // the trace's record, not the kernel's work
+        sim_.Note("page-fault", static_cast<uint64_t>(p->pid), static_cast<uint64_t>(pc));
+      }
       sim_.intr_off();  // the trap clears SIE
       user_mode_[cpuid()] = false;
       acquire(&p->lock);  // setkilled(p)
@@ -20,8 +24,7 @@ void Kernel::UserMain() {
       release(&p->lock);
       exit(-1);
     }
-    const int pc = p->user.pc++;
-    const Action& action = actions[pc];
+    u.pc = pc + 1;
     if (action.op == Op::kCompute) {
       // User-mode work: interrupts are on, and every step is an explicit point (user code
       // touches no kernel state; this is where the timer preempts it).
@@ -33,10 +36,10 @@ void Kernel::UserMain() {
       }
       continue;
     }
-    // ecall: the trap saves the pc of the ecall in sepc and turns interrupts off.
+    // ecall: the trap saves the pc of the ecall in sepc and turns interrupts off, at once.
     CheckUserCode();
-    sepc_[cpuid()].poke(pc);
     sim_.intr_off();
+    sepc_[cpuid()] = pc;
     Syscall(action);
   }
 }
@@ -48,7 +51,8 @@ void Kernel::Syscall(const Action& action) {
   switch (action.op) {
     case Op::kFork: {
       int pid = fork(action.child);
-      p->user.children.push_back(pid);
+      AddChild(user(p), pid);
+      sim::Simulator::Ghost bookkeeping;  // the workload's, not the kernel's
       if (pid > 0) {
         if (expected_status_.size() <= static_cast<size_t>(pid)) {
           expected_status_.resize(pid + 1, 0);
@@ -62,13 +66,13 @@ void Kernel::Syscall(const Action& action) {
     case Op::kReapAllAndHalt:
       for (;;) {
         int pid = wait(&status);
+        sim::Simulator::Ghost check;  // the workload's, not the kernel's
         if (pid > 0) {
           int want = expected_status_[pid];
           if (status != want && !(kill_sent_[pid] && status == -1)) {
-            sim_.Fail("exit-status",
-                      absl::StrCat("wait() in pid ", p->pid.peek(), " got status ", status,
-                                   " for pid ", pid, ", whose program exits with ", want,
-                                   kill_sent_[pid] ? " (or -1, killed)" : ""));
+            sim_.Fail("exit-status", absl::StrCat("wait() in pid ", p->pid, " got status ", status,
+                                                  " for pid ", pid, ", whose program exits with ",
+                                                  want, kill_sent_[pid] ? " (or -1, killed)" : ""));
           }
         }
         if (action.op == Op::kWait || pid < 0) break;
@@ -91,10 +95,12 @@ void Kernel::Syscall(const Action& action) {
     case Op::kKill: {
       // A process whose pc was corrupted (a planted bug) may reach a kill of a child it never
       // forked: like kill() of a pid that does not exist, it does nothing.
-      const std::vector<int>& children = p->user.children;
-      int pid = static_cast<size_t>(action.arg) < children.size() ? children[action.arg] : -1;
+      int pid = ChildPid(user(p), action.arg);
       if (pid > 0) {
-        kill_sent_[pid] = true;
+        {
+          sim::Simulator::Ghost bookkeeping;  // the workload's, not the kernel's
+          kill_sent_[pid] = true;
+        }
         kill(pid);
       }
       break;

@@ -2,6 +2,19 @@
 
 namespace switchyard::xv6 {
 
+bool FetchAction(const UserProcess& u, Action* action) {
+  const std::vector<Action>& actions = u.program->actions;
+  if (u.pc < 0 || u.pc >= static_cast<int>(actions.size())) return false;
+  *action = actions[u.pc];
+  return true;
+}
+
+int ChildPid(const UserProcess& u, int index) {
+  return index >= 0 && static_cast<size_t>(index) < u.children.size() ? u.children[index] : -1;
+}
+
+void AddChild(UserProcess& u, int pid) { u.children.push_back(pid); }
+
 Workload::Workload(const WorkloadOptions& options, sim::Decider& decider, sim::StreamId stream)
     : options_(options), decider_(decider), stream_(stream) {
   Program* init = New();

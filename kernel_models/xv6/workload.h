@@ -71,6 +71,17 @@ struct UserProcess {
   std::vector<int> children;  // pids forked, in order (-1 when fork failed)
 };
 
+// User mode's instruction fetch and its own memory, for the kernel model's interpreter (user.cc).
+// Defined in workload.cc, which is not instrumented: user memory is not the kernel's, and its
+// accesses are never points.
+// The action at u.pc into *action, or false when the pc is outside the program (an instruction
+// page fault).
+bool FetchAction(const UserProcess& u, Action* action);
+// The pid of the index-th child u forked (-1 when that fork failed), or -1 when it forked fewer.
+int ChildPid(const UserProcess& u, int index);
+// Records a fork's result, in order.
+void AddChild(UserProcess& u, int pid);
+
 class Workload {
  public:
   // Draws every program. `semaphores` receives the number of semaphores the programs use.

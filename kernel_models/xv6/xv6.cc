@@ -15,9 +15,13 @@ sim::Outcome Run(const Config& config, sim::Decider& decider, sim::SimOptions op
           4 * static_cast<uint64_t>(config.workload.disk_latency_max),
       8 * options.fairness_window_steps * static_cast<uint64_t>(config.ncpu));
   sim::Simulator simulator(options, decider);
-  Kernel kernel(config, simulator);
+  // The kernel and everything it allocates live in the run's heap arena, so that its
+  // instrumented accesses have the same cell ids in every run (sim/arena.h).
+  sim::Arena::Scope heap;
+  Kernel* kernel = sim::ArenaNew<Kernel>(config, simulator);
   sim::Outcome outcome = simulator.Run();
   if (after) after(simulator);
+  sim::ArenaDelete(kernel);
   return outcome;
 }
 

@@ -10,7 +10,7 @@ namespace switchyard::xv6 {
 
 // Bump when a change to the model changes what a seed does, so old reproducers are known to be
 // from another model version.
-inline constexpr const char* kFingerprint = "xv6-3";
+inline constexpr const char* kFingerprint = "xv6-4";  // 4: on compiler instrumentation
 
 // Runs the model once. When `after` is given it is called with the finished simulator (for
 // trace exports) before the simulator is destroyed.
