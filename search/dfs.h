@@ -15,16 +15,17 @@
 // that could have gone on running; the default choice never preempts.
 //
 // Reduction (sleep sets, Godefroid 1996): the simulator reports each step's accesses to shared
-// cells (sim/cell.h) and, as writes of sim::kGlobalCell, the work other vCPUs can observe (time,
-// timers, interrupts, switches). Two steps are dependent when they run on the same vCPU, when
-// either is global, or when they touch the same cell and at least one writes (a lock's amoswap
-// is a read-modify-write, so lock operations always conflict). After the subtree of choice q at
-// a branch point is explored, q sleeps in its later siblings' subtrees until a step dependent on
-// q's step runs: every schedule it would lead to is equivalent to one already explored. Only
-// vCPU choices are reduced; after a thread pick or an enumerated choice nothing sleeps. As in
-// CHESS, preemption bounding and reduction interact: a schedule pruned as equivalent may be
-// equivalent only to a schedule with more preemptions than the bound, so with the reduction on,
-// "verified up to bound K" means every equivalence class that has a member within the bound.
+// memory (cells of instrumented code, sim/instrumentation.h) and, as writes of sim::kGlobalCell,
+// the work other vCPUs can observe (time, timers, interrupts, switches). Two steps are dependent
+// when they run on the same vCPU, when either is global, or when they touch the same cell and at
+// least one writes (a lock's amoswap is a read-modify-write, so lock operations always conflict).
+// After the subtree of choice q at a branch point is explored, q sleeps in its later siblings'
+// subtrees until a step dependent on q's step runs: every schedule it would lead to is equivalent
+// to one already explored. Only vCPU choices are reduced; after a thread pick or an enumerated
+// choice nothing sleeps. As in CHESS, preemption bounding and reduction interact: a schedule pruned
+// as equivalent may be equivalent only to a schedule with more preemptions than the bound, so with
+// the reduction on, "verified up to bound K" means every equivalence class that has a member within
+// the bound.
 //
 // Crashes: a schedule that crashes the host (a null pointer in the model, a failed SY_CHECK, a
 // fiber stack overflow) is a violation of kind "crash" like any other. SearchSurvivingCrashes

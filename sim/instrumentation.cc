@@ -161,6 +161,14 @@ void CheckForeignThread(const void* pc) {
 
 enum class Filter { kPoint, kOwnStack, kPrivate, kPerCpuOff };
 
+// A plain write whose store happens when its hook returns: what it overwrites, for the next hook's
+// Sync to tell whether it changed memory.
+[[gnu::always_inline]] inline void Remember(const void* address, size_t size) {
+  pending.address = address;
+  pending.size = size;
+  if (size <= Instrumentation::kMaxAccessBytes) CopyBefore(pending, address, size);
+}
+
 // Decides whether an access is a point and, if so, its cell id.
 [[gnu::always_inline]] inline Filter Attribute(Simulator* sim, const void* address, size_t size,
                                                bool write, const void* pc, uint32_t* cell) {
@@ -316,19 +324,21 @@ void Instrumentation::Plain(const void* address, size_t size, bool write, const 
   }
   Sync(sim);
   uint32_t cell;
-  if (Attribute(sim, address, size, write, pc, &cell) != Filter::kPoint) return;
+  const Filter filter = Attribute(sim, address, size, write, pc, &cell);
+  if (filter != Filter::kPoint) {
+    // A per-CPU write with interrupts off is no point, but checkers read what it changes
+    // (c->proc): the next hook tells the simulator whether it changed memory, as for a point.
+    if (filter == Filter::kPerCpuOff && write) Remember(address, size);
+    return;
+  }
   ++g_counters.points;
   sim->InstrumentedAccess(cell, write ? AccessKind::kWrite : AccessKind::kRead, pc, false);
   if (access_observer_ != nullptr &&
       Overlaps(access_ranges_, access_range_count_, reinterpret_cast<uintptr_t>(address), size)) {
     access_observer_(access_observer_context_, AccessEvent{address, size, write, pc});
   }
-  if (write) {
-    // Resumed: the store happens when this returns. Remember what it overwrites.
-    pending.address = address;
-    pending.size = size;
-    if (size <= kMaxAccessBytes) CopyBefore(pending, address, size);
-  }
+  // Resumed: the store happens when this returns. Remember what it overwrites.
+  if (write) Remember(address, size);
 }
 
 bool Instrumentation::Atomic(const void* address, size_t size, AccessKind kind, bool will_change,

@@ -198,6 +198,9 @@ Outcome Simulator::Run() {
 void Simulator::End(Outcome::Kind kind, std::string invariant, std::string message) {
   SY_CHECK(running_ && !ended_);
   ended_ = true;
+  // No access is a point from here on, whoever called (a checker on a fiber, with points on):
+  // what End runs, the machine's ExplainStuck, is not the model's work.
+  cell_points_ = nullptr;
   outcome_.kind = kind;
   outcome_.invariant = std::move(invariant);
   outcome_.message = std::move(message);

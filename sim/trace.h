@@ -23,9 +23,9 @@ enum class EventKind : uint8_t {
   kIdle = 6,       // the vCPU waits for an interrupt
 };
 
-// Where a fiber stood at a step: the preemption point it stopped at, and the shared-state access
-// (sim/cell.h) it was about to make there, if any. Kept only when records are kept, and never
-// folded into the hash: `pc` is a host code address (for source locations, see
+// Where a fiber stood at a step: the preemption point it stopped at, and the shared-memory access
+// (sim/instrumentation.h) it was about to make there, if any. Kept only when records are kept, and
+// never folded into the hash: `pc` is a host code address (for source locations, see
 // Trace::points()), and an edit that only moves lines must not change a run's hash.
 enum class PointKind : uint8_t {
   kPoint = 0,  // Simulator::Point or CoarsePoint

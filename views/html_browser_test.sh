@@ -53,7 +53,7 @@ check "thread slices are drawn" [ "$(count 'class="slice"')" -gt 4 ]
 check "interrupt instants are drawn" [ "$(count 'class="instant interrupt"')" -gt 0 ]
 check "the violation instant is drawn" [ "$(count 'class="instant violation"')" -eq 1 ]
 check "the violation banner names the invariant" grep -q '<div id="violation">liveness violation no-progress' "$tmp/dom.html"
-check "the explanation of the lost wakeup is shown" grep -q 'class="why">LOST WAKEUP: proc\[[0-9]*\] waits for proc\[[0-9]*\] (wait for a child)' "$tmp/dom.html"
+check "the explanation of the lost wakeup is shown" grep -q 'class="why">LOST WAKEUP: proc\[[0-9]*\] waits for the disk buffer' "$tmp/dom.html"
 check "hover data carries source locations" grep -q 'kernel_models/xv6/proc.cc' "$tmp/dom.html"
 chrome --window-size=1400,520 --screenshot="$out/timeline.png" "file://$page" >/dev/null
 check "a screenshot was saved ($out/timeline.png)" [ -s "$out/timeline.png" ]

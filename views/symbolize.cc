@@ -355,7 +355,6 @@ Symbolized Symbolize(const std::vector<const void*>& pcs) {
         if (f->value("Line", 0) <= 0) continue;
         loc.file = WorkspaceRelative(f->value("FileName", ""));
         loc.line = f->value("Line", 0);
-        loc.line_before = true;
         loc.text = sources.Line(loc.file, loc.line);
         if (loc.text.empty()) missing_text = true;
       }

@@ -34,9 +34,6 @@ struct SourceLocation {
   std::string inlined_into;  // outer frames of an inlined chain, innermost first: "sched < yield"
   // Without a line: "sleep+0x1c" (a dynamic symbol) or "module+0x1234" (offset in the module).
   std::string fallback;
-  // The line table gives the address line 0 (the optimiser merged code of several lines there):
-  // `line` is that of the nearest instruction before it in the same function.
-  bool line_before = false;
 
   bool has_line() const { return line > 0; }
   // "sleep proc.cc:301"; without a line table "sleep+0x1c" or "sleep (switchyard+0x1c3f0)";

@@ -36,7 +36,7 @@
 // slots left over when the workload ends ("no-leaked-procs"), and the simulator's generic
 // switch checks and liveness outcomes.
 //
-// This file is compiled without instrumentation (instrumented.ignorelist): contract checks are
+// This file is compiled without instrumentation (plain_srcs in BUILD): contract checks are
 // ghost code and must not add points, and the per-step invariants run on the hot path.
 #include "absl/strings/str_cat.h"
 #include "kernel_models/xv6/kernel.h"

@@ -71,8 +71,13 @@ void Kernel::SchedulerMain(void* arg) {
 
 void Kernel::ForkretMain(void* arg) {
   proc* p = static_cast<proc*>(arg);
-  p->kernel->forkret();
-  p->kernel->UserMain();
+  Kernel* kernel;
+  {
+    sim::Simulator::Ghost model;  // the model's back pointer, not xv6's memory
+    kernel = p->kernel;
+  }
+  kernel->forkret();
+  kernel->UserMain();
 }
 
 void Kernel::panic(const char* site) {

@@ -24,9 +24,10 @@
 // points only while interrupts are on (Instrumentation::RunMemory::kPerCpu). The model's own
 // state (configuration, workload, the interpreted user mode, ghost state, sstatus.SPP) is
 // declared private: never a point. The explicit points left are the ones no access stands for:
-// an interrupt window between intr_on() and intr_off() in the scheduler, and each step of
-// user-mode computation. At coarse granularity the hand-placed CoarsePoints in acquire() and
-// release() are the only other points.
+// an interrupt window between intr_on() and intr_off() in the scheduler, each step of user-mode
+// computation, wfi, and the secondary CPUs' wait for `started`. At coarse granularity the
+// hand-placed CoarsePoints in acquire() and release(), and a Spin per failed test-and-set
+// (CoarseSpin), are the only other points.
 //
 // Contracts. Ghost state (never read by the modelled kernel) records what xv6's comments
 // promise, and checkers compare the kernel's real state with it (see checkers.cc).
