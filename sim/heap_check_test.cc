@@ -1,10 +1,12 @@
 // Instrumented code's accesses to the models' heap arena (sim/arena.h) are checked: past the end
 // of a block is "heap-buffer-overflow", in a freed block (a vector's storage after it grew) is
-// "heap-use-after-free", each a violation naming the code; inside a live block is a point.
+// "heap-use-after-free", each a violation naming the code; inside a live block is a point. And the
+// memory a model declares for its run (RunMemory) is filtered as declared.
 #include <string>
 
 #include "gtest/gtest.h"
 #include "sim/arena.h"
+#include "sim/instrumentation.h"
 #include "sim/simulator.h"
 #include "sim/testing/heap_fixture.h"
 
@@ -26,11 +28,14 @@ class Body : public Machine {
   void (*body_)();
 };
 
+Simulator* running = nullptr;  // the simulator RunBody runs, for bodies that need it
+
 Outcome RunBody(void (*body)()) {
   RandomDecider decider(1);
   SimOptions options;
   options.cpus = 1;
   Simulator sim(options, decider);
+  running = &sim;
   Arena::Scope heap;
   Body machine(body);
   machine.sim = &sim;
@@ -68,6 +73,71 @@ TEST(HeapCheck, WritingThroughAVectorsOldStorageIsAHeapUseAfterFree) {
   });
   EXPECT_EQ(o.invariant, "heap-use-after-free");
   EXPECT_NE(o.message.find("HeapFixtureWrite"), std::string::npos) << o.message;
+}
+
+// Memory a model declares for its run (Instrumentation::DeclareForRun): private memory is never a
+// point; per-CPU memory is a point only while the vCPU has interrupts on; and a declaration ends
+// with its run, so the next run's memory at the same arena offsets makes points again.
+Instrumentation::Counters counted;  // the counters' change over one body
+
+void CountOneWriteAndRead(int* p) {
+  const Instrumentation::Counters before = Instrumentation::counters();
+  testing::HeapFixtureWrite(p, 0, 5);
+  if (testing::HeapFixtureRead(p, 0) != 5) std::abort();
+  const Instrumentation::Counters& after = Instrumentation::counters();
+  counted.points = after.points - before.points;
+  counted.private_ranges = after.private_ranges - before.private_ranges;
+  counted.per_cpu_interrupts_off = after.per_cpu_interrupts_off - before.per_cpu_interrupts_off;
+}
+
+TEST(RunMemory, PrivateMemoryIsNeverAPoint) {
+  const Outcome o = RunBody([] {
+    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
+    Instrumentation::DeclareForRun(v->data(), 4 * sizeof(int),
+                                   Instrumentation::RunMemory::kPrivate);
+    running->intr_on();
+    CountOneWriteAndRead(v->data());
+  });
+  ASSERT_EQ(o.kind, Outcome::Kind::kPass) << o.invariant << ": " << o.message;
+  EXPECT_EQ(counted.points, 0u);
+  EXPECT_EQ(counted.private_ranges, 2u);
+}
+
+TEST(RunMemory, PerCpuMemoryIsAPointOnlyWhileInterruptsAreOn) {
+  const Outcome off = RunBody([] {
+    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
+    Instrumentation::DeclareForRun(v->data(), 4 * sizeof(int), Instrumentation::RunMemory::kPerCpu);
+    running->intr_off();
+    CountOneWriteAndRead(v->data());
+  });
+  ASSERT_EQ(off.kind, Outcome::Kind::kPass) << off.invariant << ": " << off.message;
+  EXPECT_EQ(counted.points, 0u);
+  EXPECT_EQ(counted.per_cpu_interrupts_off, 2u);
+
+  const Outcome on = RunBody([] {
+    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
+    Instrumentation::DeclareForRun(v->data(), 4 * sizeof(int), Instrumentation::RunMemory::kPerCpu);
+    running->intr_on();
+    CountOneWriteAndRead(v->data());
+  });
+  ASSERT_EQ(on.kind, Outcome::Kind::kPass) << on.invariant << ": " << on.message;
+  EXPECT_EQ(counted.points, 2u);
+  EXPECT_EQ(counted.per_cpu_interrupts_off, 0u);
+}
+
+TEST(RunMemory, ADeclarationEndsWithItsRun) {
+  RunBody([] {
+    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
+    Instrumentation::DeclareForRun(v->data(), 4 * sizeof(int),
+                                   Instrumentation::RunMemory::kPrivate);
+  });
+  const Outcome o = RunBody([] {
+    auto* v = ArenaNew<ArenaVector<int>>(4, 7);  // the same arena offset as the last run's
+    CountOneWriteAndRead(v->data());
+  });
+  ASSERT_EQ(o.kind, Outcome::Kind::kPass) << o.invariant << ": " << o.message;
+  EXPECT_EQ(counted.points, 2u);
+  EXPECT_EQ(counted.private_ranges, 0u);
 }
 
 }  // namespace

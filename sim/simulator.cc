@@ -62,7 +62,6 @@ Simulator::Simulator(const SimOptions& options, Decider& decider)
   observer_ = options.access_observer;
   SY_CHECK(options.cpus >= 1 && options.cpus <= kMaxCpus);
   vcpus_.resize(options.cpus);
-  next_cell_id_ = 0;
   ++serial_;
 }
 
@@ -286,15 +285,6 @@ void Simulator::Point() { PointAt(__builtin_return_address(0)); }
 
 void Simulator::PointAt(const void* pc) { Step(StepKind::kPoint, pc); }
 
-void Simulator::AccessPoint(uint32_t cell, AccessKind kind) {
-  Step(StepKind::kAccess, __builtin_return_address(0), cell,
-       static_cast<PointKind>(static_cast<int>(kind) + static_cast<int>(PointKind::kRead)));
-  // Resumed, with any pending interrupt handled: the access happens now.
-  if (observer_ != nullptr) {
-    observer_->OnAccess({step_, cell, vcpus_[cpu_].current->id, kind, static_cast<uint8_t>(cpu_)});
-  }
-}
-
 void Simulator::InstrumentedAccess(uint32_t cell, AccessKind kind, const void* pc, bool spin) {
   const PointKind point =
       static_cast<PointKind>(static_cast<int>(kind) + static_cast<int>(PointKind::kRead));
@@ -474,7 +464,7 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
   cell_points_ = nullptr;
   // Time is counted in the model's explicit points, at either granularity (see CoarsePoint), so
   // timer periods and liveness budgets mean the same amount of work at both.
-  if (kind != StepKind::kAccess && kind != StepKind::kInstrumentedAccess) AdvanceTime();
+  if (kind != StepKind::kInstrumentedAccess) AdvanceTime();
   // A spin loop's own cell reads do not end its spin; a store that changes a cell does (EndSpins).
   if (kind != StepKind::kSpin && !IsAccess(kind)) {
     vcpus_[cpu_].spinning = false;
@@ -534,10 +524,9 @@ void Simulator::DeliverInterrupts(StepKind kind, uint32_t cell) {
     // (the cells handlers have accessed so far, on the interrupted fiber): until the first
     // interrupt every access is a landing place, and a cell a handler first touches later in
     // the run is not one before then. A heuristic reduction of where interrupts land, not of
-    // what they may do. Cells are placed by hand at state a handler shares: every cell access
-    // stays a landing place.
-    if (options_.interrupts_at_handler_footprint && kind != StepKind::kAccess &&
-        !handler_cells_.empty() && !handler_cells_.contains(cell)) {
+    // what they may do.
+    if (options_.interrupts_at_handler_footprint && !handler_cells_.empty() &&
+        !handler_cells_.contains(cell)) {
       return;
     }
     // Virtual time passes only at explicit points, so "when" an interrupt arrives within a tick

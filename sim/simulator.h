@@ -3,13 +3,13 @@
 //
 // A model's kernel threads are fibers. All of them run on one host thread; the simulator
 // interleaves vCPUs only at preemption points, and every choice there comes from the run's
-// Decider. At the default granularity (access), every read and write of shared state kept in a
-// Cell (sim/cell.h) is a point, as are the model's explicit Point, Spin and WaitForInterrupt; at
-// coarse granularity, cell accesses are not points and the model's hand-placed CoarsePoints stand
-// in for them (how the models ran before cells; kept to measure what access granularity costs
-// and finds). Between two points a fiber runs alone, so a model reads like the kernel it models:
-// straight-line code with its real names, whose `swtch` really switches stacks
-// (Simulator::Switch).
+// Decider. At the default granularity (access), every load, store and atomic of shared memory
+// by compiler-instrumented code (sim/instrumentation.h: the models' kernel code, a user's tree)
+// is a point, as are the model's explicit Point, Spin and WaitForInterrupt; at coarse
+// granularity, accesses are not points and the model's hand-placed CoarsePoints stand in for them
+// (how the models ran before; kept to measure what access granularity costs and finds). Between two
+// points a fiber runs alone, so a model reads like the kernel it models: straight-line code with
+// its real names, whose `swtch` really switches stacks (Simulator::Switch).
 //
 // Steps and time. Each point is one step. The vCPUs that are not idle run in parallel, so one
 // tick of virtual time passes for every k explicit points (Point, Spin, WaitForInterrupt,
@@ -241,9 +241,10 @@ class Simulator {
   // The same, where the location views show is `pc` instead of the caller's (emulated code:
   // sim::EmulatedPc in trace.h).
   void PointAt(const void* pc);
-  // A hand-placed point that only coarse granularity needs: at access granularity the cell
-  // accesses around it are points already. Virtual time passes here at both granularities (cell
-  // accesses do not advance it), so a tick is the same amount of model work at both.
+  // A hand-placed point that only coarse granularity needs: at access granularity the
+  // instrumented accesses around it are points already. Virtual time passes here at both
+  // granularities (accesses do not advance it), so a tick is the same amount of model work at
+  // both.
   // Always inlined, so that Point's return address (the location views show) is in the model's
   // code at every optimisation level.
   [[gnu::always_inline]] void CoarsePoint() {
@@ -335,28 +336,10 @@ class Simulator {
     Record(EventKind::kNote, a, b, label);
   }
 
-  // ---- Called by Cell (sim/cell.h) ----
-
-  // A new cell's id: construction order since the last Simulator was created.
-  static uint32_t NewCellId() { return next_cell_id_++; }
-  // A point before an access, when accesses are points now (see Cell); then records it.
-  [[gnu::always_inline]] static void CellAccess(uint32_t cell, AccessKind kind) {
-    if (Simulator* sim = cell_points_; sim != nullptr) sim->AccessPoint(cell, kind);
-  }
-  // The same for a CPU-local cell (see CpuCell): a point only when interrupts are on.
-  [[gnu::always_inline]] static void CpuCellAccess(uint32_t cell, AccessKind kind) {
-    if (Simulator* sim = cell_points_; sim != nullptr && sim->vcpus_[sim->cpu_].intena) {
-      sim->AccessPoint(cell, kind);
-    }
-  }
-  // A store changed a cell's value: spinning vCPUs may get through now.
-  static void CellChanged() {
-    if (Simulator* sim = cell_points_; sim != nullptr) sim->EndSpins();
-  }
-
   // ---- Called by the instrumentation runtime (sim/instrumentation.h) ----
 
-  // The running simulator while accesses are points (see Cell), else null.
+  // The running simulator while accesses are points (access granularity, inside a run, outside
+  // ghost code and the simulator's own work), else null.
   static Simulator* points() { return cell_points_; }
   // Ghost code: while one is alive, no access is a point (cells and instrumented code alike).
   // For what the modelled kernel does not do but a model's checkers keep (shadow state, checks
@@ -465,16 +448,14 @@ class Simulator {
     }
   };
   // kInstrumentedTick: an instrumented access that also passes time (accesses_per_tick).
-  // kAccess: a cell's; kInstrumentedAccess: compiler-instrumented code's (sim/instrumentation.h);
+  // kInstrumentedAccess: compiler-instrumented code's access (sim/instrumentation.h);
   // kInstrumentedTick: one of those that also passes time (SimOptions::accesses_per_tick).
-  enum class StepKind { kPoint, kSpin, kWait, kAccess, kInstrumentedAccess, kInstrumentedTick };
+  enum class StepKind { kPoint, kSpin, kWait, kInstrumentedAccess, kInstrumentedTick };
   static bool IsAccess(StepKind kind) {
-    return kind == StepKind::kAccess || kind == StepKind::kInstrumentedAccess ||
-           kind == StepKind::kInstrumentedTick;
+    return kind == StepKind::kInstrumentedAccess || kind == StepKind::kInstrumentedTick;
   }
 
   static void FiberStart(void* fiber);
-  [[gnu::noinline]] void AccessPoint(uint32_t cell, AccessKind kind);
   void EndSpins();
   // Reports a kGlobalCell write for the step now running (see "Accesses").
   void ReportGlobal(uint32_t cell = kGlobalCell) {
@@ -503,7 +484,6 @@ class Simulator {
   // The running simulator while cell accesses are points (a run at access granularity, outside
   // checkers and timer callbacks); null otherwise. One host thread runs one simulation at a time.
   static inline thread_local Simulator* cell_points_ = nullptr;
-  static inline thread_local uint32_t next_cell_id_ = 0;
   static inline thread_local Simulator* active_ = nullptr;  // between Run's start and end
   static inline uint64_t serial_ = 0;
 

@@ -77,9 +77,7 @@ std::string WorkspaceRelative(std::string path) {
 }
 
 // The simulator's own headers: an access's frames inside them are not where the model stands.
-bool IsSimulatorFrame(const std::string& file) {
-  return absl::EndsWith(file, "sim/cell.h") || absl::EndsWith(file, "sim/simulator.h");
-}
+bool IsSimulatorFrame(const std::string& file) { return absl::EndsWith(file, "sim/simulator.h"); }
 
 // Runs `argv`, returns its standard output; false if it could not run or failed.
 bool RunCapture(const std::vector<std::string>& argv, std::string* out) {

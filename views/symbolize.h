@@ -5,7 +5,7 @@
 // edit that only moves lines cannot change a trace hash. Turning addresses into lines happens
 // after the run, here: each address is made relative to its module (dladdr; the binaries are
 // position-independent), and all of them go to one llvm-symbolizer process. Of an inlined chain
-// the innermost frame outside the simulator's own headers (sim/cell.h, sim/simulator.h) is the
+// the innermost frame outside the simulator's own header (sim/simulator.h) is the
 // location: that is the model function that made the access, whatever the optimiser inlined it
 // into (the outer frames are kept as `inlined_into`). The line's text is read from the source
 // file when it can be found (see SourceRoots).
