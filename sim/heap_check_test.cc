@@ -80,6 +80,13 @@ TEST(HeapCheck, WritingThroughAVectorsOldStorageIsAHeapUseAfterFree) {
 // with its run, so the next run's memory at the same arena offsets makes points again.
 Instrumentation::Counters counted;  // the counters' change over one body
 
+// Four ints from the arena, declared as `kind` for the run.
+int* DeclaredBlock(Instrumentation::RunMemory kind) {
+  auto* v = ArenaNew<ArenaVector<int>>(4, 7);
+  Instrumentation::DeclareForRun(v->data(), 4 * sizeof(int), kind);
+  return v->data();
+}
+
 void CountOneWriteAndRead(int* p) {
   const Instrumentation::Counters before = Instrumentation::counters();
   testing::HeapFixtureWrite(p, 0, 5);
@@ -92,11 +99,9 @@ void CountOneWriteAndRead(int* p) {
 
 TEST(RunMemory, PrivateMemoryIsNeverAPoint) {
   const Outcome o = RunBody([] {
-    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
-    Instrumentation::DeclareForRun(v->data(), 4 * sizeof(int),
-                                   Instrumentation::RunMemory::kPrivate);
+    int* p = DeclaredBlock(Instrumentation::RunMemory::kPrivate);
     running->intr_on();
-    CountOneWriteAndRead(v->data());
+    CountOneWriteAndRead(p);
   });
   ASSERT_EQ(o.kind, Outcome::Kind::kPass) << o.invariant << ": " << o.message;
   EXPECT_EQ(counted.points, 0u);
@@ -105,20 +110,18 @@ TEST(RunMemory, PrivateMemoryIsNeverAPoint) {
 
 TEST(RunMemory, PerCpuMemoryIsAPointOnlyWhileInterruptsAreOn) {
   const Outcome off = RunBody([] {
-    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
-    Instrumentation::DeclareForRun(v->data(), 4 * sizeof(int), Instrumentation::RunMemory::kPerCpu);
+    int* p = DeclaredBlock(Instrumentation::RunMemory::kPerCpu);
     running->intr_off();
-    CountOneWriteAndRead(v->data());
+    CountOneWriteAndRead(p);
   });
   ASSERT_EQ(off.kind, Outcome::Kind::kPass) << off.invariant << ": " << off.message;
   EXPECT_EQ(counted.points, 0u);
   EXPECT_EQ(counted.per_cpu_interrupts_off, 2u);
 
   const Outcome on = RunBody([] {
-    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
-    Instrumentation::DeclareForRun(v->data(), 4 * sizeof(int), Instrumentation::RunMemory::kPerCpu);
+    int* p = DeclaredBlock(Instrumentation::RunMemory::kPerCpu);
     running->intr_on();
-    CountOneWriteAndRead(v->data());
+    CountOneWriteAndRead(p);
   });
   ASSERT_EQ(on.kind, Outcome::Kind::kPass) << on.invariant << ": " << on.message;
   EXPECT_EQ(counted.points, 2u);
@@ -126,11 +129,7 @@ TEST(RunMemory, PerCpuMemoryIsAPointOnlyWhileInterruptsAreOn) {
 }
 
 TEST(RunMemory, ADeclarationEndsWithItsRun) {
-  RunBody([] {
-    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
-    Instrumentation::DeclareForRun(v->data(), 4 * sizeof(int),
-                                   Instrumentation::RunMemory::kPrivate);
-  });
+  RunBody([] { DeclaredBlock(Instrumentation::RunMemory::kPrivate); });
   const Outcome o = RunBody([] {
     auto* v = ArenaNew<ArenaVector<int>>(4, 7);  // the same arena offset as the last run's
     CountOneWriteAndRead(v->data());

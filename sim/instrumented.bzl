@@ -101,7 +101,7 @@ def instrumented_library(
       **kwargs: passed to the cc_library (visibility, ...).
     """
     archive = "lib%s_instrumented.a" % name
-    flags = " ".join([
+    common = [
         "-std=c++20",
         "-O2",
         "-g1",
@@ -110,6 +110,8 @@ def instrumented_library(
         "-Wall",
         "-Wextra",
         "-Werror",
+    ]
+    flags = " ".join(common + [
         "-fsanitize=thread",
         "-fsanitize-ignorelist=$(location %s)" % ignorelist,
         "-mllvm -tsan-instrument-func-entry-exit=0",
@@ -117,22 +119,12 @@ def instrumented_library(
         "-fno-inline",
         "-I.",
     ])
-    plain_flags = " ".join([
-        "-std=c++20",
-        "-O2",
-        "-g1",
-        "-fPIC",
-        "-fno-omit-frame-pointer",
-        "-Wall",
-        "-Wextra",
-        "-Werror",
-        "-I.",
-    ])
-    commands = [_compile_each(name, srcs, "clang++", flags), "instrumented=\"$$objects\""]
-    if plain_srcs:
-        commands.append(_compile_each(name + "_plain", plain_srcs, "clang++", plain_flags))
-    else:
-        commands.append("objects=''")
+    plain_flags = " ".join(common + ["-I."])
+    commands = [
+        _compile_each(name, srcs, "clang++", flags),
+        "instrumented=\"$$objects\"",
+        _compile_each(name + "_plain", plain_srcs, "clang++", plain_flags),
+    ]
     native.genrule(
         name = name + "_objects",
         srcs = srcs + plain_srcs + hdrs + headers + [ignorelist],
