@@ -173,8 +173,7 @@ enum class Filter { kPoint, kOwnStack, kPrivate, kPerCpuOff };
 [[gnu::always_inline]] inline Filter Attribute(Simulator* sim, const void* address, size_t size,
                                                bool write, const void* pc, uint32_t* cell) {
   const auto a = reinterpret_cast<uintptr_t>(address);
-  const Fiber* self = sim->current();
-  if (InRange(a, reinterpret_cast<uintptr_t>(self->stack.base()), self->stack.size())) {
+  if (sim->OnRunningStack(a)) {
     ++g_counters.own_stack;
     return Filter::kOwnStack;
   }
@@ -294,7 +293,7 @@ std::vector<const void*> Instrumentation::CallStack() {
   std::vector<const void*> frames;
   Simulator* sim = Simulator::points();
   if (sim == nullptr || run_serial != Simulator::serial()) return frames;
-  const uint32_t fiber = sim->current()->id;
+  const uint32_t fiber = sim->running_fiber_id();
   if (fiber >= call_stacks.size()) return frames;
   const CallStackFrames& s = call_stacks[fiber];
   for (int i = s.depth - 1; i >= 0; --i) frames.push_back(s.frames[i]);
@@ -304,7 +303,7 @@ std::vector<const void*> Instrumentation::CallStack() {
 const void* Instrumentation::InnermostCaller() {
   Simulator* sim = Simulator::points();
   if (sim == nullptr || run_serial != Simulator::serial()) return nullptr;
-  const uint32_t fiber = sim->current()->id;
+  const uint32_t fiber = sim->running_fiber_id();
   if (fiber >= call_stacks.size() || call_stacks[fiber].depth == 0) return nullptr;
   return call_stacks[fiber].frames[call_stacks[fiber].depth - 1];
 }
@@ -404,7 +403,7 @@ void Instrumentation::FunctionEntry(const void* caller_pc, const void* pc) {
       Overlaps(function_ranges_, function_range_count_, reinterpret_cast<uintptr_t>(pc), 1)) {
     function_observer_(function_observer_context_, true, pc);
   }
-  const uint32_t fiber = sim->current()->id;
+  const uint32_t fiber = sim->running_fiber_id();
   if (fiber >= call_stacks.size()) call_stacks.resize(fiber + 1);
   CallStackFrames& s = call_stacks[fiber];
   if (s.depth < kMaxCallDepth) {
@@ -421,7 +420,7 @@ void Instrumentation::FunctionExit(const void* pc) {
       Overlaps(function_ranges_, function_range_count_, reinterpret_cast<uintptr_t>(pc), 1)) {
     function_observer_(function_observer_context_, false, pc);
   }
-  const uint32_t fiber = sim->current()->id;
+  const uint32_t fiber = sim->running_fiber_id();
   if (fiber >= call_stacks.size()) return;
   CallStackFrames& s = call_stacks[fiber];
   if (s.overflow > 0) {

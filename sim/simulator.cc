@@ -184,6 +184,7 @@ Outcome Simulator::Run() {
   for (int i = 0; i < cpus(); ++i) all[i] = static_cast<uint8_t>(i);
   cpu_ = all[decider_.PickCpu({all, static_cast<size_t>(cpus())}, 0)];
   decider_.SetPosition(0, cpu_);
+  NoteRunning();
   cell_points_ = options_.granularity == Granularity::kAccess ? this : nullptr;
   active_ = this;
   arch::SwitchContext(&host_, &vcpus_[cpu_].current->context);
@@ -265,6 +266,7 @@ void Simulator::Switch(Fiber* from, Fiber* to) {
   to->state = Fiber::State::kRunning;
   to->cpu = cpu_;
   v.current = to;
+  NoteRunning();
   arch::SwitchContext(&from->context, &to->context);
 }
 
@@ -499,6 +501,7 @@ void Simulator::Step(StepKind kind, const void* pc, uint32_t cell, PointKind poi
     int previous = cpu_;
     Fiber* from = was.current;
     cpu_ = next;
+    NoteRunning();
     trace_.RecordCpu(step_, now_, vcpus_[cpu_].current->id, static_cast<uint8_t>(cpu_),
                      static_cast<uint64_t>(previous));
     arch::SwitchContext(&from->context, &vcpus_[next].current->context);

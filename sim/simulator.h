@@ -408,6 +408,13 @@ class Simulator {
   uint32_t FiberId(const Fiber* fiber) const { return fiber->id; }
   int cpus() const { return static_cast<int>(vcpus_.size()); }
   Fiber* current() const { return vcpus_[cpu_].current; }
+  // Whether `address` is on the running fiber's stack. Kept in two members that every switch
+  // updates, so that the instrumentation's first filter costs no walk to the fiber.
+  bool OnRunningStack(uintptr_t address) const {
+    return address - running_stack_base_ < running_stack_size_;
+  }
+  // current()->id, from the same members.
+  uint32_t running_fiber_id() const { return running_fiber_id_; }
   uint64_t now() const { return now_; }
   uint64_t step() const { return step_; }
   Decider& decider() { return decider_; }
@@ -480,6 +487,14 @@ class Simulator {
   void DeliverInterrupts(StepKind kind, uint32_t cell);
   [[noreturn]] void End(Outcome::Kind kind, std::string invariant, std::string message);
   void Record(EventKind kind, uint64_t a, uint64_t b, const char* label = nullptr);
+  // vcpus_[cpu_].current changed: OnRunningStack follows it.
+  void NoteRunning() {
+    const Fiber* running = vcpus_[cpu_].current;
+    const arch::Stack& stack = running->stack;
+    running_fiber_id_ = running->id;
+    running_stack_base_ = reinterpret_cast<uintptr_t>(stack.base());
+    running_stack_size_ = stack.size();
+  }
 
   // The running simulator while cell accesses are points (a run at access granularity, outside
   // checkers and timer callbacks); null otherwise. One host thread runs one simulation at a time.
@@ -509,6 +524,9 @@ class Simulator {
   uint32_t external_pending_ = 0;  // bit per line
   arch::Context host_;
   int cpu_ = 0;
+  uintptr_t running_stack_base_ = 0;  // vcpus_[cpu_].current's stack (NoteRunning)
+  size_t running_stack_size_ = 0;
+  uint32_t running_fiber_id_ = 0;
   uint64_t step_ = 0;
   uint64_t now_ = 0;
   uint64_t last_progress_ = 0;
