@@ -212,7 +212,7 @@ class Graph:
     def resolve(self, value):
         if not isinstance(value, Select):
             return value
-        result = []
+        parts = []
         for part in value.parts:
             if isinstance(part, dict):
                 matches = [k for k in part if self.config_matches(k)]
@@ -221,7 +221,13 @@ class Graph:
                 part = part[matches[0]] if matches else part.get("//conditions:default")
                 if part is None:
                     raise BuildError("select() with no matching key: %s" % list(value.parts))
-            result += self.resolve(part)
+            parts.append(self.resolve(part))
+        # A string attribute (a genrule's cmd) concatenates strings; the others, lists.
+        if all(isinstance(part, str) for part in parts):
+            return "".join(parts)
+        result = []
+        for part in parts:
+            result += part
         return result
 
     def attr(self, rule, name):
@@ -307,7 +313,7 @@ class Graph:
                 return " ".join(shlex.quote(p) for p in location(argument.strip()))
             raise BuildError("genrule %s: make variable $%s is not supported" % (rule.label(), token))
 
-        return re.sub(r"\$(\$|@|\([^)]*\))", substitute, rule.attrs["cmd"])
+        return re.sub(r"\$(\$|@|\([^)]*\))", substitute, self.resolve(rule.attrs["cmd"]))
 
     # ----- fuzz targets -----
     def closure(self, rule, seen):

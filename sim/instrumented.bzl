@@ -7,16 +7,24 @@ configurations (--config=asan, fuzz) never reach code under test: clang cannot c
 sanitizer runtime; the executable that loads it provides the __tsan_* and sy_* functions.
 """
 
-def _compile_each(name, srcs, compiler, flags):
+# libFuzzer's coverage for code under test in fuzzing builds: what -fsanitize=fuzzer-no-link gives
+# the rest of the fuzz configuration (.bazelrc), without trace-cmp, which the configuration also
+# leaves out of sim/ and kernel_models/ (the models' comparisons are of states and pointers that
+# the schedule decides; it cost 46% of an execution for no guidance).
+FUZZ_COVERAGE = "-fsanitize-coverage=inline-8bit-counters,indirect-calls,pc-table"
+
+def _compile_each(name, srcs, compiler, flags, compile = None):
     """A genrule command that compiles each of `srcs` into an object and collects the objects in
-    $$objects; the first source that fails to compile fails the genrule."""
+    $$objects; the first source that fails to compile fails the genrule. `compile`: the shell
+    command for one source ($$src into $$obj); default: `compiler flags -c $$src -o $$obj`."""
+    if compile == None:
+        compile = "%s %s -c $$src -o $$obj" % (compiler, flags)
     return " && ".join([
         "objects=''",
-        "for src in %s; do obj=$(@D)/_%s_$$(basename $$src).o; %s %s -c $$src -o $$obj || exit 1; objects=\"$$objects $$obj\"; done" % (
+        "for src in %s; do obj=$(@D)/_%s_$$(basename $$src).o; %s || exit 1; objects=\"$$objects $$obj\"; done" % (
             " ".join(["$(location %s)" % s for s in srcs]),
             name,
-            compiler,
-            flags,
+            compile,
         ),
     ])
 
@@ -81,7 +89,11 @@ def instrumented_library(
     The compiler and its flags are fixed (clang, -O2), whatever the build's configuration, so
     that the model makes the same points, and a seed the same trace, in every build: fastbuild,
     opt, o0, asan (whose -fsanitize=address clang cannot combine with thread) and fuzz, and a
-    build whose C++ compiler is g++.
+    build whose C++ compiler is g++. One flag is added under the fuzz configuration (//fuzz:fuzzing):
+    libFuzzer's coverage (FUZZ_COVERAGE), in `srcs` and `plain_srcs` alike, so that a fuzzer is
+    guided by the model's own branches and not only by the simulator's. It is added after the
+    ThreadSanitizer instrumentation (see `compile` below), so the counters are no points and the
+    trace of a seed stays that of every other build.
 
     Args:
       name: the cc_library.
@@ -119,9 +131,21 @@ def instrumented_library(
         "-fno-inline",
         "-I.",
     ])
-    plain_flags = " ".join(common + ["-I."])
+    plain_flags = " ".join(common + ["$$coverage", "-I."])
+
+    # With coverage, in two steps: clang 14 runs the coverage pass before the ThreadSanitizer
+    # pass, which would then instrument every counter increment (a __tsan_write1 per basic block,
+    # of memory that is the fuzzer's, not the program's). So the instrumented, optimised IR is
+    # emitted first and the counters are added to it when it is compiled into the object: the
+    # hooks are opaque calls, so the second -O2 keeps their order and arguments, and a seed's
+    # trace is that of every other build (//scenario:scenario_test under --config=fuzz).
+    compile = " ".join([
+        "if [ -z \"$$coverage\" ]; then clang++ %s -c $$src -o $$obj;" % flags,
+        "else clang++ %s -emit-llvm -c $$src -o $$obj.bc &&" % flags,
+        "clang++ -O2 -fPIC $$coverage -c $$obj.bc -o $$obj; fi",
+    ])
     commands = [
-        _compile_each(name, srcs, "clang++", flags),
+        _compile_each(name, srcs, "clang++", flags, compile),
         "instrumented=\"$$objects\"",
         _compile_each(name + "_plain", plain_srcs, "clang++", plain_flags),
     ]
@@ -129,7 +153,10 @@ def instrumented_library(
         name = name + "_objects",
         srcs = srcs + plain_srcs + hdrs + headers + [ignorelist],
         outs = [archive],
-        cmd = " && ".join(commands + [
+        cmd = select({
+            "//fuzz:fuzzing": "coverage='%s'" % FUZZ_COVERAGE,
+            "//conditions:default": "coverage=''",
+        }) + " && " + " && ".join(commands + [
             "rm -f $@",
             "ar rcs $@ $$instrumented $$objects",
         ]),
