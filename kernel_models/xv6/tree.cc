@@ -51,8 +51,18 @@ constexpr const char kRiscvCompiler[] = "riscv64-linux-gnu-gcc";
 // RISC-V inline assembly that the platform maps onto a call (see BuildTree).
 constexpr const char kWfi[] = "asm volatile(\"wfi\")";
 // Symbols a module may leave to the executable or libc.
+// libFuzzer's coverage for the tree's kernel files in fuzzing builds (//fuzz:fuzzing defines
+// SWITCHYARD_TREE_COVERAGE), so that the fuzzer is guided by the tree's own branches, as by the
+// models' (sim/instrumented.bzl, which adds the same counters the same way). Empty otherwise.
+#ifdef SWITCHYARD_TREE_COVERAGE
+constexpr char kCoverage[] = "-fsanitize-coverage=inline-8bit-counters,indirect-calls,pc-table";
+#else
+constexpr char kCoverage[] = "";
+#endif
+
 bool ProvidedByHost(const std::string& symbol) {
   return absl::StartsWith(symbol, "__tsan_") || absl::StartsWith(symbol, "sy_") ||
+         (kCoverage[0] != 0 && absl::StartsWith(symbol, "__sanitizer_cov_")) ||
          symbol == "snprintf" || symbol == "_GLOBAL_OFFSET_TABLE_";
 }
 
@@ -462,6 +472,7 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
   uint64_t hash = 0xcbf29ce484222325ull;
   for (const auto& [name, text] : sources) hash = Fnv(Fnv(hash, name), text);
   for (const std::string& f : flags) hash = Fnv(hash, f);
+  hash = Fnv(hash, kCoverage);
   for (const std::string& f : defines) hash = Fnv(hash, f);
   const std::string tree_riscv = TreeRiscvDefinitions(
       sources["riscv.h"], kernel + "/riscv.h", absl::StrCat(kPlatformRiscvH, kPlatformMemlayoutH));
@@ -541,10 +552,23 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
     if (instrumented) argv.push_back("-fsanitize=thread");
     argv.insert(argv.end(), flags.begin(), flags.end());
     argv.insert(argv.end(), defines.begin(), defines.end());
+    // Coverage after the access instrumentation, from the instrumented IR: clang 14 runs the
+    // coverage pass first, and ThreadSanitizer's would then make every counter increment an
+    // access of the tree (sim/instrumented.bzl says more).
+    const bool coverage = instrumented && kCoverage[0] != 0;
+    if (coverage) {
+      argv[4] = object + ".bc";
+      argv.push_back("-emit-llvm");
+    }
     std::string output;
     if (RunCommand(argv, &output) != 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("the tree does not compile against the xv6 platform:\n", output));
+    }
+    if (coverage &&
+        RunCommand({"clang", "-c", object + ".bc", "-o", object, "-O1", "-fPIC", kCoverage, "-w"},
+                   &output) != 0) {
+      return absl::InternalError(absl::StrCat("adding coverage to ", object, " failed:\n", output));
     }
     objects.push_back(object);
     return absl::OkStatus();
