@@ -7,7 +7,7 @@ configurations (--config=asan, fuzz) never reach code under test: clang cannot c
 sanitizer runtime; the executable that loads it provides the __tsan_* and sy_* functions.
 """
 
-# libFuzzer's coverage for code under test in fuzzing builds: what -fsanitize=fuzzer-no-link gives
+# libFuzzer's coverage for code under test (--config=fuzz_code_coverage): what -fsanitize=fuzzer-no-link gives
 # the rest of the fuzz configuration (.bazelrc), without trace-cmp, which the configuration also
 # leaves out of sim/ and kernel_models/ (the models' comparisons are of states and pointers that
 # the schedule decides; it cost 46% of an execution for no guidance).
@@ -89,11 +89,11 @@ def instrumented_library(
     The compiler and its flags are fixed (clang, -O2), whatever the build's configuration, so
     that the model makes the same points, and a seed the same trace, in every build: fastbuild,
     opt, o0, asan (whose -fsanitize=address clang cannot combine with thread) and fuzz, and a
-    build whose C++ compiler is g++. One flag is added under the fuzz configuration (//fuzz:fuzzing):
-    libFuzzer's coverage (FUZZ_COVERAGE), in `srcs` and `plain_srcs` alike, so that a fuzzer is
-    guided by the model's own branches and not only by the simulator's. It is added after the
-    ThreadSanitizer instrumentation (see `compile` below), so the counters are no points and the
-    trace of a seed stays that of every other build.
+    build whose C++ compiler is g++. One flag is added under --config=fuzz_code_coverage
+    (//fuzz:code_coverage): libFuzzer's coverage (FUZZ_COVERAGE), in `srcs` and `plain_srcs`
+    alike, so that a fuzzer is guided by the model's own branches and not only by the
+    simulator's. It is added after the ThreadSanitizer instrumentation (see `compile` below), so
+    the counters are no points and the trace of a seed stays that of every other build.
 
     Args:
       name: the cc_library.
@@ -154,7 +154,7 @@ def instrumented_library(
         srcs = srcs + plain_srcs + hdrs + headers + [ignorelist],
         outs = [archive],
         cmd = select({
-            "//fuzz:fuzzing": "coverage='%s'" % FUZZ_COVERAGE,
+            "//fuzz:code_coverage": "coverage='%s'" % FUZZ_COVERAGE,
             "//conditions:default": "coverage=''",
         }) + " && " + " && ".join(commands + [
             "rm -f $@",

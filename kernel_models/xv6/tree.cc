@@ -50,8 +50,7 @@ constexpr const char* kHeaders[] = {"types.h", "param.h",   "spinlock.h", "sleep
 constexpr const char kRiscvCompiler[] = "riscv64-linux-gnu-gcc";
 // RISC-V inline assembly that the platform maps onto a call (see BuildTree).
 constexpr const char kWfi[] = "asm volatile(\"wfi\")";
-// Symbols a module may leave to the executable or libc.
-// libFuzzer's coverage for the tree's kernel files in fuzzing builds (//fuzz:fuzzing defines
+// libFuzzer's coverage for the tree's kernel files (--config=fuzz_code_coverage defines
 // SWITCHYARD_TREE_COVERAGE), so that the fuzzer is guided by the tree's own branches, as by the
 // models' (sim/instrumented.bzl, which adds the same counters the same way). Empty otherwise.
 #ifdef SWITCHYARD_TREE_COVERAGE
@@ -60,6 +59,7 @@ constexpr char kCoverage[] = "-fsanitize-coverage=inline-8bit-counters,indirect-
 constexpr char kCoverage[] = "";
 #endif
 
+// Symbols a module may leave to the executable or libc.
 bool ProvidedByHost(const std::string& symbol) {
   return absl::StartsWith(symbol, "__tsan_") || absl::StartsWith(symbol, "sy_") ||
          (kCoverage[0] != 0 && absl::StartsWith(symbol, "__sanitizer_cov_")) ||
