@@ -50,7 +50,12 @@ die() {
 
 # Code under test, compiled for switchyard's TSan-ABI instrumentation runtime (see above):
 # repository paths of .c/.cc files, which must also be sources of a fuzz target (or of a library
-# it depends on) in the BUILD files. Empty until that runtime lands.
+# it depends on) in the BUILD files. Empty: the models' code under test is compiled by their
+# genrules (sim/instrumented.bzl) and linked as archives, with no coverage counters unless
+# switchyard_code_coverage is defined. A file listed here would get fuzzer-no-link and
+# -fsanitize=thread in one compile, where clang 14's TSan pass instruments the coverage pass's
+# counter increments (every basic block an unattributed access): compile it in two steps first,
+# as sim/instrumented.bzl does.
 instrumented_sources=()
 
 # The checkout: beside this script (.clusterfuzzlite/..), or the current directory, which is the

@@ -225,6 +225,8 @@ class Graph:
         # A string attribute (a genrule's cmd) concatenates strings; the others, lists.
         if all(isinstance(part, str) for part in parts):
             return "".join(parts)
+        if any(isinstance(part, str) for part in parts):
+            raise BuildError("select() concatenates a string with a list: %s" % list(value.parts))
         result = []
         for part in parts:
             result += part

@@ -7,10 +7,12 @@ configurations (--config=asan, fuzz) never reach code under test: clang cannot c
 sanitizer runtime; the executable that loads it provides the __tsan_* and sy_* functions.
 """
 
-# libFuzzer's coverage for code under test (--config=fuzz_code_coverage): what -fsanitize=fuzzer-no-link gives
-# the rest of the fuzz configuration (.bazelrc), without trace-cmp, which the configuration also
-# leaves out of sim/ and kernel_models/ (the models' comparisons are of states and pointers that
-# the schedule decides; it cost 46% of an execution for no guidance).
+# libFuzzer's coverage for code under test (--config=fuzz_code_coverage): what
+# -fsanitize=fuzzer-no-link gives the rest of the fuzz configuration (.bazelrc), without trace-cmp,
+# which the configuration also leaves out of sim/ and kernel_models/ (the models' comparisons are
+# of states and pointers that the schedule decides; it cost 46% of an execution for no guidance),
+# and without stack-depth (the deepest stack of a fiber is no guidance either). The same string
+# is kCoverage in kernel_models/xv6/tree.cc: keep them alike.
 FUZZ_COVERAGE = "-fsanitize-coverage=inline-8bit-counters,indirect-calls,pc-table"
 
 def _compile_each(name, srcs, compiler, flags, compile = None):
@@ -136,9 +138,12 @@ def instrumented_library(
     # With coverage, in two steps: clang 14 runs the coverage pass before the ThreadSanitizer
     # pass, which would then instrument every counter increment (a __tsan_write1 per basic block,
     # of memory that is the fuzzer's, not the program's). So the instrumented, optimised IR is
-    # emitted first and the counters are added to it when it is compiled into the object: the
-    # hooks are opaque calls, so the second -O2 keeps their order and arguments, and a seed's
-    # trace is that of every other build (//scenario:scenario_test under --config=fuzz).
+    # emitted first and the counters are added to it when it is compiled into the object. The
+    # second -O2 re-optimises that IR: the hooks are opaque calls, so their order and arguments
+    # stay, but their call sites (the pcs that views name) and frame layouts may move. That a
+    # seed's trace stays that of every other build is therefore checked, not guaranteed:
+    # //scenario:scenario_test under --config=fuzz_code_coverage, in CI. The counters also cover
+    # the inline functions of headers (the standard library's, Abseil's, sim/'s) compiled here.
     compile = " ".join([
         "if [ -z \"$$coverage\" ]; then clang++ %s -c $$src -o $$obj;" % flags,
         "else clang++ %s -emit-llvm -c $$src -o $$obj.bc &&" % flags,

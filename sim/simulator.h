@@ -488,7 +488,9 @@ class Simulator {
   void DeliverInterrupts(StepKind kind, uint32_t cell);
   [[noreturn]] void End(Outcome::Kind kind, std::string invariant, std::string message);
   void Record(EventKind kind, uint64_t a, uint64_t b, const char* label = nullptr);
-  // vcpus_[cpu_].current changed: OnRunningStack follows it.
+  // Updates OnRunningStack and running_fiber_id to vcpus_[cpu_].current. Call it after every
+  // change of cpu_ or of a vCPU's current fiber and before switching into that fiber (Run,
+  // Switch, Step's preemption); outside a run the members are stale.
   void NoteRunning() {
     const Fiber* running = vcpus_[cpu_].current;
     const arch::Stack& stack = running->stack;

@@ -192,5 +192,59 @@ TEST(SwitchChecks, AThreadThatReturnsIsReported) {
   EXPECT_EQ(o.message, "kernel thread 'boot' returned from its entry function");
 }
 
+// The instrumentation's first filters read the running fiber's stack and id from members that
+// every change of the running fiber updates (Simulator::NoteRunning): across switches on a
+// vCPU (Switch) and across preemptions between vCPUs (Step).
+class Checking : public Machine {
+ public:
+  void Trap(int, int) override {}
+  std::string DescribeStuck() override { return "checking"; }
+  static void Body(void* arg) {
+    Checking* self = static_cast<Checking*>(arg);
+    Simulator* sim = self->sim;
+    for (int i = 0;; ++i) {
+      int local = 0;
+      if (sim->running_fiber_id() != sim->current()->id ||
+          !sim->OnRunningStack(reinterpret_cast<uintptr_t>(&local))) {
+        sim->Fail("running-fiber-stale", sim->current()->name);
+      }
+      if (++self->checks == 400) sim->Finish();
+      // Every eighth round, a boot thread hands its vCPU to its worker and the worker hands it
+      // back; the other rounds are points, where the other vCPU may run.
+      const int cpu = sim->cpu();
+      if (i % 8 == 7) {
+        Fiber* from = sim->current();
+        sim->Switch(from, from == self->boot[cpu] ? self->worker[cpu] : self->boot[cpu]);
+      } else {
+        sim->Point();
+      }
+    }
+  }
+  Simulator* sim = nullptr;
+  Fiber* boot[2] = {};
+  Fiber* worker[2] = {};
+  int checks = 0;
+};
+
+TEST(SwitchChecks, TheRunningFibersStackAndIdFollowEverySwitch) {
+  RandomDecider d(7);
+  SimOptions options;
+  options.cpus = 2;
+  Simulator sim(options, d);
+  Checking machine;
+  machine.sim = &sim;
+  sim.SetMachine(&machine);
+  for (int cpu = 0; cpu < 2; ++cpu) {
+    machine.boot[cpu] = sim.CreateFiber("boot", &Checking::Body, &machine);
+    machine.worker[cpu] = sim.CreateFiber("worker", &Checking::Body, &machine);
+    sim.SetBootFiber(cpu, machine.boot[cpu]);
+  }
+  Outcome o = sim.Run();
+  EXPECT_EQ(o.kind, Outcome::Kind::kPass) << o.invariant << ": " << o.message;
+  EXPECT_EQ(machine.checks, 400);
+  EXPECT_GT(o.switches, 20u);
+  EXPECT_GT(o.preemptions, 20u);
+}
+
 }  // namespace
 }  // namespace switchyard::sim

@@ -546,29 +546,39 @@ absl::StatusOr<BuiltTree> BuildTree(const std::string& tree_arg, const std::stri
   std::vector<std::string> objects;
   auto compile = [&](const std::string& source, const std::string& object,
                      bool instrumented) -> absl::Status {
-    std::vector<std::string> argv = {
-        "clang", "-c",   source, "-o",    object, "-ivfsoverlay", dir + "/overlay.yaml",
-        "-I",    kernel, "-I",   platform};
-    if (instrumented) argv.push_back("-fsanitize=thread");
-    argv.insert(argv.end(), flags.begin(), flags.end());
-    argv.insert(argv.end(), defines.begin(), defines.end());
     // Coverage after the access instrumentation, from the instrumented IR: clang 14 runs the
     // coverage pass first, and ThreadSanitizer's would then make every counter increment an
     // access of the tree (sim/instrumented.bzl says more).
     const bool coverage = instrumented && kCoverage[0] != 0;
-    if (coverage) {
-      argv[4] = object + ".bc";
-      argv.push_back("-emit-llvm");
-    }
+    const std::string ir = object + ".bc";
+    std::vector<std::string> argv = {"clang",
+                                     "-c",
+                                     source,
+                                     "-o",
+                                     coverage ? ir : object,
+                                     "-ivfsoverlay",
+                                     dir + "/overlay.yaml",
+                                     "-I",
+                                     kernel,
+                                     "-I",
+                                     platform};
+    if (instrumented) argv.push_back("-fsanitize=thread");
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), defines.begin(), defines.end());
+    if (coverage) argv.push_back("-emit-llvm");
     std::string output;
     if (RunCommand(argv, &output) != 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("the tree does not compile against the xv6 platform:\n", output));
     }
-    if (coverage &&
-        RunCommand({"clang", "-c", object + ".bc", "-o", object, "-O1", "-fPIC", kCoverage, "-w"},
-                   &output) != 0) {
-      return absl::InternalError(absl::StrCat("adding coverage to ", object, " failed:\n", output));
+    if (coverage) {
+      const int status =
+          RunCommand({"clang", "-c", ir, "-o", object, "-O1", "-fPIC", kCoverage, "-w"}, &output);
+      std::remove(ir.c_str());
+      if (status != 0) {
+        return absl::InternalError(
+            absl::StrCat("adding coverage to ", object, " failed:\n", output));
+      }
     }
     objects.push_back(object);
     return absl::OkStatus();

@@ -379,6 +379,15 @@ TEST(TreeTest, RunsAreResetAndDeterministic) {
   EXPECT_EQ(first.kind, sim::Outcome::Kind::kPass);
 }
 
+// A seed's trace is the same in every build: fastbuild, opt, asan, and
+// --config=fuzz_code_coverage, where the tree's objects also carry libFuzzer's counters (added
+// after the access instrumentation: tree.cc, kCoverage). Re-record only with a reason, as
+// scenario_test's golden hashes.
+TEST(TreeTest, ASeedsTraceIsTheSameInEveryBuild) {
+  EXPECT_EQ(RunTree(11, 2).trace_hash, 0xc796819b33befa10ull);
+  EXPECT_EQ(RunTree(12, 2, 0, 3).trace_hash, 0x8391f8b013221938ull);
+}
+
 // --swtch=1: the tree's own swtch.S runs in the emulator at every swtch(), and only observes: a
 // correct tree passes with the same trace as without it.
 TEST(TreeTest, TheTreesOwnSwtchRunsInTheEmulatorAndOnlyObserves) {
