@@ -433,3 +433,6 @@ void Instrumentation::FunctionExit(const void* pc) {
 std::string Instrumentation::DescribeCode(const void* pc) { return CodeLocation(pc); }
 
 }  // namespace switchyard::sim
+
+// The ThreadSanitizer ABI's entry points, here so that the hooks above inline into them.
+#include "sim/tsan_abi.inc"  // IWYU pragma: keep

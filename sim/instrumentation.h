@@ -3,7 +3,7 @@
 // Code under test (a kernel's C files, a model's C++) is compiled with clang's or gcc's
 // ThreadSanitizer instrumentation (`-fsanitize=thread`) and linked with THIS runtime instead of
 // the sanitizer's: the compiler calls __tsan_read4, __tsan_write8, __tsan_atomic32_exchange,
-// __tsan_func_entry, ... (sim/tsan_abi.cc defines every entry point clang 14 and gcc 12 emit) and
+// __tsan_func_entry, ... (sim/tsan_abi.inc defines every entry point clang 14 and gcc 12 emit) and
 // each call lands here. While a simulator runs at access granularity (Simulator::points()), an
 // access to shared memory is:
 //   - a point of the running simulator, exactly as a Cell access is: another vCPU may run first,
@@ -185,7 +185,7 @@ class Instrumentation {
   };
   static const Counters& counters();
 
-  // ---- Called by the __tsan_* entry points (sim/tsan_abi.cc) ----
+  // ---- Called by the __tsan_* entry points (sim/tsan_abi.inc) ----
   // A plain access of `size` bytes; `write` includes the write half of x++ (clang reports the
   // read of a read-modify-write of plain memory as part of the write).
   static void Plain(const void* address, size_t size, bool write, const void* pc);
