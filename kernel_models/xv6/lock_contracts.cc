@@ -117,15 +117,18 @@ LockLayout LockLayout::Find(const sim::Module& m) {
   return l;
 }
 
-LockContracts::LockContracts(const LockLayout& layout, sim::Simulator& sim, bool check_owner_field)
+LockContracts::LockContracts(const LockLayout& layout, sim::Simulator& sim, bool check_owner_field,
+                             bool every_slot)
     : layout_(layout),
       sim_(sim),
       check_owner_field_(check_owner_field),
+      every_slot_(every_slot),
       held_(sim.cpus()),
       running_(sim.cpus(), -1),
       threads_(layout.nproc),
       nesting_(sim.cpus()),
-      on_cpu_(layout.nproc, -1) {
+      on_cpu_(layout.nproc, -1),
+      dirty_slots_((layout.nproc + 63) / 64, ~uint64_t{0}) {
   SY_CHECK(layout.enabled);
   SY_CHECK(active == nullptr);
   active = this;
@@ -203,29 +206,55 @@ bool LockContracts::CpuProcAgrees(std::string* why) {
       return false;
     }
   }
-  // Which vCPU runs each slot's thread (-1: none), from the record; then the cheap comparison
-  // first, and the lock record only for a slot that disagrees (this runs after most steps).
-  std::fill(on_cpu_.begin(), on_cpu_.end(), -1);
+  // Which vCPU runs each slot's thread (-1: none), from the record; then, for each slot whose
+  // state, lock or thread changed since the check last held (in slot order, so that the first
+  // disagreeing slot is reported as a scan of all would), the cheap comparison first, and the
+  // lock record only for a slot that disagrees (this runs after most steps).
+  for (int slot : last_on_cpu_) on_cpu_[slot] = -1;
+  last_on_cpu_.clear();
   for (int cpu = 0; cpu < sim_.cpus(); ++cpu) {
-    if (running_[cpu] >= 0) on_cpu_[running_[cpu]] = cpu;
+    if (running_[cpu] >= 0) {
+      on_cpu_[running_[cpu]] = cpu;
+      last_on_cpu_.push_back(running_[cpu]);
+    }
   }
-  for (int slot = 0; slot < l.nproc; ++slot) {
-    int state = 0;  // the tree's p->state, checked
-    std::memcpy(&state, reinterpret_cast<const void*>(l.proc + slot * l.sizeof_proc + l.proc_state),
-                sizeof state);
-    const int on = on_cpu_[slot];
-    if ((state == l.running) == (on >= 0)) continue;
-    int holder = -1;
-    if (HolderOf(lock_of(slot), &holder) != nullptr) continue;  // mid-change, under p->lock
-    *why = state == l.running
-               ? absl::StrCat("proc[", slot, "] (pid ", PidOf(slot),
-                              ") is RUNNING outside its p->lock, but no CPU runs its thread")
-               : absl::StrCat("cpu", on, " runs ", ThreadOf(on),
-                              ", whose p->state is not RUNNING outside its p->lock");
-    return false;
+  if (every_slot_) std::fill(dirty_slots_.begin(), dirty_slots_.end(), ~uint64_t{0});
+  for (size_t word = 0; word < dirty_slots_.size(); ++word) {
+    for (uint64_t bits = dirty_slots_[word]; bits != 0; bits &= bits - 1) {
+      const int slot = static_cast<int>(word * 64) + __builtin_ctzll(bits);
+      if (slot >= l.nproc) break;
+      int state = 0;  // the tree's p->state, checked
+      std::memcpy(&state,
+                  reinterpret_cast<const void*>(l.proc + slot * l.sizeof_proc + l.proc_state),
+                  sizeof state);
+      const int on = on_cpu_[slot];
+      if ((state == l.running) == (on >= 0)) continue;
+      int holder = -1;
+      // Mid-change, under p->lock: its release marks the slot again.
+      if (HolderOf(lock_of(slot), &holder) != nullptr) continue;
+      *why = state == l.running
+                 ? absl::StrCat("proc[", slot, "] (pid ", PidOf(slot),
+                                ") is RUNNING outside its p->lock, but no CPU runs its thread")
+                 : absl::StrCat("cpu", on, " runs ", ThreadOf(on),
+                                ", whose p->state is not RUNNING outside its p->lock");
+      return false;
+    }
   }
+  std::fill(dirty_slots_.begin(), dirty_slots_.end(), 0);
   cpu_proc_dirty_ = false;
   return true;
+}
+
+void LockContracts::MarkSlotsIn(uintptr_t address, size_t size) {
+  const LockLayout& l = layout_;
+  if (!l.InProcs(address, size)) return;
+  // One division: an access of a few bytes lies in one slot; a range goes on slot by slot.
+  const uintptr_t first = address < l.proc ? l.proc : address;
+  const uintptr_t end = std::min(address + size, l.proc_end());
+  auto slot = static_cast<int>((first - l.proc) / l.sizeof_proc);
+  for (uintptr_t base = l.proc + slot * l.sizeof_proc; base < end; base += l.sizeof_proc) {
+    MarkSlot(slot++);
+  }
 }
 
 void LockContracts::OnUserEntry(int cpu, int pid) {
@@ -241,6 +270,9 @@ void LockContracts::Swtch(const void* old, const void* next, bool starts) {
   const int cpu = sim_.cpu();
   const int from = ProcSlotOfContext(old);
   const int to = ProcSlotOfContext(next);
+  MarkSlot(running_[cpu]);  // the thread the record had on this vCPU, which may not be `from`
+  MarkSlot(from);
+  MarkSlot(to);
   // The interrupt state the outermost push_off() found goes with a process's thread: sched()
   // saves c->intena before swtch() and gives it back after. scheduler() does not: it takes the
   // CPU's as the process left it (and turns interrupts on itself), and a new process entering
@@ -310,7 +342,13 @@ void LockContracts::ObserveAccess(void* self, const Instrumentation::AccessEvent
   auto* contracts = static_cast<LockContracts*>(self);
   const auto a = reinterpret_cast<uintptr_t>(event.address);
   const LockLayout& l = contracts->layout_;
-  if (event.write) contracts->cpu_proc_dirty_ = true;  // into cpus[] or proc[]: the only ranges
+  if (event.write) {
+    contracts->cpu_proc_dirty_ = true;  // into cpus[] or proc[]: the only ranges
+    // A plain write of p->state without its p->lock is guarded-field-under-lock's finding first,
+    // and one under the lock is followed by the release that marks the slot; marked here too, so
+    // that cpu-proc-agrees does not depend on another contract's order.
+    contracts->MarkSlotsIn(a, event.size);
+  }
   if (event.write && l.InCpus(a, event.size)) {
     contracts->CheckCpuWrite(contracts->sim_.cpu(), event);
   }
@@ -460,6 +498,7 @@ void LockContracts::OnAtomic(const Instrumentation::AtomicEvent& e) {
   if (const auto a = reinterpret_cast<uintptr_t>(e.address);
       layout_.InCpus(a, e.size) || layout_.InProcs(a, e.size)) {
     cpu_proc_dirty_ = true;
+    MarkSlotsIn(a, e.size);
   }
   const auto pc = reinterpret_cast<uintptr_t>(e.pc);
   const uintptr_t lock = reinterpret_cast<uintptr_t>(e.address) - layout_.lock_locked;

@@ -155,10 +155,12 @@ struct LockLayout {
 
 // The ghost record and the contracts for one run. REQUIRES: layout.enabled; one at a time.
 // `check_owner_field` false leaves out release-clears-owner (tests: what the ghost record alone
-// concludes when the tree's owner field is stale).
+// concludes when the tree's owner field is stale). `every_slot` true makes cpu-proc-agrees re-read
+// every proc slot at every check (tests: the oracle of its incremental check).
 class LockContracts {
  public:
-  LockContracts(const LockLayout& layout, sim::Simulator& sim, bool check_owner_field = true);
+  LockContracts(const LockLayout& layout, sim::Simulator& sim, bool check_owner_field = true,
+                bool every_slot = false);
   ~LockContracts();
   LockContracts(const LockContracts&) = delete;
   LockContracts& operator=(const LockContracts&) = delete;
@@ -225,6 +227,11 @@ class LockContracts {
   // the hook sees the access, which is before the store lands; the store lands before the step
   // that checks invariants next. Until then the invariant holds as it did.
   bool cpu_proc_dirty_ = true;
+  // Marks a proc slot for cpu-proc-agrees to re-read (dirty_slots_); -1: none.
+  void MarkSlot(int slot) {
+    if (slot >= 0) dirty_slots_[slot >> 6] |= uint64_t{1} << (slot & 63);
+  }
+  void MarkSlotsIn(uintptr_t address, size_t size);  // every slot [address, +size) overlaps
   int PidOf(int slot) const;  // the tree's p->pid, read only to name a process in messages
   // "the kernel thread of proc[3] (pid 4), which ran on cpu0 until step ...", or a scheduler
   std::string ThreadOf(int cpu) const;
@@ -240,11 +247,18 @@ class LockContracts {
   const LockLayout& layout_;
   sim::Simulator& sim_;
   const bool check_owner_field_;
+  const bool every_slot_;
   std::vector<std::vector<Holding>> held_;  // by CPU, in the order taken
   std::vector<int> running_;                // by CPU: the proc slot whose thread runs; -1: none
   std::vector<Thread> threads_;             // by proc slot
   std::vector<Nesting> nesting_;            // by CPU
   mutable std::vector<int> on_cpu_;         // CpuProcAgrees' scratch: by slot, the vCPU or -1
+  std::vector<int> last_on_cpu_;            // the slots on_cpu_ sets, to clear them
+  // The proc slots whose p->state, p->lock or thread record changed since cpu-proc-agrees last
+  // held (a bit per slot, all set when a run begins), so that it re-reads those slots only: a
+  // real tree has NPROC 64, and its scheduler's scan changes one p->lock at a time. The check's
+  // first loop (each CPU's c->proc) still runs whenever cpu_proc_dirty_ is set.
+  std::vector<uint64_t> dirty_slots_;
   // By fiber, innermost last: what push_off() found at its entry (a stack: an interrupt taken
   // inside push_off() before intr_off() runs a handler that nests its own), and what the pending
   // pop_off()s must leave.

@@ -996,7 +996,7 @@ sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
   // before the simulator.
   std::optional<LockContracts> locks;
   if (config.lock_contracts && locks_.enabled) {
-    locks.emplace(locks_, simulator, config.check_owner_field);
+    locks.emplace(locks_, simulator, config.check_owner_field, config.cpu_proc_every_slot);
     locks->AddInvariants();
   }
   start_();

@@ -121,6 +121,9 @@ struct TreeRunConfig {
   // release-clears-owner, the one contract that reads the tree's owner field (to check it). Off
   // only to show what the ghost record alone concludes when that field is stale.
   bool check_owner_field = true;
+  // cpu-proc-agrees re-reads every proc slot at every check instead of only the slots that
+  // changed since it last held (LockContracts): tests compare the two.
+  bool cpu_proc_every_slot = false;
 };
 
 class LoadedTree {

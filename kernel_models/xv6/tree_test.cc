@@ -79,6 +79,31 @@ TEST(TreeTest, SchedulerKeepingCProcIsFound) {
   EXPECT_GE(found, 15);
 }
 
+// cpu-proc-agrees re-reads only the proc slots whose p->state, p->lock or thread changed since it
+// last held. A slot it failed to mark would be a violation found late or never: every run,
+// correct or with a planted bug, must end exactly as with a re-read of every slot at every check
+// (the same finding, at the same step, with the same message and trace).
+TEST(TreeTest, CpuProcAgreesOnChangedSlotsEndsEveryRunAsAFullScan) {
+  int violations = 0;
+  for (int bug : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19}) {
+    for (uint64_t seed = 0; seed < 6; ++seed) {
+      const int cpus = 2 + static_cast<int>(seed % 2);
+      const int pct_depth = seed % 3 == 0 ? 10 : 0;
+      sim::Outcome changed = RunTree(seed, cpus, bug, pct_depth);
+      sim::Outcome every = RunTree(seed, cpus, bug, pct_depth, {.cpu_proc_every_slot = true});
+      ASSERT_EQ(changed.kind, every.kind)
+          << "bug " << bug << " seed " << seed << ": " << every.invariant << ": " << every.message;
+      EXPECT_EQ(changed.invariant, every.invariant) << "bug " << bug << " seed " << seed;
+      EXPECT_EQ(changed.message, every.message) << "bug " << bug << " seed " << seed;
+      EXPECT_EQ(changed.step, every.step) << "bug " << bug << " seed " << seed;
+      EXPECT_EQ(changed.trace_hash, every.trace_hash) << "bug " << bug << " seed " << seed;
+      if (every.invariant == "cpu-proc-agrees") ++violations;
+    }
+  }
+  // The comparison covers the invariant's own findings, not only runs it never fails.
+  EXPECT_GE(violations, 12);
+}
+
 TEST(TreeTest, ForkretKeepingTheLockIsTheTreesOwnPanic) {
   // The tree's own check, by itself: without the lock contracts, which find it first (below).
   sim::Outcome out = RunTree(0, 2, /*forkret-keeps-lock*/ 2, 0, {.lock_contracts = false});
@@ -664,6 +689,46 @@ TEST(TreeTest, AStructContextOutOfOrderWithSwtchSIsFoundInTheEmulator) {
       "proc\\[0\\]\\.context, new from allocproc, started with ra=0x[0-9a-f]+ sp=forkret instead "
       "of ra=forkret sp=0x[0-9a-f]+: struct context's field order disagrees with swtch.S's "
       "offsets \\(the C side has ra at 8 and sp at 0\\)");
+}
+
+// A scheduler() that lets go of p->lock before it switches to a process it never marked RUNNING:
+// the switch itself is the first moment that a process whose p->lock nobody holds runs while its
+// p->state says otherwise, with no write or lock operation in its slot. cpu-proc-agrees re-reads
+// the slots a switch changes and reports it at the first step after the switch, as a re-read of
+// every slot does (a check that re-read only written slots would meet the release() of a lock
+// nobody holds first). In a process of its own: one tree per process.
+TEST(TreeTest, ASwitchToAProcessNotMarkedRunningIsFoundAtTheSwitch) {
+  const std::string tree =
+      EditedTree("switch-unlocked", "proc.c",
+                 "        p->state = RUNNING;\n        c->proc = p;\n"
+                 "        swtch(&c->context, &p->context);\n",
+                 "        release(&p->lock);\n        c->proc = p;\n"
+                 "        swtch(&c->context, &p->context);\n        acquire(&p->lock);\n");
+  auto built = BuildTree(tree, Cache(), nullptr);
+  ASSERT_TRUE(built.ok()) << built.status();
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process, without OwnTree
+  EXPECT_EXIT(
+      {
+        auto loaded = LoadedTree::Load(*built);
+        if (!loaded.ok()) std::exit(1);
+        for (uint64_t seed = 0; seed < 5; ++seed) {
+          sim::Outcome outs[2];
+          for (bool every_slot : {false, true}) {
+            TreeRunConfig config;
+            config.cpu_proc_every_slot = every_slot;
+            sim::RandomDecider decider(seed);
+            outs[every_slot] = (*loaded)->Run(config, decider, {});
+          }
+          std::fprintf(stderr, "seed %d: %s: %s\n", static_cast<int>(seed),
+                       outs[0].invariant.c_str(), outs[0].message.c_str());
+          if (outs[0].invariant != "cpu-proc-agrees") std::exit(2);
+          if (outs[0].step != outs[1].step || outs[0].message != outs[1].message) std::exit(3);
+        }
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0),
+      "seed 4: cpu-proc-agrees: cpu[0-9] runs the kernel thread of proc\\[[0-9]+\\] \\(pid "
+      "[0-9]+\\).*, whose p->state is not RUNNING outside its p->lock");
 }
 
 // A swtch.S with a label of its own inside swtch (a loop's, a restore path's) is one routine: the
