@@ -1,8 +1,12 @@
 // What crash isolation costs a campaign: xv6 runs per second (default options, access
-// granularity) made three ways, interleaved in one process so that machine load hits all alike.
+// granularity) made five ways, interleaved in one process so that machine load hits all alike.
 //   in-process   RunScenario in a loop: no protection, the baseline;
 //   worker       the runs in one forked worker that reports each over a pipe, the coordinator
-//                blocking in poll(2): what `switchyard explore` does for any --jobs;
+//                blocking in poll(2) and reading each report as it comes;
+//   batched      the same, the coordinator napping 2 ms after each read so that reports gather
+//                (a wake-up of the coordinator costs the worker);
+//   + watchdog   batched, and the worker with the hang watchdog installed (scenario/isolation.h:
+//                a SIGPROF every CPU second): what `switchyard explore` does for any --jobs;
 //   fork-per-run each run in its own forked child (scenario::RunScenarioIsolated): what the
 //                coordinator does only for the seed a worker died on.
 // Usage: isolation_bench [--runs=N] [--trials=T]; prints the median of T trials of N runs each
@@ -50,7 +54,7 @@ struct Report {
   char invariant[86];
 };
 
-double Worker(uint64_t first, uint64_t runs) {
+double Worker(uint64_t first, uint64_t runs, bool batched, bool watchdog) {
   auto start = Clock::now();
   int fds[2];
   if (pipe(fds) != 0) std::abort();
@@ -58,6 +62,7 @@ double Worker(uint64_t first, uint64_t runs) {
   pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
+    if (watchdog) scenario::InstallHangWatchdog(-1, scenario::HangSeconds());
     for (uint64_t i = 0; i < runs; ++i) {
       scenario::RunResult r = scenario::RunScenario(Xv6(first + i));
       Report report{};
@@ -80,6 +85,7 @@ double Worker(uint64_t first, uint64_t runs) {
     partial.append(buffer, static_cast<size_t>(n));
     received += partial.size() / sizeof(Report);
     partial.erase(0, partial.size() / sizeof(Report) * sizeof(Report));
+    if (batched) usleep(2000);
   }
   close(fds[0]);
   waitpid(pid, nullptr, 0);
@@ -112,12 +118,14 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
-  std::vector<double> in_process, worker, fork_per_run;
+  std::vector<double> in_process, worker, batched, watchdog, fork_per_run;
   for (uint64_t t = 0; t < trials; ++t) {
     // The same seeds for each way within a trial; a new range per trial.
     uint64_t first = t * runs;
     in_process.push_back(InProcess(first, runs));
-    worker.push_back(Worker(first, runs));
+    worker.push_back(Worker(first, runs, false, false));
+    batched.push_back(Worker(first, runs, true, false));
+    watchdog.push_back(Worker(first, runs, true, true));
     fork_per_run.push_back(ForkPerRun(first, runs));
   }
   double base = Median(in_process);
@@ -126,6 +134,8 @@ int Main(int argc, char** argv) {
   std::printf("%-14s %10s %8s\n", "way", "runs/s", "ratio");
   std::printf("%-14s %10.0f %8.3f\n", "in-process", base, 1.0);
   std::printf("%-14s %10.0f %8.3f\n", "worker", Median(worker), Median(worker) / base);
+  std::printf("%-14s %10.0f %8.3f\n", "batched", Median(batched), Median(batched) / base);
+  std::printf("%-14s %10.0f %8.3f\n", "+ watchdog", Median(watchdog), Median(watchdog) / base);
   std::printf("%-14s %10.0f %8.3f\n", "fork-per-run", Median(fork_per_run),
               Median(fork_per_run) / base);
   return 0;

@@ -150,6 +150,14 @@ void PrintOutcome(const scenario::RunResult& r) {
   std::printf("stats: steps %" PRIu64 ", switches %" PRIu64 ", preemptions %" PRIu64
               ", interrupts %" PRIu64 ", decisions %zu\n",
               o.step, o.switches, o.preemptions, o.interrupts, r.log.decisions.size());
+  if (const uint64_t filtered = r.not_points.total(); filtered != 0) {
+    const uint64_t all = filtered + r.access_points;
+    std::printf("accesses: %" PRIu64 " of instrumented code, %" PRIu64
+                " points; not points: %" PRIu64 " (%.1f%%): own stack %" PRIu64 ", private %" PRIu64
+                ", per-CPU with interrupts off %" PRIu64 "\n",
+                all, r.access_points, filtered, 100.0 * static_cast<double>(filtered) / all,
+                r.not_points.own_stack, r.not_points.private_, r.not_points.per_cpu_off);
+  }
   if (!o.marks.empty()) {
     std::printf("rare interleavings reached:");
     for (const auto& [site, count] : o.marks) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/check.h"
+#include "sim/instrumentation.h"
 
 namespace switchyard::scenario {
 namespace {
@@ -220,7 +221,13 @@ RunResult RunWith(const Scenario& s, sim::Decider& decider, bool keep_trace,
       result.boot_fibers = simulator.BootFiberIds();
     };
   }
+  const sim::Instrumentation::Counters before = sim::Instrumentation::counters();
   result.outcome = m->run({s.options, s.bug, decider, sim_options, after, s.user_file});
+  const sim::Instrumentation::Counters& now = sim::Instrumentation::counters();
+  result.not_points.own_stack = now.own_stack - before.own_stack;
+  result.not_points.private_ = now.private_ranges - before.private_ranges;
+  result.not_points.per_cpu_off = now.per_cpu_interrupts_off - before.per_cpu_interrupts_off;
+  result.access_points = now.points - before.points;
   result.log = decider.TakeLog();
   return result;
 }

@@ -86,6 +86,15 @@ struct RunResult {
   std::vector<sim::PointRecord> points;  // one per step: where the fiber stood (pc)
   std::vector<std::string> fiber_names;
   std::vector<uint32_t> boot_fibers;
+  // The accesses of instrumented code under test in this run that were not points
+  // (sim::Instrumentation's filter), by reason; all 0 for a model without instrumented code.
+  struct NotPoints {
+    uint64_t own_stack = 0;    // the running fiber's own stack
+    uint64_t private_ = 0;     // memory the model or platform declared private
+    uint64_t per_cpu_off = 0;  // per-CPU memory while the vCPU has interrupts off
+    uint64_t total() const { return own_stack + private_ + per_cpu_off; }
+  } not_points;
+  uint64_t access_points = 0;  // the accesses of instrumented code that were points
 };
 
 // The decider a resolved scenario asks for. `log` feeds "replay" and "lenient"; `bytes` feeds

@@ -278,7 +278,8 @@ ModelSpec Xv6Spec() {
   };
   m.cpus = [](const Options& o) { return static_cast<int>(o.at("cpus")); };
   m.pct_expected_steps = 3000;
-  // A tree's run is some 40,000 points (every access of the kernel is one).
+  // A tree's run is some 20,000 to 50,000 points (every access of the kernel but a CPU's own
+  // struct cpu with interrupts off).
   m.pct_steps = [](const Options& o) -> uint64_t {
     return o.at("kernel") == kKernelModel ? 3000 : 40000;
   };

@@ -30,10 +30,11 @@ class Body : public Machine {
 
 Simulator* running = nullptr;  // the simulator RunBody runs, for bodies that need it
 
-Outcome RunBody(void (*body)()) {
+Outcome RunBody(void (*body)(), uint32_t accesses_per_tick = 0) {
   RandomDecider decider(1);
   SimOptions options;
   options.cpus = 1;
+  options.accesses_per_tick = accesses_per_tick;
   Simulator sim(options, decider);
   running = &sim;
   Arena::Scope heap;
@@ -76,7 +77,8 @@ TEST(HeapCheck, WritingThroughAVectorsOldStorageIsAHeapUseAfterFree) {
 }
 
 // Memory a model declares for its run (Instrumentation::DeclareForRun): private memory is never a
-// point; per-CPU memory is a point only while the vCPU has interrupts on; and a declaration ends
+// point; per-CPU memory is a point only while the vCPU has interrupts on (with a stride, and only
+// its own entry); and a declaration ends
 // with its run, so the next run's memory at the same arena offsets makes points again.
 Instrumentation::Counters counted;  // the counters' change over one body
 
@@ -87,10 +89,10 @@ int* DeclaredBlock(Instrumentation::RunMemory kind) {
   return v->data();
 }
 
-void CountOneWriteAndRead(int* p) {
+void CountOneWriteAndRead(int* p, int index = 0) {
   const Instrumentation::Counters before = Instrumentation::counters();
-  testing::HeapFixtureWrite(p, 0, 5);
-  if (testing::HeapFixtureRead(p, 0) != 5) std::abort();
+  testing::HeapFixtureWrite(p, index, 5);
+  if (testing::HeapFixtureRead(p, index) != 5) std::abort();
   const Instrumentation::Counters& after = Instrumentation::counters();
   counted.points = after.points - before.points;
   counted.private_ranges = after.private_ranges - before.private_ranges;
@@ -126,6 +128,81 @@ TEST(RunMemory, PerCpuMemoryIsAPointOnlyWhileInterruptsAreOn) {
   ASSERT_EQ(on.kind, Outcome::Kind::kPass) << on.invariant << ": " << on.message;
   EXPECT_EQ(counted.points, 2u);
   EXPECT_EQ(counted.per_cpu_interrupts_off, 0u);
+}
+
+// Per-CPU memory declared with a stride (an xv6 tree's cpus[]): only the running vCPU's own entry
+// is filtered while interrupts are off; another vCPU's entry is a point (a stale mycpu()). The
+// access observer sees the filtered write too, since it changes what checkers read.
+int observed_writes = 0;
+void CountWrites(void*, const Instrumentation::AccessEvent& event) {
+  if (event.write) ++observed_writes;
+}
+
+TEST(RunMemory, PerCpuMemoryWithAStrideFiltersOnlyTheRunningVcpusEntry) {
+  static int* entries = nullptr;  // two entries of two ints: vCPU 0's, then vCPU 1's
+  const Outcome own = RunBody([] {
+    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
+    entries = v->data();
+    Instrumentation::DeclareForRun(entries, 4 * sizeof(int), Instrumentation::RunMemory::kPerCpu,
+                                   2 * sizeof(int));
+    Instrumentation::SetAccessObserver(
+        &CountWrites, nullptr,
+        {{reinterpret_cast<uintptr_t>(entries), reinterpret_cast<uintptr_t>(entries + 4)}});
+    observed_writes = 0;
+    running->intr_off();
+    CountOneWriteAndRead(entries, 1);  // vCPU 0's own entry
+  });
+  ASSERT_EQ(own.kind, Outcome::Kind::kPass) << own.invariant << ": " << own.message;
+  EXPECT_EQ(counted.points, 0u);
+  EXPECT_EQ(counted.per_cpu_interrupts_off, 2u);
+  EXPECT_EQ(observed_writes, 1);
+
+  const Outcome other = RunBody([] {
+    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
+    entries = v->data();
+    Instrumentation::DeclareForRun(entries, 4 * sizeof(int), Instrumentation::RunMemory::kPerCpu,
+                                   2 * sizeof(int));
+    Instrumentation::SetAccessObserver(
+        &CountWrites, nullptr,
+        {{reinterpret_cast<uintptr_t>(entries), reinterpret_cast<uintptr_t>(entries + 4)}});
+    observed_writes = 0;
+    running->intr_off();
+    CountOneWriteAndRead(entries, 2);  // vCPU 1's entry, from vCPU 0
+  });
+  Instrumentation::SetAccessObserver(nullptr, nullptr);
+  ASSERT_EQ(other.kind, Outcome::Kind::kPass) << other.invariant << ": " << other.message;
+  EXPECT_EQ(counted.points, 2u);
+  EXPECT_EQ(counted.per_cpu_interrupts_off, 0u);
+  EXPECT_EQ(observed_writes, 1);
+}
+
+// Per-CPU memory declared to pass time (an xv6 tree's cpus[]): its accesses with interrupts off
+// are no points, but each counts toward accesses_per_tick as a point does, and the ticks they
+// complete pass at the next point, so code with interrupts off takes as long as when they were
+// points. Without passes_time they take no time.
+uint64_t ticks_passed = 0;  // virtual time over 20 filtered accesses and the point after them
+template <bool kPassesTime>
+void TwentyFilteredAccessesThenAPoint() {
+  auto* v = ArenaNew<ArenaVector<int>>(2, 7);
+  int* entry = v->data();
+  Instrumentation::DeclareForRun(entry, 2 * sizeof(int), Instrumentation::RunMemory::kPerCpu,
+                                 2 * sizeof(int), kPassesTime);
+  running->intr_off();
+  const uint64_t before = running->now();
+  for (int i = 0; i < 10; ++i) CountOneWriteAndRead(entry);
+  if (counted.points != 0 || running->now() != before) std::abort();  // owed, not yet passed
+  running->intr_on();
+  CountOneWriteAndRead(entry);  // two points now: the first passes what is owed
+  ticks_passed = running->now() - before;
+}
+
+TEST(RunMemory, PerCpuMemoryThatPassesTimeCountsTowardTheNextTick) {
+  const Outcome passes = RunBody(&TwentyFilteredAccessesThenAPoint<true>, 4);
+  ASSERT_EQ(passes.kind, Outcome::Kind::kPass) << passes.invariant << ": " << passes.message;
+  EXPECT_EQ(ticks_passed, 5u);  // 20 accesses at 4 a tick; the two points make no fourth access
+  const Outcome not_time = RunBody(&TwentyFilteredAccessesThenAPoint<false>, 4);
+  ASSERT_EQ(not_time.kind, Outcome::Kind::kPass) << not_time.invariant << ": " << not_time.message;
+  EXPECT_EQ(ticks_passed, 0u);
 }
 
 TEST(RunMemory, ADeclarationEndsWithItsRun) {

@@ -41,6 +41,8 @@ struct RunRange {
   uintptr_t base;
   size_t size;
   Instrumentation::RunMemory kind;
+  size_t per_cpu_stride;  // kPerCpu: the size of one vCPU's entry; 0: one range for every vCPU
+  bool passes_time;       // kPerCpu: filtered accesses still pass time (Simulator::PassTime)
 };
 std::vector<RunRange> run_ranges;
 uint64_t run_ranges_serial = 0;
@@ -190,11 +192,13 @@ enum class Filter { kPoint, kOwnStack, kPrivate, kPerCpuOff };
         ++g_counters.private_ranges;
         return Filter::kPrivate;
       }
-      if (!sim->intr_get()) {
+      if (!sim->intr_get() && (r.per_cpu_stride == 0 || (a - r.base) / r.per_cpu_stride ==
+                                                            static_cast<uintptr_t>(sim->cpu()))) {
         ++g_counters.per_cpu_interrupts_off;
+        if (r.passes_time) sim->PassTime();
         return Filter::kPerCpuOff;
       }
-      break;  // per-CPU memory with interrupts on: a point like any shared access
+      break;  // per-CPU memory with interrupts on, or another vCPU's: a point like any shared one
     }
   }
   if (Instrumentation::CellOf(a, cell)) {
@@ -253,13 +257,16 @@ void Instrumentation::DeclarePrivate(uintptr_t base, size_t size) {
   private_ranges.emplace_back(base, size);
 }
 
-void Instrumentation::DeclareForRun(const void* base, size_t size, RunMemory kind) {
+void Instrumentation::DeclareForRun(const void* base, size_t size, RunMemory kind,
+                                    size_t per_cpu_stride, bool passes_time) {
   if (run_ranges_serial != Simulator::serial()) {
     run_ranges.clear();
     run_ranges_serial = Simulator::serial();
   }
   SY_CHECK(size != 0);
-  run_ranges.push_back({reinterpret_cast<uintptr_t>(base), size, kind});
+  SY_CHECK((per_cpu_stride == 0 && !passes_time) || kind == RunMemory::kPerCpu);
+  run_ranges.push_back(
+      {reinterpret_cast<uintptr_t>(base), size, kind, per_cpu_stride, passes_time});
 }
 
 void Instrumentation::SetArena(uintptr_t base, size_t size) {
@@ -326,8 +333,15 @@ void Instrumentation::Plain(const void* address, size_t size, bool write, const 
   const Filter filter = Attribute(sim, address, size, write, pc, &cell);
   if (filter != Filter::kPoint) {
     // A per-CPU write with interrupts off is no point, but checkers read what it changes
-    // (c->proc): the next hook tells the simulator whether it changed memory, as for a point.
-    if (filter == Filter::kPerCpuOff && write) Remember(address, size);
+    // (c->proc): the next hook tells the simulator whether it changed memory, as for a point,
+    // and the access observer sees it (contracts that track what changed).
+    if (filter == Filter::kPerCpuOff && write) {
+      if (access_observer_ != nullptr && Overlaps(access_ranges_, access_range_count_,
+                                                  reinterpret_cast<uintptr_t>(address), size)) {
+        access_observer_(access_observer_context_, AccessEvent{address, size, write, pc});
+      }
+      Remember(address, size);
+    }
     return;
   }
   ++g_counters.points;

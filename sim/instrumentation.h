@@ -28,7 +28,8 @@
 //     handlers, so another vCPU running just before the access is the same execution as it
 //     running at the next shared access; only an interrupt arriving there makes a difference.
 //     With interrupts on it is a point like any shared access. This keeps schedules dense in
-//     the choices that matter.
+//     the choices that matter. Declared with a stride (an xv6 tree's cpus[]), only the running
+//     vCPU's own entry is filtered: another's is shared after all (a stale mycpu()), a point.
 // Another fiber's stack is shared memory: a process's kernel stack that another CPU reads is a
 // real race.
 //
@@ -51,8 +52,9 @@
 // may end the run (Simulator::Fail). Atomics outside a run, or of filtered memory, are not shown.
 // The same for plain accesses: an AccessObserver is called after every plain access (1-16 bytes or
 // a range) that was a point, once the access's point has passed (this fiber runs again, on the
-// vCPU it now runs on) and before the access happens; contracts that judge who may touch which
-// field (kernel_models/xv6/lock_contracts.h) watch these.
+// vCPU it now runs on) and before the access happens, and before every plain write to per-CPU
+// memory with interrupts off (no point, but it changes what checkers read); contracts that judge
+// who may touch which field (kernel_models/xv6/lock_contracts.h) watch these.
 //
 // Errors, as violations of the running simulation naming the code's address (views turn it into
 // file:line): an access to memory in no region and no fiber stack ("unattributed-access": a wild
@@ -106,8 +108,16 @@ class Instrumentation {
   };
   // Declares [base, base+size) of the current run's model as `kind`. Declarations last until the
   // next Simulator is created (Simulator::serial()), so a model declares them after creating its
-  // simulator, and they never outlive the run's memory. REQUIRES: size > 0.
-  static void DeclareForRun(const void* base, size_t size, RunMemory kind);
+  // simulator, and they never outlive the run's memory. `per_cpu_stride` (kPerCpu only; bytes):
+  // the range is an array with vCPU k's entry at [base + k * stride, base + (k + 1) * stride), and
+  // only the running vCPU's own entry is filtered: an access to another vCPU's entry is a point
+  // (a stale mycpu()), whatever the interrupts. 0: any vCPU's. REQUIRES: size > 0.
+  // `passes_time` (kPerCpu only): its accesses while they are no points still count toward
+  // virtual time (Simulator::PassTime), so that code with interrupts off takes as long as when
+  // they were points, and a timer still comes due during it (xv6 trees, whose time was counted in
+  // all of their accesses; the C++ model counts its points only).
+  static void DeclareForRun(const void* base, size_t size, RunMemory kind,
+                            size_t per_cpu_stride = 0, bool passes_time = false);
   // The per-run heap of models (sim/arena.h): region kArenaRegion, whatever else is registered,
   // so that its cell ids do not depend on what the process loaded before. Set once per process.
   static void SetArena(uintptr_t base, size_t size);

@@ -295,16 +295,29 @@ void Simulator::InstrumentedAccess(uint32_t cell, AccessKind kind, const void* p
     vcpus_[cpu_].spin_epoch = spin_epoch_;
     Step(StepKind::kSpin, pc, cell, point);
   } else if (options_.accesses_per_tick != 0 &&
-             ++accesses_this_tick_ >= options_.accesses_per_tick) {
+             (++accesses_this_tick_ >= options_.accesses_per_tick || ticks_owed_ != 0)) {
     // This access stands for the explicit point that instrumented code does not have: time
-    // passes here (see SimOptions::accesses_per_tick).
-    accesses_this_tick_ = 0;
+    // passes here (see SimOptions::accesses_per_tick), with the ticks that accesses which were
+    // no points owe (PassTime): the step passes one, the rest pass first.
+    if (accesses_this_tick_ >= options_.accesses_per_tick) {
+      accesses_this_tick_ = 0;
+      ++ticks_owed_;
+    }
+    for (; ticks_owed_ > 1; --ticks_owed_) AdvanceTime();
+    ticks_owed_ = 0;
     Step(StepKind::kInstrumentedTick, pc, cell, point);
   } else {
     Step(StepKind::kInstrumentedAccess, pc, cell, point);
   }
   if (observer_ != nullptr) {
     observer_->OnAccess({step_, cell, vcpus_[cpu_].current->id, kind, static_cast<uint8_t>(cpu_)});
+  }
+}
+
+void Simulator::PassTime() {
+  if (options_.accesses_per_tick != 0 && ++accesses_this_tick_ >= options_.accesses_per_tick) {
+    accesses_this_tick_ = 0;
+    ++ticks_owed_;
   }
 }
 

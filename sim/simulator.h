@@ -370,6 +370,10 @@ class Simulator {
   // or compare-and-swap), which is one failed iteration of a spin-wait: the vCPU is spinning
   // until a store changes memory (see Spin and EndSpins).
   void InstrumentedAccess(uint32_t cell, AccessKind kind, const void* pc, bool spin);
+  // An instrumented access that is no point but takes as long as one (per-CPU memory declared to
+  // pass time: sim/instrumentation.h): it counts toward SimOptions::accesses_per_tick, and a tick
+  // it completes passes at the next instrumented access that is a point. No step, no decision.
+  void PassTime();
   // An instrumented store changed memory: spinning vCPUs may get through now, and checkers may
   // see a difference.
   void InstrumentedStoreChanged() { EndSpins(); }
@@ -536,6 +540,7 @@ class Simulator {
   uint64_t spin_epoch_ = 1;
   int steps_this_tick_ = 0;
   uint32_t accesses_this_tick_ = 0;  // instrumented accesses since the last one that passed time
+  uint32_t ticks_owed_ = 0;          // ticks that accesses that were no points made pass (PassTime)
   bool running_ = false;
   bool ended_ = false;
   // Something an invariant checker reads may have changed since the last check.

@@ -206,8 +206,8 @@ bool LockContracts::CpuProcAgrees(std::string* why) {
       return false;
     }
   }
-  // Which vCPU runs each slot's thread (-1: none), from the record; then, for each slot whose
-  // state, lock or thread changed since the check last held (in slot order, so that the first
+  // Which vCPU runs each slot's thread (-1: none), from the record; then, for each slot written,
+  // or whose lock or thread changed, since the check last held (in slot order, so that the first
   // disagreeing slot is reported as a scan of all would), the cheap comparison first, and the
   // lock record only for a slot that disagrees (this runs after most steps).
   for (int slot : last_on_cpu_) on_cpu_[slot] = -1;

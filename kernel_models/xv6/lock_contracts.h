@@ -254,10 +254,13 @@ class LockContracts {
   std::vector<Nesting> nesting_;            // by CPU
   mutable std::vector<int> on_cpu_;         // CpuProcAgrees' scratch: by slot, the vCPU or -1
   std::vector<int> last_on_cpu_;            // the slots on_cpu_ sets, to clear them
-  // The proc slots whose p->state, p->lock or thread record changed since cpu-proc-agrees last
-  // held (a bit per slot, all set when a run begins), so that it re-reads those slots only: a
-  // real tree has NPROC 64, and its scheduler's scan changes one p->lock at a time. The check's
-  // first loop (each CPU's c->proc) still runs whenever cpu_proc_dirty_ is set.
+  // The proc slots written (any byte, by a plain access, a range or an atomic), or whose lock
+  // record or thread changed, since cpu-proc-agrees last held (a bit per slot, all set when a run
+  // begins), so that it re-reads those slots only: a real tree has NPROC 64, and its scheduler's
+  // scan changes one p->lock at a time. The check's first loop (each CPU's c->proc) still runs
+  // whenever cpu_proc_dirty_ is set. This relies on every write into proc[] reaching the hooks:
+  // the tree's instrumented code, and the platform's memset/memmove, which report their ranges;
+  // a write the hooks never see would stay unchecked until its slot is marked again.
   std::vector<uint64_t> dirty_slots_;
   // By fiber, innermost last: what push_off() found at its entry (a stack: an interrupt taken
   // inside push_off() before intr_off() runs a handler that nests its own), and what the pending

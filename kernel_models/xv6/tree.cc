@@ -35,6 +35,7 @@
 #include "base/check.h"
 #include "kernel_models/xv6/builtin_sources.h"
 #include "kernel_models/xv6/platform_sources.h"
+#include "sim/instrumentation.h"
 #include "sim/platform.h"
 #include "sim/platform_host.h"
 
@@ -976,6 +977,17 @@ sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
   if (options.max_steps == sim::SimOptions{}.max_steps) options.max_steps = 50'000'000;
   sim::Simulator simulator(options, decider);
   sim::Platform platform(simulator);
+  // struct cpu is per-CPU memory (sim/instrumentation.h), as the C++ model's is: a vCPU's own
+  // cpus[] entry is no point while it has interrupts off (push_off()'s noff and intena, myproc()'s
+  // c->proc), and another vCPU's entry always is one (per-cpu-state-by-own-cpu judges it). Those
+  // accesses still pass time, as every access of a tree does: code with interrupts off takes as
+  // long as before, and a timer that comes due in it is pending when interrupts come back on.
+  if (locks_.cpus != 0 && locks_.ncpu > 0 && locks_.sizeof_cpu > 0) {
+    sim::Instrumentation::DeclareForRun(reinterpret_cast<const void*>(locks_.cpus),
+                                        static_cast<size_t>(locks_.ncpu) * locks_.sizeof_cpu,
+                                        sim::Instrumentation::RunMemory::kPerCpu, locks_.sizeof_cpu,
+                                        /*passes_time=*/true);
+  }
   // The tree's swtch.S in the emulator at every swtch(), if asked for (or planted with a bug).
   const bool swtch_bug = config.planted_bug == kSwtchForgetsS11Bug;
   SY_CHECK(!(config.swtch_emulated || swtch_bug) || has_swtch_routine());

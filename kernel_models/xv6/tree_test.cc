@@ -84,7 +84,7 @@ TEST(TreeTest, SchedulerKeepingCProcIsFound) {
 // correct or with a planted bug, must end exactly as with a re-read of every slot at every check
 // (the same finding, at the same step, with the same message and trace).
 TEST(TreeTest, CpuProcAgreesOnChangedSlotsEndsEveryRunAsAFullScan) {
-  int violations = 0;
+  int violations = 0, slot_violations = 0;
   for (int bug : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19}) {
     for (uint64_t seed = 0; seed < 6; ++seed) {
       const int cpus = 2 + static_cast<int>(seed % 2);
@@ -98,10 +98,13 @@ TEST(TreeTest, CpuProcAgreesOnChangedSlotsEndsEveryRunAsAFullScan) {
       EXPECT_EQ(changed.step, every.step) << "bug " << bug << " seed " << seed;
       EXPECT_EQ(changed.trace_hash, every.trace_hash) << "bug " << bug << " seed " << seed;
       if (every.invariant == "cpu-proc-agrees") ++violations;
+      if (every.message.find("outside its p->lock") != std::string::npos) ++slot_violations;
     }
   }
-  // The comparison covers the invariant's own findings, not only runs it never fails.
+  // The comparison covers the invariant's own findings, not only runs it never fails, and among
+  // them the slot loop's (sched-releases-early's), not only the c->proc loop's.
   EXPECT_GE(violations, 12);
+  EXPECT_GE(slot_violations, 5);
 }
 
 TEST(TreeTest, ForkretKeepingTheLockIsTheTreesOwnPanic) {
@@ -409,8 +412,8 @@ TEST(TreeTest, RunsAreResetAndDeterministic) {
 // after the access instrumentation: tree.cc, kCoverage). Re-record only with a reason, as
 // scenario_test's golden hashes.
 TEST(TreeTest, ASeedsTraceIsTheSameInEveryBuild) {
-  EXPECT_EQ(RunTree(11, 2).trace_hash, 0xc796819b33befa10ull);
-  EXPECT_EQ(RunTree(12, 2, 0, 3).trace_hash, 0x8391f8b013221938ull);
+  EXPECT_EQ(RunTree(11, 2).trace_hash, 0xec14242ddbd5cd9cull);
+  EXPECT_EQ(RunTree(12, 2, 0, 3).trace_hash, 0xf384cef9daf3c850ull);
 }
 
 // --swtch=1: the tree's own swtch.S runs in the emulator at every swtch(), and only observes: a
@@ -711,7 +714,10 @@ TEST(TreeTest, ASwitchToAProcessNotMarkedRunningIsFoundAtTheSwitch) {
       {
         auto loaded = LoadedTree::Load(*built);
         if (!loaded.ok()) std::exit(1);
-        for (uint64_t seed = 0; seed < 5; ++seed) {
+        // Some schedules meet another CPU's release() of the lock first (a panic): the bug
+        // either way, and the same finding at the same step under both checks.
+        int at_switch = 0;
+        for (uint64_t seed = 0; seed < 10; ++seed) {
           sim::Outcome outs[2];
           for (bool every_slot : {false, true}) {
             TreeRunConfig config;
@@ -721,13 +727,16 @@ TEST(TreeTest, ASwitchToAProcessNotMarkedRunningIsFoundAtTheSwitch) {
           }
           std::fprintf(stderr, "seed %d: %s: %s\n", static_cast<int>(seed),
                        outs[0].invariant.c_str(), outs[0].message.c_str());
-          if (outs[0].invariant != "cpu-proc-agrees") std::exit(2);
           if (outs[0].step != outs[1].step || outs[0].message != outs[1].message) std::exit(3);
+          if (outs[0].message.find(", whose p->state is not RUNNING outside its p->lock") !=
+              std::string::npos) {
+            ++at_switch;
+          }
         }
-        std::exit(0);
+        std::exit(at_switch >= 5 ? 0 : 2);
       },
       ::testing::ExitedWithCode(0),
-      "seed 4: cpu-proc-agrees: cpu[0-9] runs the kernel thread of proc\\[[0-9]+\\] \\(pid "
+      "seed [0-9]: cpu-proc-agrees: cpu[0-9] runs the kernel thread of proc\\[[0-9]+\\] \\(pid "
       "[0-9]+\\).*, whose p->state is not RUNNING outside its p->lock");
 }
 
