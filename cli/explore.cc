@@ -307,7 +307,7 @@ int Campaign::Run() {
     if (interrupted || TimeIsUp()) break;
     for (size_t j = 0; j < polls.size(); ++j) {
       if (fds_[j] < 0 || !(polls[j].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char buffer[sizeof(RunReport) * 64];
+      static char buffer[sizeof(RunReport) * 704];  // a full pipe's reports in one read
       ssize_t n = read(fds_[j], buffer, sizeof buffer);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
@@ -315,13 +315,14 @@ int Campaign::Run() {
         continue;
       }
       partial_[j].append(buffer, static_cast<size_t>(n));
-      while (partial_[j].size() >= sizeof(RunReport)) {
+      size_t used = 0;
+      for (; partial_[j].size() - used >= sizeof(RunReport); used += sizeof(RunReport)) {
         RunReport report;
-        std::memcpy(&report, partial_[j].data(), sizeof report);
-        partial_[j].erase(0, sizeof report);
+        std::memcpy(&report, partial_[j].data() + used, sizeof report);
         pending[report.index] = report;
         next_index_[j] = report.index + jobs_;
       }
+      partial_[j].erase(0, used);
     }
     while (more && pending.count(next)) {
       more = Consume(pending[next]);

@@ -45,6 +45,27 @@ Outcome RunBody(void (*body)(), uint32_t accesses_per_tick = 0) {
   return sim.Run();
 }
 
+// The same, with the body on vCPU 1 of two (vCPU 0 only makes points until the run ends).
+Outcome RunBodyOnCpu1(void (*body)()) {
+  RandomDecider decider(1);
+  SimOptions options;
+  options.cpus = 2;
+  Simulator sim(options, decider);
+  running = &sim;
+  Arena::Scope heap;
+  Body machine(body);
+  machine.sim = &sim;
+  sim.SetMachine(&machine);
+  sim.SetBootFiber(0, sim.CreateFiber(
+                          "other",
+                          [](void* s) {
+                            for (;;) static_cast<Simulator*>(s)->Point();
+                          },
+                          &sim));
+  sim.SetBootFiber(1, sim.CreateFiber("boot", &Body::Boot, &machine));
+  return sim.Run();
+}
+
 TEST(HeapCheck, AccessesInsideALiveBlockArePoints) {
   const Outcome o = RunBody([] {
     auto* v = ArenaNew<ArenaVector<int>>(4, 7);
@@ -180,7 +201,7 @@ TEST(RunMemory, PerCpuMemoryWithAStrideFiltersOnlyTheRunningVcpusEntry) {
 // are no points, but each counts toward accesses_per_tick as a point does, and the ticks they
 // complete pass at the next point, so code with interrupts off takes as long as when they were
 // points. Without passes_time they take no time.
-uint64_t ticks_passed = 0;  // virtual time over 20 filtered accesses and the point after them
+uint64_t ticks_passed = 0;  // the virtual time a body measured
 template <bool kPassesTime>
 void TwentyFilteredAccessesThenAPoint() {
   auto* v = ArenaNew<ArenaVector<int>>(2, 7);
@@ -203,6 +224,78 @@ TEST(RunMemory, PerCpuMemoryThatPassesTimeCountsTowardTheNextTick) {
   const Outcome not_time = RunBody(&TwentyFilteredAccessesThenAPoint<false>, 4);
   ASSERT_EQ(not_time.kind, Outcome::Kind::kPass) << not_time.invariant << ": " << not_time.message;
   EXPECT_EQ(ticks_passed, 0u);
+}
+
+// On vCPU 1, its own entry is entry 1, and vCPU 0's is another's.
+TEST(RunMemory, PerCpuMemoryWithAStrideFiltersVcpu1sOwnEntryOnVcpu1) {
+  static int index = 0;  // the int the body touches: 2 and 3 are vCPU 1's entry
+  for (const auto& [at, points] : {std::pair{2, 0u}, std::pair{0, 2u}}) {
+    index = at;
+    const Outcome o = RunBodyOnCpu1([] {
+      if (running->cpu() != 1) std::abort();
+      auto* v = ArenaNew<ArenaVector<int>>(4, 7);
+      Instrumentation::DeclareForRun(v->data(), 4 * sizeof(int),
+                                     Instrumentation::RunMemory::kPerCpu, 2 * sizeof(int));
+      running->intr_off();
+      CountOneWriteAndRead(v->data(), index);
+      if (running->cpu() != 1) std::abort();
+    });
+    ASSERT_EQ(o.kind, Outcome::Kind::kPass) << o.invariant << ": " << o.message;
+    EXPECT_EQ(counted.points, points) << "int " << at;
+    EXPECT_EQ(counted.per_cpu_interrupts_off, 2u - points) << "int " << at;
+  }
+}
+
+// An access that starts in the running vCPU's own entry and runs into the next one is a point:
+// only an access wholly inside its own entry is filtered.
+TEST(RunMemory, AnAccessAcrossTwoEntriesIsAPoint) {
+  const Outcome o = RunBody([] {
+    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
+    int* entries = v->data();  // two entries of two ints: vCPU 0's, then vCPU 1's
+    Instrumentation::DeclareForRun(entries, 4 * sizeof(int), Instrumentation::RunMemory::kPerCpu,
+                                   2 * sizeof(int));
+    running->intr_off();
+    const Instrumentation::Counters before = Instrumentation::counters();
+    testing::HeapFixtureWrite8(entries + 1, 1);  // entry 0's second int and entry 1's first
+    counted.points = Instrumentation::counters().points - before.points;
+    counted.per_cpu_interrupts_off =
+        Instrumentation::counters().per_cpu_interrupts_off - before.per_cpu_interrupts_off;
+  });
+  ASSERT_EQ(o.kind, Outcome::Kind::kPass) << o.invariant << ": " << o.message;
+  EXPECT_EQ(counted.points, 1u);
+  EXPECT_EQ(counted.per_cpu_interrupts_off, 0u);
+}
+
+// Time that accesses to such memory owe may not pile up: once Simulator::kMaxTicksOwed ticks are
+// owed, the next access is a point and pays them, so a loop over a CPU's own entry with
+// interrupts off still makes steps (and reaches the step budget and the liveness checks).
+TEST(RunMemory, ALoopOverItsOwnEntryStillReachesPoints) {
+  const Outcome o = RunBody(
+      [] {
+        auto* v = ArenaNew<ArenaVector<int>>(2, 7);
+        int* entry = v->data();
+        Instrumentation::DeclareForRun(entry, 2 * sizeof(int), Instrumentation::RunMemory::kPerCpu,
+                                       2 * sizeof(int),
+                                       /*passes_time=*/true);
+        running->intr_off();
+        const Instrumentation::Counters before = Instrumentation::counters();
+        const uint64_t now = running->now();
+        for (int i = 0; i < 100; ++i) {
+          testing::HeapFixtureWrite(entry, 0, i);
+          if (testing::HeapFixtureRead(entry, 0) != i) std::abort();
+        }
+        counted.points = Instrumentation::counters().points - before.points;
+        counted.per_cpu_interrupts_off =
+            Instrumentation::counters().per_cpu_interrupts_off - before.per_cpu_interrupts_off;
+        ticks_passed = running->now() - now;
+      },
+      4);
+  ASSERT_EQ(o.kind, Outcome::Kind::kPass) << o.invariant << ": " << o.message;
+  // 16 ticks are owed after 64 accesses (4 a tick): the 65th is a point and pays them; from then
+  // on the access counted at each point starts the next tick, so the 129th and 193rd are points.
+  EXPECT_EQ(counted.points, 3u);
+  EXPECT_EQ(counted.per_cpu_interrupts_off, 197u);
+  EXPECT_EQ(ticks_passed, 3u * Simulator::kMaxTicksOwed);
 }
 
 TEST(RunMemory, ADeclarationEndsWithItsRun) {

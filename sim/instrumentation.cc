@@ -171,6 +171,12 @@ enum class Filter { kPoint, kOwnStack, kPrivate, kPerCpuOff };
   if (size <= Instrumentation::kMaxAccessBytes) CopyBefore(pending, address, size);
 }
 
+// Whether [a, a+size) lies in vCPU `cpu`'s entry of a strided per-CPU range.
+bool OwnEntry(uintptr_t a, size_t size, const RunRange& r, uintptr_t cpu) {
+  const uintptr_t first = a - r.base, last = first + (size == 0 ? 0 : size - 1);
+  return last < r.size && first / r.per_cpu_stride == cpu && last / r.per_cpu_stride == cpu;
+}
+
 // Decides whether an access is a point and, if so, its cell id.
 [[gnu::always_inline]] inline Filter Attribute(Simulator* sim, const void* address, size_t size,
                                                bool write, const void* pc, uint32_t* cell) {
@@ -192,10 +198,13 @@ enum class Filter { kPoint, kOwnStack, kPrivate, kPerCpuOff };
         ++g_counters.private_ranges;
         return Filter::kPrivate;
       }
-      if (!sim->intr_get() && (r.per_cpu_stride == 0 || (a - r.base) / r.per_cpu_stride ==
-                                                            static_cast<uintptr_t>(sim->cpu()))) {
+      // With a stride, the whole access must lie in the running vCPU's own entry (its first and
+      // its last byte), and time it passes may not pile up past a bound (PassTime's result: a
+      // loop over a CPU's own struct cpu with interrupts off still reaches points and budgets).
+      if (!sim->intr_get() &&
+          (r.per_cpu_stride == 0 || OwnEntry(a, size, r, static_cast<uintptr_t>(sim->cpu()))) &&
+          !(r.passes_time && sim->PassTime())) {
         ++g_counters.per_cpu_interrupts_off;
-        if (r.passes_time) sim->PassTime();
         return Filter::kPerCpuOff;
       }
       break;  // per-CPU memory with interrupts on, or another vCPU's: a point like any shared one

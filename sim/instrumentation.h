@@ -28,8 +28,11 @@
 //     handlers, so another vCPU running just before the access is the same execution as it
 //     running at the next shared access; only an interrupt arriving there makes a difference.
 //     With interrupts on it is a point like any shared access. This keeps schedules dense in
-//     the choices that matter. Declared with a stride (an xv6 tree's cpus[]), only the running
-//     vCPU's own entry is filtered: another's is shared after all (a stale mycpu()), a point.
+//     the choices that matter. Declared with a stride (an xv6 tree's cpus[]), only an access
+//     wholly inside the running vCPU's own entry is filtered: another's is shared after all (a
+//     stale mycpu()), a point. What this gives up: a vCPU that reads another's entry (a bug)
+//     sees that entry's interrupts-off sections as one step, and partial-order reduction does
+//     not record their writes.
 // Another fiber's stack is shared memory: a process's kernel stack that another CPU reads is a
 // real race.
 //
@@ -113,9 +116,10 @@ class Instrumentation {
   // only the running vCPU's own entry is filtered: an access to another vCPU's entry is a point
   // (a stale mycpu()), whatever the interrupts. 0: any vCPU's. REQUIRES: size > 0.
   // `passes_time` (kPerCpu only): its accesses while they are no points still count toward
-  // virtual time (Simulator::PassTime), so that code with interrupts off takes as long as when
-  // they were points, and a timer still comes due during it (xv6 trees, whose time was counted in
-  // all of their accesses; the C++ model counts its points only).
+  // virtual time (Simulator::PassTime), so that code with interrupts off takes about as long as
+  // when they were points, and a timer still comes due during it (xv6 trees, whose time was
+  // counted in all of their accesses; the C++ model counts its points only); once
+  // Simulator::kMaxTicksOwed ticks are owed, the next such access is a point.
   static void DeclareForRun(const void* base, size_t size, RunMemory kind,
                             size_t per_cpu_stride = 0, bool passes_time = false);
   // The per-run heap of models (sim/arena.h): region kArenaRegion, whatever else is registered,

@@ -314,11 +314,14 @@ void Simulator::InstrumentedAccess(uint32_t cell, AccessKind kind, const void* p
   }
 }
 
-void Simulator::PassTime() {
-  if (options_.accesses_per_tick != 0 && ++accesses_this_tick_ >= options_.accesses_per_tick) {
+bool Simulator::PassTime() {
+  if (options_.accesses_per_tick == 0) return false;
+  if (ticks_owed_ >= kMaxTicksOwed) return true;  // this access is a point and pays them
+  if (++accesses_this_tick_ >= options_.accesses_per_tick) {
     accesses_this_tick_ = 0;
     ++ticks_owed_;
   }
+  return false;
 }
 
 const Fiber* Simulator::FiberOwningStack(uintptr_t address) const {

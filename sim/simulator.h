@@ -372,8 +372,13 @@ class Simulator {
   void InstrumentedAccess(uint32_t cell, AccessKind kind, const void* pc, bool spin);
   // An instrumented access that is no point but takes as long as one (per-CPU memory declared to
   // pass time: sim/instrumentation.h): it counts toward SimOptions::accesses_per_tick, and a tick
-  // it completes passes at the next instrumented access that is a point. No step, no decision.
-  void PassTime();
+  // it completes passes at the next instrumented access that is a point and not a spin-wait
+  // iteration (all owed ticks at once, deterministically). No step, no decision. Returns true,
+  // counting nothing, when kMaxTicksOwed are owed already: the caller must make this access a
+  // point, which pays them, so that code that touches only such memory (a loop over its own
+  // struct cpu with interrupts off) still reaches points, the step budget and liveness checks.
+  bool PassTime();
+  static constexpr uint32_t kMaxTicksOwed = 16;
   // An instrumented store changed memory: spinning vCPUs may get through now, and checkers may
   // see a difference.
   void InstrumentedStoreChanged() { EndSpins(); }

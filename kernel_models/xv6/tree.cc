@@ -980,8 +980,9 @@ sim::Outcome LoadedTree::Run(const TreeRunConfig& config, sim::Decider& decider,
   // struct cpu is per-CPU memory (sim/instrumentation.h), as the C++ model's is: a vCPU's own
   // cpus[] entry is no point while it has interrupts off (push_off()'s noff and intena, myproc()'s
   // c->proc), and another vCPU's entry always is one (per-cpu-state-by-own-cpu judges it). Those
-  // accesses still pass time, as every access of a tree does: code with interrupts off takes as
-  // long as before, and a timer that comes due in it is pending when interrupts come back on.
+  // accesses still pass time, as every access of a tree does: code with interrupts off takes
+  // about as long as before (its ticks pass at the next point), and a timer that comes due in it
+  // is pending when interrupts come back on.
   if (locks_.cpus != 0 && locks_.ncpu > 0 && locks_.sizeof_cpu > 0) {
     sim::Instrumentation::DeclareForRun(reinterpret_cast<const void*>(locks_.cpus),
                                         static_cast<size_t>(locks_.ncpu) * locks_.sizeof_cpu,

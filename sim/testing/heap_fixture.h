@@ -7,6 +7,8 @@ namespace switchyard::sim::testing {
 
 int HeapFixtureRead(const int* p, int i);
 void HeapFixtureWrite(int* p, int i, int value);
+// One 8-byte store at `p`, which may be unaligned (__tsan_unaligned_write8).
+void HeapFixtureWrite8(void* p, unsigned long long value);
 
 }  // namespace switchyard::sim::testing
 
