@@ -159,37 +159,31 @@ void CountWrites(void*, const Instrumentation::AccessEvent& event) {
   if (event.write) ++observed_writes;
 }
 
+// Writes and reads int `kIndex` of two strided entries of two ints (vCPU 0's, then vCPU 1's)
+// with interrupts off, the access observer watching both entries.
+template <int kIndex>
+void TouchStridedEntryWithInterruptsOff() {
+  auto* v = ArenaNew<ArenaVector<int>>(4, 7);
+  int* entries = v->data();
+  Instrumentation::DeclareForRun(entries, 4 * sizeof(int), Instrumentation::RunMemory::kPerCpu,
+                                 2 * sizeof(int));
+  Instrumentation::SetAccessObserver(
+      &CountWrites, nullptr,
+      {{reinterpret_cast<uintptr_t>(entries), reinterpret_cast<uintptr_t>(entries + 4)}});
+  observed_writes = 0;
+  running->intr_off();
+  CountOneWriteAndRead(entries, kIndex);
+}
+
 TEST(RunMemory, PerCpuMemoryWithAStrideFiltersOnlyTheRunningVcpusEntry) {
-  static int* entries = nullptr;  // two entries of two ints: vCPU 0's, then vCPU 1's
-  const Outcome own = RunBody([] {
-    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
-    entries = v->data();
-    Instrumentation::DeclareForRun(entries, 4 * sizeof(int), Instrumentation::RunMemory::kPerCpu,
-                                   2 * sizeof(int));
-    Instrumentation::SetAccessObserver(
-        &CountWrites, nullptr,
-        {{reinterpret_cast<uintptr_t>(entries), reinterpret_cast<uintptr_t>(entries + 4)}});
-    observed_writes = 0;
-    running->intr_off();
-    CountOneWriteAndRead(entries, 1);  // vCPU 0's own entry
-  });
+  const Outcome own = RunBody(&TouchStridedEntryWithInterruptsOff<1>);  // vCPU 0's own entry
   ASSERT_EQ(own.kind, Outcome::Kind::kPass) << own.invariant << ": " << own.message;
   EXPECT_EQ(counted.points, 0u);
   EXPECT_EQ(counted.per_cpu_interrupts_off, 2u);
   EXPECT_EQ(observed_writes, 1);
 
-  const Outcome other = RunBody([] {
-    auto* v = ArenaNew<ArenaVector<int>>(4, 7);
-    entries = v->data();
-    Instrumentation::DeclareForRun(entries, 4 * sizeof(int), Instrumentation::RunMemory::kPerCpu,
-                                   2 * sizeof(int));
-    Instrumentation::SetAccessObserver(
-        &CountWrites, nullptr,
-        {{reinterpret_cast<uintptr_t>(entries), reinterpret_cast<uintptr_t>(entries + 4)}});
-    observed_writes = 0;
-    running->intr_off();
-    CountOneWriteAndRead(entries, 2);  // vCPU 1's entry, from vCPU 0
-  });
+  // vCPU 1's entry, from vCPU 0.
+  const Outcome other = RunBody(&TouchStridedEntryWithInterruptsOff<2>);
   Instrumentation::SetAccessObserver(nullptr, nullptr);
   ASSERT_EQ(other.kind, Outcome::Kind::kPass) << other.invariant << ": " << other.message;
   EXPECT_EQ(counted.points, 2u);
